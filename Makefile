@@ -1,0 +1,82 @@
+# Practice Atlas. Two commands do all the set-up on a fresh machine:
+#   make run    serve the catalogue at http://127.0.0.1:$(PORT)/
+#   make test   run the whole test suite
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+
+.PHONY: run test setup superuser check lint format lock clean
+
+# Find Python >= 3.12: the usual names first, then pyenv's builds (its shims exit
+# 127 when a version is not selected, so each candidate is actually run).
+$(PY):
+	@py=""; \
+	for c in python3.13 python3.12 python3 $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.*/bin/python3 2>/dev/null | sort -rV); do \
+	  if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then py="$$c"; break; fi; \
+	done; \
+	if [ -z "$$py" ]; then \
+	  echo "Practice Atlas needs Python 3.12 or newer, and none was found."; \
+	  echo "Install python3.12 or python3.13 (e.g. 'apt-get install python3.13 python3.13-venv', or https://www.python.org/downloads/) and run make again."; \
+	  exit 1; \
+	fi; \
+	echo "Creating $(VENV) with $$py ($$("$$py" --version))"; \
+	"$$py" -m venv $(VENV) || { echo "Could not create a virtualenv: install your Python's venv module (e.g. python3-venv) and retry."; rm -rf $(VENV); exit 1; }; \
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: $(PY) requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+# A local .env with a generated secret (git-ignored); existing values are kept.
+.env:
+	@touch .env
+
+var/.env-checked: .env | $(PY)
+	@mkdir -p var
+	@grep -q '^SECRET_KEY=' .env || echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
+	@grep -q '^ALLOWED_HOSTS=' .env || echo "ALLOWED_HOSTS=127.0.0.1,localhost" >> .env
+	@touch $@
+
+setup: $(VENV)/.runtime var/.env-checked
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_catalogue
+	$(MANAGE) collectstatic --noinput --verbosity 0
+
+run: setup
+	@echo ""
+	@echo "Practice Atlas is running at http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
+	@echo "Curators: create an admin account with 'make superuser', then sign in at http://127.0.0.1:$(PORT)/admin/"
+	@echo ""
+	$(VENV)/bin/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 \
+	  --access-logfile - --no-control-socket
+
+superuser: setup
+	$(MANAGE) createsuperuser
+
+test: $(VENV)/.dev
+	$(VENV)/bin/pytest
+
+check: $(VENV)/.dev var/.env-checked
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Regenerate the full locks after editing the pins in pyproject.toml.
+lock: $(VENV)/.dev
+	UV_PYTHON_DOWNLOADS=never $(VENV)/bin/uv pip compile pyproject.toml --python $(PY) --python-version 3.12 -q -o requirements.txt
+	UV_PYTHON_DOWNLOADS=never $(VENV)/bin/uv pip compile pyproject.toml --group dev --python $(PY) --python-version 3.12 -q -o requirements-dev.txt
+
+clean:
+	rm -rf $(VENV) staticfiles var/.env-checked

@@ -1,0 +1,44 @@
+from django.contrib import admin
+
+from practices.admin import PublishActionsMixin
+
+from .models import Brief, BriefSection, FeaturedPractice
+
+
+class BriefSectionInline(admin.StackedInline):
+    model = BriefSection
+    extra = 0
+    fields = ["position", "heading", "anchor", "body"]
+    prepopulated_fields = {"anchor": ["heading"]}
+
+
+class FeaturedPracticeInline(admin.TabularInline):
+    model = FeaturedPractice
+    extra = 1
+    fields = ["position", "practice", "section", "note"]
+    autocomplete_fields = ["practice"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Offer only the sections of the brief being edited.
+        if db_field.name == "section":
+            brief_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = BriefSection.objects.filter(brief_id=brief_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Brief)
+class BriefAdmin(PublishActionsMixin, admin.ModelAdmin):
+    list_display = ["title", "status", "published_on", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["title", "standfirst", "sections__heading", "sections__body"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [BriefSectionInline, FeaturedPracticeInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "standfirst"]}),
+        ("Source", {"fields": ["source_url", "attribution"]}),
+        (
+            "Publication",
+            {"fields": ["status", "published_on", "created_at", "updated_at"]},
+        ),
+    ]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "briefs"
+urlpatterns = [
+    path("", views.BriefListView.as_view(), name="list"),
+    path("<slug:slug>/", views.BriefDetailView.as_view(), name="detail"),
+]

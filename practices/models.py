@@ -1,0 +1,358 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class PublishableQuerySet(models.QuerySet):
+    """The one publication rule, shared by practices and briefs."""
+
+    def published(self):
+        return self.filter(
+            status=Status.PUBLISHED, published_on__lte=timezone.localdate()
+        )
+
+
+def publication_constraints(prefix):
+    """Named constraints every publishable model carries."""
+    return [
+        models.CheckConstraint(
+            condition=Q(status__in=Status.values), name=f"{prefix}_valid_status"
+        ),
+        models.CheckConstraint(
+            condition=~Q(status=Status.PUBLISHED) | Q(published_on__isnull=False),
+            name=f"{prefix}_published_has_date",
+        ),
+    ]
+
+
+class TermQuerySet(models.QuerySet):
+    """For anything practices are browsed by: countries and taxonomy terms."""
+
+    def with_practice_counts(self):
+        """Annotate how many *published* practices carry each term."""
+        return self.annotate(
+            practice_count=Count(
+                "practices",
+                filter=Q(practices__in=Practice.objects.published()),
+                distinct=True,
+            )
+        )
+
+
+# --- places -----------------------------------------------------------------
+
+
+class Country(models.Model):
+    code = models.CharField(
+        "ISO code", max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. IT."
+    )
+    name = models.CharField(max_length=100)
+    nuts_code = models.CharField(
+        "NUTS code",
+        max_length=2,
+        help_text="The country's NUTS prefix; differs from the ISO code for "
+        "Greece (EL) and the United Kingdom (UK).",
+    )
+
+    objects = TermQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="country_unique_code"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[A-Z]{2}$"), name="country_code_format"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("countries:detail", kwargs={"code": self.code.lower()})
+
+
+class Region(models.Model):
+    class Level(models.IntegerChoices):
+        NUTS1 = 1, "NUTS 1"
+        NUTS2 = 2, "NUTS 2"
+        NUTS3 = 3, "NUTS 3"
+
+    code = models.CharField(
+        "NUTS code",
+        max_length=5,
+        help_text="NUTS 2021 code (UK regions: NUTS 2016, the last version "
+        "that includes them).",
+    )
+    name = models.CharField(max_length=150)
+    level = models.PositiveSmallIntegerField("NUTS level", choices=Level)
+    country = models.ForeignKey(
+        Country, on_delete=models.PROTECT, related_name="regions"
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The region one NUTS level up, if recorded.",
+    )
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="region_unique_code"),
+            models.CheckConstraint(
+                condition=Q(level__gte=1, level__lte=3), name="region_level_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def get_absolute_url(self):
+        return f"{reverse('practices:list')}?region={self.code}"
+
+
+# --- taxonomies ---------------------------------------------------------------
+
+
+class TaxonomyTerm(models.Model):
+    slug = models.SlugField(max_length=80)
+    name = models.CharField(max_length=100)
+    description = models.TextField(
+        help_text="One sentence a policy officer understands."
+    )
+
+    objects = TermQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Theme(TaxonomyTerm):
+    """What a practice addresses (e.g. first steps for non-exporters)."""
+
+    class Meta(TaxonomyTerm.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="theme_unique_slug"),
+            models.UniqueConstraint(fields=["name"], name="theme_unique_name"),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("themes:detail", kwargs={"slug": self.slug})
+
+
+class InstrumentType(TaxonomyTerm):
+    """How a practice intervenes (e.g. grant or co-financing call)."""
+
+    class Meta(TaxonomyTerm.Meta):
+        verbose_name = "instrument type"
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="instrument_unique_slug"),
+            models.UniqueConstraint(fields=["name"], name="instrument_unique_name"),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("instruments:detail", kwargs={"slug": self.slug})
+
+
+class Project(models.Model):
+    """The Interreg Europe (or similar) project a practice came from."""
+
+    slug = models.SlugField(max_length=80)
+    acronym = models.CharField(max_length=50)
+    name = models.CharField("full name", max_length=255, blank=True)
+    lead_partner = models.CharField(max_length=255, blank=True)
+    start_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    end_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    url = models.URLField("project website", max_length=500, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["acronym"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="project_unique_slug"),
+            models.CheckConstraint(
+                condition=Q(end_year__isnull=True)
+                | Q(start_year__isnull=True)
+                | Q(end_year__gte=F("start_year")),
+                name="project_end_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.acronym
+
+    def get_absolute_url(self):
+        return f"{reverse('practices:list')}?project={self.slug}"
+
+
+# --- practices ----------------------------------------------------------------
+
+
+class ImplementationLevel(models.TextChoices):
+    NATIONAL = "national", "National"
+    REGIONAL = "regional", "Regional"
+    LOCAL = "local", "Local"
+    CROSS_BORDER = "cross-border", "Cross-border"
+
+
+class PracticeQuerySet(PublishableQuerySet):
+    def for_listing(self):
+        """What a practice card shows: places, taxonomies, project."""
+        return self.select_related("project").prefetch_related(
+            "countries", "regions", "themes", "instruments"
+        )
+
+    def for_detail(self):
+        return self.for_listing().prefetch_related("sources")
+
+
+class Practice(models.Model):
+    # Field names a curator can flag as unconfirmed; pages mark them as such.
+    UNCERTAIN_CHOICES = [
+        ("summary", "Summary"),
+        ("places", "Places"),
+        ("city", "City"),
+        ("level", "Implementation level"),
+        ("institution", "Main institution"),
+        ("project", "Project"),
+        ("start_year", "Start year"),
+        ("end_year", "End year"),
+        ("budget", "Budget"),
+        ("resources", "Resources needed"),
+        ("evidence", "Evidence of success"),
+        ("transfer", "Potential for learning or transfer"),
+        ("beneficiaries", "Beneficiaries"),
+        ("themes", "Themes"),
+        ("instruments", "Instrument types"),
+    ]
+
+    title = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=120)
+    summary = models.TextField(help_text="One or two plain sentences.")
+    description = models.TextField(
+        "about this practice", blank=True, help_text="Markdown: paragraphs and lists."
+    )
+    resources = models.TextField("resources needed", blank=True, help_text="Markdown.")
+    evidence = models.TextField(
+        "evidence of success", blank=True, help_text="Markdown."
+    )
+    transfer = models.TextField(
+        "potential for learning or transfer", blank=True, help_text="Markdown."
+    )
+    beneficiaries = models.TextField(blank=True, help_text="Who benefits.")
+    level = models.CharField(
+        "implementation level", max_length=20, choices=ImplementationLevel, blank=True
+    )
+    institution = models.CharField("main institution", max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    start_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    end_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    budget = models.TextField("budget note", blank=True)
+    countries = models.ManyToManyField(Country, related_name="practices", blank=True)
+    regions = models.ManyToManyField(
+        Region,
+        related_name="practices",
+        blank=True,
+        help_text="The most specific NUTS regions known.",
+    )
+    themes = models.ManyToManyField(Theme, related_name="practices", blank=True)
+    instruments = models.ManyToManyField(
+        InstrumentType,
+        related_name="practices",
+        blank=True,
+        verbose_name="instrument types",
+    )
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.PROTECT,
+        related_name="practices",
+        null=True,
+        blank=True,
+    )
+    uncertain_fields = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Facts the sources do not confirm; shown as unconfirmed.",
+    )
+    attribution = models.TextField(
+        help_text="Attribution and licence line shown with the record."
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
+    published_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PracticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="practice_unique_slug"),
+            models.CheckConstraint(
+                condition=Q(end_year__isnull=True)
+                | Q(start_year__isnull=True)
+                | Q(end_year__gte=F("start_year")),
+                name="practice_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=["", *ImplementationLevel.values]),
+                name="practice_valid_level",
+            ),
+            *publication_constraints("practice"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "published_on"], name="practice_status_idx")
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("practices:detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        known = {name for name, _ in self.UNCERTAIN_CHOICES}
+        unknown = sorted(set(self.uncertain_fields or []) - known)
+        if unknown:
+            raise ValidationError(
+                {"uncertain_fields": f"Unknown field names: {', '.join(unknown)}."}
+            )
+        if self.start_year and self.end_year and self.end_year < self.start_year:
+            raise ValidationError(
+                {"end_year": "The end year cannot be before the start year."}
+            )
+
+
+class PracticeSource(models.Model):
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="sources"
+    )
+    url = models.URLField("URL", max_length=500)
+    title = models.CharField(max_length=255, help_text="What this source is.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "url"], name="practicesource_unique_url"
+            )
+        ]
+
+    def __str__(self):
+        return self.title or self.url

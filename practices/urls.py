@@ -1,0 +1,63 @@
+from django.urls import path
+
+from . import views
+from .models import Country, InstrumentType, Theme
+
+app_name = "practices"
+urlpatterns = [
+    path("", views.PracticeListView.as_view(), name="list"),
+    path("<slug:slug>/", views.PracticeDetailView.as_view(), name="detail"),
+]
+
+# Taxonomy pages, mounted under their own prefixes and namespaces in config/urls.py.
+country_patterns = [
+    path(
+        "",
+        views.TermListView.as_view(
+            model=Country,
+            heading="Countries",
+            intro="Countries with at least one published practice.",
+            hide_empty=True,
+        ),
+        name="list",
+    ),
+    path("<str:code>/", views.CountryDetailView.as_view(), name="detail"),
+]
+theme_patterns = [
+    path(
+        "",
+        views.TermListView.as_view(
+            model=Theme,
+            heading="Themes",
+            intro="What a practice addresses: the problem or goal it works on.",
+        ),
+        name="list",
+    ),
+    path(
+        "<slug:slug>/",
+        views.TermDetailView.as_view(
+            model=Theme, filter_field="themes", filter_param="theme"
+        ),
+        name="detail",
+    ),
+]
+instrument_patterns = [
+    path(
+        "",
+        views.TermListView.as_view(
+            model=InstrumentType,
+            heading="Instrument types",
+            intro="How a practice intervenes: the policy tool it uses.",
+        ),
+        name="list",
+    ),
+    path(
+        "<slug:slug>/",
+        views.TermDetailView.as_view(
+            model=InstrumentType,
+            filter_field="instruments",
+            filter_param="instrument",
+        ),
+        name="detail",
+    ),
+]

@@ -1,0 +1,101 @@
+"""Small factory functions: defaults via setdefault; tests pass what they assert on."""
+
+from datetime import date
+from itertools import count
+
+from briefs.models import Brief, BriefSection, FeaturedPractice
+from practices.models import (
+    Country,
+    InstrumentType,
+    Practice,
+    PracticeSource,
+    Project,
+    Region,
+    Status,
+    Theme,
+)
+
+_seq = count(1)
+
+
+def make_country(**kwargs):
+    kwargs.setdefault("code", "IT")
+    kwargs.setdefault("name", "Italy")
+    kwargs.setdefault("nuts_code", kwargs["code"])
+    return Country.objects.get_or_create(code=kwargs.pop("code"), defaults=kwargs)[0]
+
+
+def make_region(**kwargs):
+    kwargs.setdefault("code", "ITH5")
+    kwargs.setdefault("name", "Emilia-Romagna")
+    kwargs.setdefault("level", len(kwargs["code"]) - 2)
+    if "country" not in kwargs:
+        kwargs["country"] = make_country(code=kwargs["code"][:2])
+    return Region.objects.create(**kwargs)
+
+
+def make_theme(**kwargs):
+    n = next(_seq)
+    kwargs.setdefault("slug", f"theme-{n}")
+    kwargs.setdefault("name", f"Theme {n}")
+    kwargs.setdefault("description", "A theme used in tests.")
+    return Theme.objects.create(**kwargs)
+
+
+def make_instrument(**kwargs):
+    n = next(_seq)
+    kwargs.setdefault("slug", f"instrument-{n}")
+    kwargs.setdefault("name", f"Instrument {n}")
+    kwargs.setdefault("description", "An instrument used in tests.")
+    return InstrumentType.objects.create(**kwargs)
+
+
+def make_project(**kwargs):
+    n = next(_seq)
+    kwargs.setdefault("slug", f"project-{n}")
+    kwargs.setdefault("acronym", f"PROJ{n}")
+    return Project.objects.create(**kwargs)
+
+
+def make_practice(
+    countries=(), regions=(), themes=(), instruments=(), sources=(), **kwargs
+):
+    n = next(_seq)
+    kwargs.setdefault("title", f"Practice {n}")
+    kwargs.setdefault("slug", f"practice-{n}")
+    kwargs.setdefault("summary", "A practice used in tests.")
+    kwargs.setdefault("attribution", "Written for the tests.")
+    kwargs.setdefault("status", Status.PUBLISHED)
+    if kwargs["status"] == Status.PUBLISHED:
+        kwargs.setdefault("published_on", date(2026, 1, 1))
+    practice = Practice.objects.create(**kwargs)
+    practice.countries.set(countries)
+    practice.regions.set(regions)
+    practice.themes.set(themes)
+    practice.instruments.set(instruments)
+    for position, url in enumerate(sources):
+        PracticeSource.objects.create(
+            practice=practice, url=url, title=f"Source {position}", position=position
+        )
+    return practice
+
+
+def make_brief(practices=(), **kwargs):
+    n = next(_seq)
+    kwargs.setdefault("title", f"Brief {n}")
+    kwargs.setdefault("slug", f"brief-{n}")
+    kwargs.setdefault("standfirst", "A brief used in tests.")
+    kwargs.setdefault("source_url", "https://example.org/brief")
+    kwargs.setdefault("attribution", "Written for the tests.")
+    kwargs.setdefault("status", Status.PUBLISHED)
+    if kwargs["status"] == Status.PUBLISHED:
+        kwargs.setdefault("published_on", date(2026, 1, 1))
+    brief = Brief.objects.create(**kwargs)
+    section = BriefSection.objects.create(
+        brief=brief, heading="Why it matters", anchor="why", body="Some **text**."
+    )
+    for position, practice in enumerate(practices):
+        FeaturedPractice.objects.create(
+            brief=brief, practice=practice, section=section, position=position
+        )
+    return brief

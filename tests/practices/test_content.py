@@ -1,0 +1,137 @@
+"""The catalogue content in fixtures/catalogue/ and the loader `make run` uses."""
+
+import json
+import re
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from briefs.models import Brief
+from practices.content import ContentError, load_catalogue
+from practices.models import Practice, Region, Status
+
+pytestmark = pytest.mark.django_db
+
+FEATURED_ORDER = [
+    "GO4EXPORT - Interactive development",
+    "Call for non-exporting and non-regularly exporting businesses",
+    "Incentive to the Internationalisation of SMEs – Individual projects",
+    "Export Consortia",
+    "Co-financing promotional activities of SMEs Internationalisation Consortia",
+    "Export Development Program",
+    "Profitnet - building SME owner capacity through peer learning.",
+    "International Connecting Talent Internships",
+    "Fostering value added business cooperation between SMEs",
+    "SME INSTRUMENT DONOSTIA INN",
+    "The Wakefield First Bondholder Scheme",
+    "PASSPORT ABROAD",
+    "Emilia-Romagna Go Global (ERGO) 2016 – 2020",
+    "Kent International Business",
+]
+
+
+def test_the_brief_features_the_14_practices_in_order(catalogue):
+    brief = Brief.objects.published().get(slug="internationalisation-of-smes")
+    titles = [f.practice.title for f in brief.published_features()]
+    assert titles == FEATURED_ORDER
+
+
+def test_every_practice_is_published_with_sources_and_attribution(catalogue):
+    practices = Practice.objects.all()
+    assert practices.count() == Practice.objects.published().count()
+    for practice in practices:
+        assert practice.summary.strip(), practice
+        assert practice.attribution.strip(), practice
+        assert practice.sources.exists(), practice
+
+
+def test_uncertain_flags_name_real_fields(catalogue):
+    for practice in Practice.objects.all():
+        practice.full_clean()  # validates uncertain_fields among other things
+
+
+def test_nuts_codes_are_well_formed_and_belong_to_their_country(catalogue):
+    for region in Region.objects.select_related("country", "parent"):
+        assert re.fullmatch(r"[A-Z]{2}[A-Z0-9]{1,3}", region.code), region
+        assert region.code.startswith(region.country.nuts_code), region
+        assert region.level == len(region.code) - 2, region
+        if region.parent:
+            assert region.code.startswith(region.parent.code), region
+            assert region.parent.level == region.level - 1, region
+
+
+def test_loading_twice_keeps_one_copy_and_curators_edits(catalogue):
+    assert catalogue["practices"] >= 14
+    edited = Practice.objects.get(slug="export-consortia")
+    edited.summary = "Edited by a curator."
+    edited.save()
+    Practice.objects.filter(slug="passport-abroad").update(status=Status.DRAFT)
+    counts = {m: m.objects.count() for m in (Practice, Region, Brief)}
+
+    assert load_catalogue() == {}
+
+    assert {m: m.objects.count() for m in counts} == counts
+    assert (
+        Practice.objects.get(slug="export-consortia").summary == "Edited by a curator."
+    )
+    assert Practice.objects.get(slug="passport-abroad").status == Status.DRAFT
+
+
+def test_command_reports_what_it_added(capsys, db):
+    call_command("load_catalogue")
+    out = capsys.readouterr().out
+    assert re.search(r"Catalogue content added from \d+ files: .*\d+ practices", out)
+    call_command("load_catalogue")
+    assert "everything is already loaded" in capsys.readouterr().out
+
+
+def write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_conflicting_duplicates_are_refused(tmp_path, db):
+    a = write(
+        tmp_path,
+        "a.json",
+        {"countries": [{"code": "IT", "name": "Italy", "nuts_code": "IT"}]},
+    )
+    b = write(
+        tmp_path,
+        "b.json",
+        {"countries": [{"code": "IT", "name": "Italia", "nuts_code": "IT"}]},
+    )
+    with pytest.raises(ContentError, match="countries 'IT' differs"):
+        load_catalogue([a, b])
+
+
+def test_a_bad_record_loads_nothing_and_names_the_problem(tmp_path, db):
+    path = write(
+        tmp_path,
+        "bad.json",
+        {
+            "countries": [{"code": "IT", "name": "Italy", "nuts_code": "IT"}],
+            "practices": [
+                {
+                    "slug": "x",
+                    "title": "X",
+                    "summary": "S",
+                    "attribution": "A",
+                    "themes": ["no-such-theme"],
+                }
+            ],
+        },
+    )
+    with pytest.raises(CommandError, match=r"practices 'x': unknown theme"):
+        call_command("load_catalogue", str(path))
+    assert not Practice.objects.exists()
+    assert not Region.objects.exists()
+
+
+def test_unreadable_file_gives_a_clear_error(tmp_path, db):
+    path = tmp_path / "broken.json"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(CommandError, match="cannot read JSON"):
+        call_command("load_catalogue", str(path))

@@ -1,0 +1,201 @@
+import pytest
+from django.urls import reverse
+
+from practices.models import Status
+from tests.factories import (
+    make_brief,
+    make_country,
+    make_instrument,
+    make_practice,
+    make_project,
+    make_region,
+    make_theme,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def make_rich_practices(n):
+    """n published practices with every relation filled, plus one draft."""
+    italy = make_country(code="IT", name="Italy")
+    region = make_region(code="ITH5", country=italy)
+    theme, instrument, project = make_theme(), make_instrument(), make_project()
+    practices = [
+        make_practice(
+            countries=[italy],
+            regions=[region],
+            themes=[theme],
+            instruments=[instrument],
+            project=project,
+            sources=["https://example.org/a", "https://example.org/b"],
+        )
+        for _ in range(n)
+    ]
+    make_practice(title="Secret draft", status=Status.DRAFT, countries=[italy])
+    make_brief(practices=practices[:3])
+    return practices
+
+
+def test_list_shows_published_practices_with_count(client):
+    make_rich_practices(3)
+    response = client.get(reverse("practices:list"))
+    assert response.status_code == 200
+    assert "3 practices" in response.text
+    assert "Secret draft" not in response.text
+
+
+def test_list_filters_live_in_the_query_string(client):
+    make_practice(title="Kept", countries=[make_country(code="IT")])
+    make_practice(title="Dropped", countries=[make_country(code="ES", name="Spain")])
+    response = client.get(reverse("practices:list"), {"country": "it"})
+    assert "Kept" in response.text
+    assert "Dropped" not in response.text
+    assert "1 practice matches these filters" in response.text
+
+
+def test_unknown_filter_value_gives_400_with_a_clear_message(client):
+    make_practice(title="Anything")
+    response = client.get(reverse("practices:list"), {"country": "ZZ"})
+    assert response.status_code == 400
+    assert "Some filter values are not valid" in response.text
+    assert "Anything" not in response.text
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "999", "-1", "1e9"])
+def test_bad_page_numbers_give_404_not_500(client, page):
+    make_practice()
+    response = client.get(reverse("practices:list"), {"page": page})
+    assert response.status_code == 404
+
+
+def test_pagination_keeps_the_filters(client):
+    italy = make_country(code="IT")
+    for _ in range(25):
+        make_practice(countries=[italy])
+    response = client.get(reverse("practices:list"), {"country": "IT"})
+    assert "?country=IT&amp;page=2" in response.text
+    second = client.get(reverse("practices:list"), {"country": "IT", "page": 2})
+    assert second.status_code == 200
+    assert "Page 2 of 2" in second.text
+
+
+def test_detail_shows_every_group_and_not_recorded_gaps(client):
+    practice = make_practice(
+        title="Export Consortia",
+        summary="Firms export together.",
+        description="How it works.",
+        evidence="- 10 consortia",
+        budget="",
+        uncertain_fields=["evidence"],
+        sources=["https://example.org/gp"],
+    )
+    response = client.get(practice.get_absolute_url())
+    assert response.status_code == 200
+    text = response.text
+    for heading in [
+        "About this practice",
+        "Resources needed",
+        "Evidence of success",
+        "Potential for learning or transfer",
+        "Sources",
+    ]:
+        assert heading in text
+    assert "<li>10 consortia</li>" in text
+    assert "Not recorded" in text
+    assert "Unconfirmed" in text
+    assert "https://example.org/gp" in text
+    assert "Written for the tests." in text  # attribution line
+
+
+def test_detail_lists_the_briefs_that_feature_it(client):
+    practice = make_practice()
+    make_brief(title="Internationalisation of SMEs", practices=[practice])
+    make_brief(title="Hidden brief", practices=[practice], status=Status.DRAFT)
+    text = client.get(practice.get_absolute_url()).text
+    assert "Internationalisation of SMEs" in text
+    assert "Hidden brief" not in text
+
+
+def test_markdown_is_sanitised(client):
+    practice = make_practice(
+        description="<script>alert(1)</script> [x](javascript:alert(2)) **ok**"
+    )
+    text = client.get(practice.get_absolute_url()).text
+    assert "<script>alert(1)" not in text
+    assert "javascript:" not in text
+    assert "<strong>ok</strong>" in text
+
+
+def test_drafts_and_unknown_slugs_are_404(client):
+    draft = make_practice(status=Status.DRAFT)
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    response = client.get("/practices/no-such-practice/")
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+
+
+def test_country_page_accepts_either_case_and_lists_regions(client):
+    italy = make_country(code="IT", name="Italy")
+    region = make_region(code="ITH5", name="Emilia-Romagna", country=italy)
+    make_practice(title="ERGO", countries=[italy], regions=[region])
+    make_practice(title="Hidden", countries=[italy], status=Status.DRAFT)
+    for code in ["it", "IT"]:
+        response = client.get(f"/countries/{code}/")
+        assert response.status_code == 200
+        assert "ERGO" in response.text
+        assert "Emilia-Romagna" in response.text
+        assert "Hidden" not in response.text
+    assert client.get("/countries/zz/").status_code == 404
+    assert client.get("/countries/italy/").status_code == 404
+
+
+def test_indexes_show_counts_of_published_practices(client):
+    italy = make_country(code="IT", name="Italy")
+    make_country(code="FR", name="France")  # no practice: left out of the index
+    theme, instrument = make_theme(name="Skills"), make_instrument(name="Voucher")
+    make_practice(countries=[italy], themes=[theme], instruments=[instrument])
+    make_practice(countries=[italy], status=Status.DRAFT)
+    countries = client.get("/countries/").text
+    assert "Italy" in countries and "1 practice" in countries
+    assert "France" not in countries
+    assert "Skills" in client.get("/themes/").text
+    assert "Voucher" in client.get("/instruments/").text
+
+
+def test_theme_and_instrument_pages_list_their_practices(client):
+    theme, instrument = make_theme(slug="skills"), make_instrument(slug="voucher")
+    make_practice(title="With both", themes=[theme], instruments=[instrument])
+    make_practice(title="With neither")
+    for url in ["/themes/skills/", "/instruments/voucher/"]:
+        text = client.get(url).text
+        assert "With both" in text and "With neither" not in text
+    assert client.get("/themes/unknown/").status_code == 404
+
+
+# Query counts: pinned, and the same whatever the amount of data.
+# list: count + page of practices + 4 prefetches (countries, regions, themes,
+#       instruments) + filter-form choices (country, theme, instrument, project,
+#       region).
+# detail: practice+project, 4 prefetches, sources, briefs featuring it.
+# home: practice count, briefs, countries, themes, instruments with counts,
+#       latest practices + 4 prefetches.
+PAGES = {
+    "list": (lambda ps: reverse("practices:list"), 11),
+    "detail": (lambda ps: ps[0].get_absolute_url(), 7),
+    "home": (lambda ps: reverse("home"), 10),
+    "country": (lambda ps: "/countries/it/", 8),
+    "theme": (lambda ps: ps[0].themes.get().get_absolute_url(), 7),
+    "countries": (lambda ps: "/countries/", 1),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("amount", [3, 30])
+def test_query_counts_do_not_grow_with_data(
+    client, django_assert_num_queries, page, amount
+):
+    practices = make_rich_practices(amount)
+    url, expected = PAGES[page]
+    url = url(practices)
+    with django_assert_num_queries(expected):
+        assert client.get(url).status_code == 200
