@@ -37,13 +37,15 @@ class TermQuerySet(models.QuerySet):
 
     def with_practice_counts(self):
         """Annotate how many *published* practices carry each term."""
-        return self.annotate(
+        counted = self.annotate(
             practice_count=Count(
                 "practices",
                 filter=Q(practices__in=Practice.objects.published()),
                 distinct=True,
             )
         )
+        # Meta.ordering is dropped from GROUP BY queries: restate it.
+        return counted.order_by(*self.model._meta.ordering)
 
 
 # --- places -----------------------------------------------------------------
@@ -225,6 +227,7 @@ class Practice(models.Model):
     # Field names a curator can flag as unconfirmed; pages mark them as such.
     UNCERTAIN_CHOICES = [
         ("summary", "Summary"),
+        ("description", "About this practice"),
         ("places", "Places"),
         ("city", "City"),
         ("level", "Implementation level"),

@@ -1,3 +1,5 @@
+import re
+
 import markdown as md
 import nh3
 from django import template
@@ -22,13 +24,17 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
+# Python-Markdown needs a blank line before a list; curators (and our content) often
+# start a list straight after an introducing line.
+LIST_AFTER_TEXT = re.compile(r"^(?![ \t]*[-*+] )(.*\S.*)\n(?=[ \t]*[-*+] )", re.M)
+
 
 @register.filter
 def markdown(text):
     """Render curator-written Markdown to sanitised HTML."""
     if not text:
         return ""
-    html = md.markdown(text, output_format="html")
+    html = md.markdown(LIST_AFTER_TEXT.sub(r"\1\n\n", text), output_format="html")
     return mark_safe(
         nh3.clean(
             html,
@@ -40,9 +46,10 @@ def markdown(text):
 
 
 @register.filter
-def is_uncertain(practice, field_name):
-    """True when curators flagged this fact of the practice as unconfirmed."""
-    return field_name in (practice.uncertain_fields or [])
+def is_uncertain(practice, field_names):
+    """True when curators flagged any of these comma-separated facts as unconfirmed."""
+    flagged = set(practice.uncertain_fields or [])
+    return any(name in flagged for name in field_names.split(","))
 
 
 @register.filter

@@ -95,3 +95,30 @@ def test_anonymous_users_are_sent_to_login(client):
     response = client.get(reverse("admin:practices_practice_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_admin_edit_saves_unconfirmed_flags_and_sources(admin_client, records):
+    url = reverse("admin:practices_practice_change", args=[records.pk])
+    source = records.sources.get()
+    data = {
+        "title": "Emilia-Romagna Go Global",
+        "slug": records.slug,
+        "summary": "New summary.",
+        "attribution": records.attribution,
+        "status": Status.PUBLISHED,
+        "published_on": "2026-01-01",
+        "uncertain_fields": ["budget", "project"],
+        "sources-TOTAL_FORMS": "1",
+        "sources-INITIAL_FORMS": "1",
+        "sources-0-id": source.pk,
+        "sources-0-practice": records.pk,
+        "sources-0-position": "0",
+        "sources-0-title": "Good-practice page",
+        "sources-0-url": "https://example.org/gp",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["errors"]
+    records.refresh_from_db()
+    assert records.summary == "New summary."
+    assert records.uncertain_fields == ["budget", "project"]
+    assert records.sources.get().title == "Good-practice page"

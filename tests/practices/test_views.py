@@ -199,3 +199,19 @@ def test_query_counts_do_not_grow_with_data(
     url = url(practices)
     with django_assert_num_queries(expected):
         assert client.get(url).status_code == 200
+
+
+def test_lists_right_after_a_line_of_text_render_as_lists(client):
+    practice = make_practice(description="It works in steps:\n- first\n- second")
+    text = client.get(practice.get_absolute_url()).text
+    assert "<li>first</li>" in text and "- first" not in text
+
+
+def test_indexes_are_in_alphabetical_order(client):
+    spain = make_country(code="ES", name="Spain")
+    britain = make_country(code="GB", name="United Kingdom", nuts_code="UK")
+    france = make_country(code="FR", name="France")
+    for country in (spain, britain, france):
+        make_practice(countries=[country])
+    text = client.get("/countries/").text
+    assert text.index("France") < text.index("Spain") < text.index("United Kingdom")
