@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import (
@@ -94,6 +94,8 @@ def load_catalogue(paths=None):
                     loader.create(entry)
                 except ValidationError as exc:
                     raise ContentError(f"{kind} '{key}': {exc.messages}") from exc
+                except IntegrityError as exc:
+                    raise ContentError(f"{kind} '{key}': {exc}") from exc
                 except (KeyError, ObjectDoesNotExist) as exc:
                     raise ContentError(f"{kind} '{key}': missing {exc}") from exc
                 except ContentError as exc:
@@ -103,7 +105,9 @@ def load_catalogue(paths=None):
 
 
 def _save(obj):
-    obj.full_clean()
+    # Field validation here; the database enforces the named constraints (faster
+    # than validating each in Python, and an IntegrityError is reported below).
+    obj.full_clean(validate_constraints=False)
     obj.save()
     return obj
 

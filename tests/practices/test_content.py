@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from briefs.models import Brief
-from practices.content import ContentError, load_catalogue
-from practices.models import Practice, Region, Status
+from practices.content import ContentError, content_files, load_catalogue, read_content
+from practices.models import InstrumentType, Practice, Region, Status, Theme
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +135,110 @@ def test_unreadable_file_gives_a_clear_error(tmp_path, db):
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(CommandError, match="cannot read JSON"):
         call_command("load_catalogue", str(path))
+
+
+# --- content checks on the shipped files ---------------------------------------
+
+# The brief lists these two, but no description of them exists in any source we
+# have: they carry the brief as their only source and show every fact as
+# "Not recorded" rather than a guessed place, theme or instrument.
+NO_FACTS_RECORDED = {"go4export-interactive-development", "export-development-program"}
+
+
+def test_every_practice_has_the_facts_a_listing_needs(catalogue):
+    practices = Practice.objects.prefetch_related(
+        "countries", "regions", "themes", "instruments", "sources"
+    )
+    for practice in practices:
+        assert practice.title.strip() and practice.summary.strip(), practice
+        assert practice.sources.all(), practice
+        has_place = practice.countries.all() or practice.regions.all()
+        if practice.slug in NO_FACTS_RECORDED:
+            assert not has_place and not practice.themes.all(), practice
+            assert not practice.instruments.all() and practice.project is None
+            continue
+        assert has_place, practice
+        assert practice.themes.all(), practice
+        assert practice.instruments.all(), practice
+
+
+def test_every_region_of_a_practice_is_in_one_of_its_countries(catalogue):
+    for practice in Practice.objects.prefetch_related("countries", "regions"):
+        codes = {country.code for country in practice.countries.all()}
+        for region in practice.regions.all():
+            assert region.country.code in codes, (practice, region)
+
+
+def test_no_two_practices_share_a_title(catalogue):
+    titles = list(Practice.objects.values_list("title", flat=True))
+    assert len(titles) == len(set(titles))
+
+
+def test_every_reference_in_the_content_files_resolves():
+    content = read_content(content_files())
+    for practice in content["practices"].values():
+        for kind, field in [
+            ("countries", "countries"),
+            ("regions", "regions"),
+            ("themes", "themes"),
+            ("instruments", "instruments"),
+        ]:
+            for key in practice.get(field, []):
+                assert key in content[kind], (practice["slug"], kind, key)
+        if practice.get("project"):
+            assert practice["project"] in content["projects"], practice["slug"]
+    for region in content["regions"].values():
+        assert region["country"] in content["countries"], region
+        assert not region["parent"] or region["parent"] in content["regions"], region
+
+
+def test_every_term_has_a_one_sentence_description(catalogue):
+    for model in (Theme, InstrumentType):
+        for term in model.objects.all():
+            text = term.description.strip()
+            assert text.endswith(".") and text.count(". ") == 0, term
+
+
+def test_the_brief_keeps_exactly_its_14_practices_while_the_catalogue_grows(
+    catalogue,
+):
+    brief = Brief.objects.get(slug="internationalisation-of-smes")
+    assert brief.featured.count() == 14
+    assert Practice.objects.published().count() > 14
+
+
+def test_new_content_is_added_to_an_existing_database_without_touching_edits(
+    tmp_path, db
+):
+    files = content_files()
+    featured_only = [f for f in files if "more-practices" not in f.name]
+    load_catalogue(featured_only)
+    Practice.objects.filter(slug="export-consortia").update(title="Curated title")
+    before = Practice.objects.count()
+
+    created = load_catalogue(files)
+
+    assert created["practices"] == Practice.objects.count() - before > 0
+    assert Practice.objects.get(slug="export-consortia").title == "Curated title"
+
+
+def test_content_breaking_a_database_constraint_is_reported(tmp_path, db):
+    path = write(
+        tmp_path,
+        "years.json",
+        {
+            "practices": [
+                {
+                    "slug": "x",
+                    "title": "X",
+                    "summary": "S",
+                    "attribution": "A",
+                    "start_year": 2020,
+                    "end_year": 2010,
+                }
+            ]
+        },
+    )
+    with pytest.raises(ContentError, match="practices 'x'"):
+        load_catalogue([path])
+    assert not Practice.objects.exists()
