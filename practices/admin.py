@@ -25,12 +25,12 @@ class PublishActionsMixin:
         queryset.filter(published_on__isnull=True).update(
             published_on=timezone.localdate()
         )
-        count = queryset.update(status=Status.PUBLISHED)
+        count = queryset.update(status=Status.PUBLISHED, updated_at=timezone.now())
         self.message_user(request, f"{count} published.", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected (back to draft)")
     def unpublish(self, request, queryset):
-        count = queryset.update(status=Status.DRAFT)
+        count = queryset.update(status=Status.DRAFT, updated_at=timezone.now())
         self.message_user(request, f"{count} moved back to draft.", messages.SUCCESS)
 
 

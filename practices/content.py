@@ -26,6 +26,7 @@ from .models import (
     Status,
     Theme,
 )
+from .signals import batched_search_refresh
 
 CONTENT_DIR = Path(settings.BASE_DIR) / "fixtures" / "catalogue"
 KINDS = [
@@ -83,7 +84,7 @@ def load_catalogue(paths=None):
     """Add every missing record; return a Counter of what was created."""
     content = read_content(content_files() if paths is None else paths)
     created = Counter()
-    with transaction.atomic():
+    with transaction.atomic(), batched_search_refresh():
         for kind in KINDS:
             loader = LOADERS[kind]
             existing = loader.existing(content[kind])

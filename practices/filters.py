@@ -6,29 +6,19 @@ from .models import (
     Country,
     ImplementationLevel,
     InstrumentType,
+    Period,
     Practice,
     Project,
     Region,
     Theme,
 )
-
-# Fields the text search looks in (issue 4 replaces this with full-text search).
-TEXT_SEARCH_FIELDS = [
-    "title",
-    "summary",
-    "description",
-    "evidence",
-    "transfer",
-    "institution",
-    "city",
-    "countries__name",
-    "regions__name",
-    "themes__name",
-    "instruments__name",
-]
+from .search import search
 
 
 class PracticeFilterSet(django_filters.FilterSet):
+    """The list page's filters. Several values of one filter mean OR; different
+    filters combine with AND. Invalid values make the set invalid (strict)."""
+
     q = django_filters.CharFilter(
         method="filter_text",
         label="Search",
@@ -39,7 +29,6 @@ class PracticeFilterSet(django_filters.FilterSet):
         field_name="countries__code",
         to_field_name="code",
         queryset=Country.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
         label="Country",
     )
     region = django_filters.ModelMultipleChoiceFilter(
@@ -52,27 +41,25 @@ class PracticeFilterSet(django_filters.FilterSet):
         field_name="themes__slug",
         to_field_name="slug",
         queryset=Theme.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
         label="Theme",
     )
     instrument = django_filters.ModelMultipleChoiceFilter(
         field_name="instruments__slug",
         to_field_name="slug",
         queryset=InstrumentType.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
         label="Instrument type",
     )
-    project = django_filters.ModelChoiceFilter(
-        field_name="project",
+    project = django_filters.ModelMultipleChoiceFilter(
+        field_name="project__slug",
         to_field_name="slug",
         queryset=Project.objects.all(),
-        empty_label="Any project",
         label="Project",
     )
-    level = django_filters.ChoiceFilter(
-        choices=ImplementationLevel.choices,
-        empty_label="Any level",
-        label="Implementation level",
+    level = django_filters.MultipleChoiceFilter(
+        choices=ImplementationLevel.choices, label="Implementation level"
+    )
+    period = django_filters.MultipleChoiceFilter(
+        choices=Period.choices, method="filter_period", label="Period"
     )
 
     class Meta:
@@ -80,24 +67,18 @@ class PracticeFilterSet(django_filters.FilterSet):
         fields = []  # every filter is declared above
 
     def __init__(self, data=None, *args, **kwargs):
-        # Country and NUTS codes are accepted in either case.
         if data is not None:
             data = data.copy()
-            for name in ("country", "region"):
-                if name in data:
-                    data.setlist(name, [v.upper() for v in data.getlist(name)])
+            for name, values in data.lists():
+                # NUL bytes can never match and PostgreSQL refuses them in queries.
+                values = [v.replace("\x00", "") for v in values]
+                if name in ("country", "region"):  # codes in either case
+                    values = [v.upper() for v in values]
+                data.setlist(name, values)
         super().__init__(data, *args, **kwargs)
 
     def filter_text(self, queryset, name, value):
-        """Every word must appear somewhere in the record (case-insensitive)."""
-        for term in value.split():
-            match = Q()
-            for field in TEXT_SEARCH_FIELDS:
-                match |= Q(**{f"{field}__icontains": term})
-            queryset = queryset.filter(
-                pk__in=Practice.objects.filter(match).values("pk")
-            )
-        return queryset
+        return search(queryset, value) if value.strip() else queryset
 
     def filter_region(self, queryset, name, regions):
         """A region also matches the practices of the regions inside it: NUTS
@@ -108,3 +89,12 @@ class PracticeFilterSet(django_filters.FilterSet):
         for region in regions:
             match |= Q(regions__code__startswith=region.code)
         return queryset.filter(pk__in=Practice.objects.filter(match).values("pk"))
+
+    def filter_period(self, queryset, name, periods):
+        if not periods:
+            return queryset
+        return queryset.filter(
+            pk__in=Practice.objects.with_period()
+            .filter(period__in=periods)
+            .values("pk")
+        )

@@ -1,6 +1,9 @@
+from collections import Counter
+
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -212,12 +215,65 @@ class ImplementationLevel(models.TextChoices):
     CROSS_BORDER = "cross-border", "Cross-border"
 
 
+RELATED_WEIGHTS = [
+    ("instruments", "instrumenttype_id", 3),
+    ("themes", "theme_id", 2),
+    ("regions", "region_id", 2),
+    ("countries", "country_id", 1),
+]
+
+
+class Period(models.TextChoices):
+    ONGOING = "ongoing", "Ongoing"
+    ENDED = "ended", "Ended"
+    UNKNOWN = "unknown", "Not recorded"
+
+
 class PracticeQuerySet(PublishableQuerySet):
-    def for_listing(self):
-        """What a practice card shows: places, taxonomies, project."""
-        return self.select_related("project").prefetch_related(
-            "countries", "regions", "themes", "instruments"
+    def with_period(self):
+        """Annotate `period`: ended when the end year is past; ongoing when a year
+        is recorded and no past end year is; unknown when no year is recorded."""
+        this_year = timezone.localdate().year
+        return self.annotate(
+            period=Case(
+                When(end_year__lt=this_year, then=Value(Period.ENDED)),
+                When(
+                    Q(end_year__isnull=False) | Q(start_year__isnull=False),
+                    then=Value(Period.ONGOING),
+                ),
+                default=Value(Period.UNKNOWN),
+                output_field=models.CharField(),
+            )
         )
+
+    def for_listing(self):
+        """What a practice card shows: places, taxonomies, project (and never the
+        bulky search index columns)."""
+        return (
+            self.select_related("project")
+            .defer("search_text", "search_vector")
+            .prefetch_related("countries", "regions", "themes", "instruments")
+        )
+
+    def related_to(self, practice, limit=5):
+        """Practices sharing the most with `practice`, best first: each shared
+        instrument type counts 3, theme 2, NUTS region 2, country 1 (ties by title).
+        Returns (practice, score) pairs drawn from this queryset."""
+        scores = Counter()
+        for relation, column, weight in RELATED_WEIGHTS:
+            through = getattr(Practice, relation).through
+            mine = through.objects.filter(practice_id=practice.pk).values(column)
+            others = (
+                through.objects.filter(**{f"{column}__in": mine})
+                .exclude(practice_id=practice.pk)
+                .values_list("practice_id", flat=True)
+            )
+            for pk in others:
+                scores[pk] += weight
+        best = [pk for pk, _ in scores.most_common(limit * 4)]
+        found = self.filter(pk__in=best).only("pk", "slug", "title").in_bulk(best)
+        ranked = sorted(found.values(), key=lambda p: (-scores[p.pk], p.title))
+        return [(p, scores[p.pk]) for p in ranked[:limit]]
 
     def for_detail(self):
         return self.for_listing().prefetch_related("sources")
@@ -299,6 +355,11 @@ class Practice(models.Model):
     published_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Derived search index, rebuilt by practices.search on every change (never
+    # edited by hand): accent-folded text for every database, and on PostgreSQL a
+    # weighted tsvector with a GIN index (created in migration 0002, PostgreSQL only).
+    search_text = models.TextField(blank=True, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = PracticeQuerySet.as_manager()
 
@@ -319,7 +380,17 @@ class Practice(models.Model):
             *publication_constraints("practice"),
         ]
         indexes = [
-            models.Index(fields=["status", "published_on"], name="practice_status_idx")
+            # Covers published() and the catalogue version (count, latest update).
+            models.Index(
+                fields=["status", "published_on", "updated_at"],
+                name="practice_status_idx",
+            ),
+            # The list's default order: published rows by title, from the index alone.
+            models.Index(
+                fields=["status", "title", "published_on"], name="practice_title_idx"
+            ),
+            models.Index(fields=["published_on"], name="practice_published_on_idx"),
+            models.Index(fields=["start_year"], name="practice_start_year_idx"),
         ]
 
     def __str__(self):

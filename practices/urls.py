@@ -6,6 +6,18 @@ from .models import Country, InstrumentType, Theme
 app_name = "practices"
 urlpatterns = [
     path("", views.PracticeListView.as_view(), name="list"),
+    # Before <slug>/ so that "compare" is never read as a practice's slug.
+    path("compare/", views.PracticeCompareView.as_view(), name="compare"),
+    path(
+        "compare/add/",
+        views.CompareBasketView.as_view(action="add"),
+        name="compare-add",
+    ),
+    path(
+        "compare/remove/",
+        views.CompareBasketView.as_view(action="remove"),
+        name="compare-remove",
+    ),
     path("<slug:slug>/", views.PracticeDetailView.as_view(), name="detail"),
 ]
 

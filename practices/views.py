@@ -1,15 +1,26 @@
-from django.http import Http404
-from django.shortcuts import get_object_or_404
+import re
+
+from django.contrib import messages
+from django.db.models import F
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from briefs.models import Brief
 
+from . import compare
+from .facets import build_facets
 from .filters import PracticeFilterSet
 from .models import Country, InstrumentType, Practice, Region, Theme
+from .search import snippet
 
 PAGE_SIZE = 20
+SLUG = re.compile(r"[-\w]{1,120}")
 
 
 class HomeView(TemplateView):
@@ -33,19 +44,177 @@ class HomeView(TemplateView):
 
 
 class PracticeListView(FilterView):
+    """The catalogue with facets, search, sorting and pagination. Every state lives
+    in the query string, so any view of it can be shared as a link."""
+
     filterset_class = PracticeFilterSet
     template_name = "practices/practice_list.html"
     context_object_name = "practices"
     paginate_by = PAGE_SIZE
+    max_per_page = 100
+    # sort key -> (label, ordering); "relevance" only applies to a search.
+    SORTS = {
+        "relevance": ("Relevance", ["-rank", "title"]),
+        "title": ("Title (A–Z)", ["title"]),
+        "newest": ("Newest in the catalogue", ["-published_on", "-pk"]),
+        "start": (
+            "Start year (latest first)",
+            [F("start_year").desc(nulls_last=True), "title"],
+        ),
+    }
 
     def get_queryset(self):
-        return Practice.objects.published().for_listing()
+        return Practice.objects.published()
+
+    def paginate_queryset(self, queryset, page_size):
+        # Sort and page over ids only (sorting thousands of full rows is what makes
+        # a list slow), then load the page's practices for their cards.
+        paginator, page, ids, is_paginated = super().paginate_queryset(
+            queryset.values_list("pk", flat=True), page_size
+        )
+        practices = Practice.objects.for_listing().in_bulk(list(ids))
+        page.object_list = [practices[pk] for pk in ids]
+        return paginator, page, page.object_list, is_paginated
 
     def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        if self.filterset.is_bound and not self.filterset.is_valid():
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        self.invalid = self.filterset.is_bound and not self.filterset.is_valid()
+        if self.invalid:
+            self.object_list = self.filterset.queryset.none()
+        else:
+            self.object_list = self.filterset.qs.order_by(*self.SORTS[self.sort][1])
+        context = self.get_context_data(
+            filter=self.filterset, object_list=self.object_list
+        )
+        response = self.render_to_response(context)
+        if self.invalid:
             response.status_code = 400  # the page explains which value is wrong
         return response
+
+    @cached_property
+    def query(self):
+        """The validated search text ("" when there is none)."""
+        if not self.filterset.is_bound or not self.filterset.is_valid():
+            return ""
+        return (self.filterset.form.cleaned_data.get("q") or "").strip()
+
+    @cached_property
+    def sort(self):
+        """The requested order if known (relevance needs a search), else the default."""
+        wanted = self.request.GET.get("sort", "")
+        if wanted in self.SORTS and (wanted != "relevance" or self.query):
+            return wanted
+        return "relevance" if self.query else "title"
+
+    def get_paginate_by(self, queryset):
+        try:
+            per_page = int(self.request.GET.get("per_page", self.paginate_by))
+        except ValueError:
+            return self.paginate_by
+        return min(max(per_page, 1), self.max_per_page)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.invalid:
+            form = self.filterset.form
+            cleaned = form.cleaned_data if self.filterset.is_bound else {}
+            context["facets"] = build_facets(self.request.GET, cleaned)
+        if self.query:
+            for practice in context["practices"]:
+                practice.match = snippet(practice, self.query)
+        context["sort"] = self.sort
+        context["sort_label"] = self.SORTS[self.sort][0]
+        context["sorts"] = [
+            (key, label)
+            for key, (label, _) in self.SORTS.items()
+            if key != "relevance" or self.query
+        ]
+        return context
+
+
+class PracticeCompareView(TemplateView):
+    """Two to four practices side by side on the same fields."""
+
+    template_name = "practices/practice_compare.html"
+
+    def get(self, request, *args, **kwargs):
+        slugs = list(dict.fromkeys(request.GET.getlist("p")))  # keep order, no repeats
+        problems = []
+        if len(slugs) > compare.MAX_ITEMS:
+            problems.append(
+                f"You asked to compare {len(slugs)} practices; the comparison holds "
+                f"at most {compare.MAX_ITEMS}. The first {compare.MAX_ITEMS} are shown."
+            )
+            slugs = slugs[: compare.MAX_ITEMS]
+        wellformed = [s for s in slugs if SLUG.fullmatch(s)]
+        found = (
+            Practice.objects.published()
+            .for_detail()
+            .in_bulk(wellformed, field_name="slug")
+        )
+        unknown = [s for s in slugs if s not in found]
+        if unknown:
+            problems.append(
+                "No published practice has the address "
+                + ", ".join(f"“{s[:80]}”" for s in unknown)
+                + "; it is left out."
+            )
+        practices = [found[s] for s in slugs if s in found]
+        context = self.get_context_data(
+            practices=practices,
+            problems=problems,
+            too_few=len(practices) < 2,
+            remove_urls={
+                p.slug: compare.compare_url([q.slug for q in practices if q != p])
+                for p in practices
+            },
+        )
+        response = self.render_to_response(context)
+        if problems:
+            response.status_code = 400
+        return response
+
+
+class CompareBasketView(View):
+    """POST: add a practice to the comparison basket, or remove it."""
+
+    http_method_names = ["post"]
+    action = "add"
+
+    def post(self, request):
+        slug = request.POST.get("slug", "")
+        practice = None
+        if SLUG.fullmatch(slug):
+            practice = Practice.objects.published().filter(slug=slug).first()
+        if practice is None:
+            return HttpResponseBadRequest("Unknown practice.")
+        slugs = compare.basket(request)
+        if self.action == "add" and slug not in slugs:
+            if len(slugs) >= compare.MAX_ITEMS:
+                messages.warning(
+                    request,
+                    f"The comparison already holds {compare.MAX_ITEMS} practices: "
+                    "remove one before adding another.",
+                )
+            else:
+                slugs.append(slug)
+                messages.success(
+                    request,
+                    f"Added “{practice.title}” to the comparison "
+                    f"({len(slugs)} of {compare.MAX_ITEMS}).",
+                )
+        elif self.action == "remove" and slug in slugs:
+            slugs.remove(slug)
+            messages.success(
+                request, f"Removed “{practice.title}” from the comparison."
+            )
+        compare.save_basket(request, slugs)
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}
+        ):
+            back = practice.get_absolute_url()
+        return redirect(back)
 
 
 class PracticeDetailView(DetailView):
@@ -56,10 +225,25 @@ class PracticeDetailView(DetailView):
         return Practice.objects.published().for_detail()
 
     def get_context_data(self, **kwargs):
+        practice = self.object
+        published = Practice.objects.published().exclude(pk=practice.pk)
+        country = next(iter(practice.countries.all()), None)
         return super().get_context_data(
             briefs=Brief.objects.published()
-            .filter(featured__practice=self.object)
+            .filter(featured__practice=practice)
             .distinct(),
+            related=published.related_to(practice),
+            country=country,
+            more_from_country=published.filter(countries=country).only("slug", "title")[
+                :5
+            ]
+            if country
+            else [],
+            more_from_project=published.filter(project=practice.project).only(
+                "slug", "title"
+            )[:5]
+            if practice.project
+            else [],
             **kwargs,
         )
 

@@ -1,3 +1,4 @@
+import functools
 import re
 
 import markdown as md
@@ -32,16 +33,18 @@ LIST_AFTER_TEXT = re.compile(r"^(?![ \t]*[-*+] )(.*\S.*)\n(?=[ \t]*[-*+] )", re.
 @register.filter
 def markdown(text):
     """Render curator-written Markdown to sanitised HTML."""
-    if not text:
-        return ""
+    return mark_safe(render_markdown(text)) if text else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def render_markdown(text):
+    # A pure function of the text, and rendering is slow: memoised per process.
     html = md.markdown(LIST_AFTER_TEXT.sub(r"\1\n\n", text), output_format="html")
-    return mark_safe(
-        nh3.clean(
-            html,
-            tags=ALLOWED_TAGS,
-            attributes=ALLOWED_ATTRIBUTES,
-            url_schemes={"http", "https", "mailto"},
-        )
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
     )
 
 
@@ -63,3 +66,8 @@ def years(practice):
     if end:
         return f"Until {end}"
     return ""
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, "")

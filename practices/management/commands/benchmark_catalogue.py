@@ -1,0 +1,77 @@
+import statistics
+import time
+from collections import Counter
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from briefs.models import Brief
+from practices.models import Practice
+
+
+class Command(BaseCommand):
+    help = (
+        "Render the main pages repeatedly against the data loaded now and print the "
+        "median and 95th-percentile server-side time and the query count of each."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--runs", type=int, default=30)
+
+    def handle(self, *args, runs, **options):
+        pages = self.pages()
+        host = next(
+            (h.lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*"), "localhost"
+        )
+        client = Client(HTTP_HOST=host)
+        total = Practice.objects.published().count()
+        self.stdout.write(
+            f"{total} published practices on {connection.vendor}; {runs} runs a page"
+        )
+        self.stdout.write(f"{'page':<28}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")
+        for name, url in pages:
+            timings, queries = [], None
+            for _ in range(runs + 2):  # two warm-up renders are not counted
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    elapsed = (time.perf_counter() - started) * 1000
+                if response.status_code != 200:
+                    raise CommandError(f"{url} answered {response.status_code}")
+                timings.append(elapsed)
+                queries = len(captured)
+            timings = sorted(timings[2:])
+            p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+            self.stdout.write(
+                f"{name:<28}{statistics.median(timings):>10.1f}{p95:>9.1f}{queries:>9}"
+            )
+
+    def pages(self):
+        """One URL per page type, built from the most common values in the data."""
+        published = Practice.objects.published()
+        practice = published.order_by("pk").first()
+        brief = Brief.objects.published().first()
+        if practice is None or brief is None:
+            raise CommandError("Load the catalogue first (make run).")
+        through_top = {}
+        for relation, column, key in [
+            ("countries", "country__code", "country"),
+            ("themes", "theme__slug", "theme"),
+            ("instruments", "instrumenttype__slug", "instrument"),
+        ]:
+            through = getattr(Practice, relation).through
+            counts = Counter(through.objects.values_list(column, flat=True))
+            through_top[key] = counts.most_common(1)[0][0]
+        two = list(published.order_by("pk").values_list("slug", flat=True)[:2])
+        return [
+            ("list, no filter", "/practices/"),
+            ("list, three facets", "/practices/?" + urlencode(through_top)),
+            ("search", "/practices/?q=export+consortia"),
+            ("detail", practice.get_absolute_url()),
+            ("brief", brief.get_absolute_url()),
+            ("compare", "/practices/compare/?" + urlencode([("p", s) for s in two])),
+        ]

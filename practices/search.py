@@ -1,0 +1,158 @@
+"""Full-text search over practices.
+
+Every practice keeps a derived index, rebuilt by `refresh_search_index` whenever the
+practice or a name it points at changes (see practices/signals.py):
+- `search_text`: all searchable text, accent-folded and lower-cased. SQLite searches
+  it (every word must appear somewhere); it also feeds the result snippets.
+- `search_vector` (PostgreSQL): a weighted tsvector (English stemming) over the same
+  accent-folded fields, GIN-indexed, queried with web-search syntax ("phrases",
+  `or`, `-exclusion`) and ranked with ts_rank.
+"""
+
+import re
+import unicodedata
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connections
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+CONFIG = "english"
+
+# (field, label shown with a snippet, tsvector weight), in the order snippets prefer.
+FIELDS = [
+    ("title", "Title", "A"),
+    ("summary", "Summary", "B"),
+    ("description", "About this practice", "C"),
+    ("evidence", "Evidence of success", "C"),
+    ("transfer", "Potential for learning or transfer", "C"),
+    ("resources", "Resources needed", "D"),
+    ("institution", "Main institution", "B"),
+    ("city", "Place", "B"),
+]
+# Names of related records, gathered per practice: (relation, label, weight).
+RELATED = [
+    ("countries__name", "Place", "B"),
+    ("regions__name", "Place", "B"),
+    ("themes__name", "Themes", "B"),
+    ("instruments__name", "Instrument types", "B"),
+    ("project__acronym", "Project", "B"),
+]
+
+
+def fold(text):
+    """Lower-case and strip accents: 'Económica' -> 'economica'."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _related_names(model, ids, using):
+    names = {pk: {} for pk in ids}
+    for relation, _label, _weight in RELATED:
+        rows = (
+            model.objects.using(using)
+            .filter(pk__in=ids)
+            .exclude(**{f"{relation}__isnull": True})
+            .values_list("pk", relation)
+        )
+        for pk, name in rows:
+            names[pk].setdefault(relation, []).append(name)
+    return names
+
+
+def refresh_search_index(ids, model=None, using="default"):
+    """Rebuild the search index of these practices (ids may be any iterable)."""
+    if model is None:
+        from .models import Practice as model
+    ids = list(ids)
+    on_postgres = connections[using].vendor == "postgresql"
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        related = _related_names(model, batch, using)
+        rows = model.objects.using(using).filter(pk__in=batch)
+        for row in rows.values("pk", *(name for name, _label, _weight in FIELDS)):
+            parts = [(fold(row[name]), weight) for name, _label, weight in FIELDS]
+            for relation, _label, weight in RELATED:
+                text = " ".join(related[row["pk"]].get(relation, []))
+                parts.append((fold(text), weight))
+            values = {"search_text": "\n".join(text for text, _ in parts if text)}
+            if on_postgres:
+                vector = None
+                for text, weight in parts:
+                    part = SearchVector(Value(text), weight=weight, config=CONFIG)
+                    vector = part if vector is None else vector + part
+                values["search_vector"] = vector
+            model.objects.using(using).filter(pk=row["pk"]).update(**values)
+
+
+def parse_terms(query):
+    """The words of a query for the SQLite fallback and the snippets (folded)."""
+    words = re.findall(r"[\w][\w'-]*", fold(query))
+    return [w for w in words if w not in {"or", "and"}]
+
+
+def search(queryset, query):
+    """Filter to matches of `query` and annotate `rank` (higher is better)."""
+    if connections[queryset.db].vendor == "postgresql":
+        ts_query = SearchQuery(fold(query), search_type="websearch", config=CONFIG)
+        return queryset.filter(search_vector=ts_query).annotate(
+            rank=SearchRank(F("search_vector"), ts_query)
+        )
+    terms = parse_terms(query)
+    excluded = set(re.findall(r"(?:^|\s)-(\w+)", fold(query)))
+    for term in terms:
+        if term in excluded:
+            queryset = queryset.exclude(search_text__contains=term)
+        else:
+            queryset = queryset.filter(search_text__contains=term)
+    wanted = [t for t in terms if t not in excluded]
+    # Simple relevance: a match in the title counts most, then the summary.
+    rank = Value(0)
+    for term in wanted:
+        rank = rank + Case(
+            When(Q(title__icontains=term), then=Value(4)),
+            When(Q(summary__icontains=term), then=Value(2)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    return queryset.annotate(rank=rank)
+
+
+def _stem(term):
+    # A crude stem so "consortium" finds "consortia" in a snippet: the word minus
+    # its last few letters, never shorter than four letters.
+    return term[: max(4, len(term) - 3)] if len(term) > 4 else term
+
+
+def snippet(practice, query, width=28):
+    """(label, highlighted HTML) of the first field where the query matched."""
+    stems = [_stem(t) for t in parse_terms(query) if f"-{t}" not in fold(query)]
+    if not stems:
+        return None
+    pattern = re.compile("|".join(re.escape(s) for s in stems))
+    fields = [(getattr(practice, name), label) for name, label, _ in FIELDS]
+    fields += [
+        (", ".join(c.name for c in practice.countries.all()), "Place"),
+        (", ".join(r.name for r in practice.regions.all()), "Place"),
+        (", ".join(t.name for t in practice.themes.all()), "Themes"),
+        (", ".join(i.name for i in practice.instruments.all()), "Instrument types"),
+    ]
+    for text, label in fields:
+        if not text:
+            continue
+        words = text.split()
+        for index, word in enumerate(words):
+            if pattern.search(fold(word)):
+                start = max(0, index - width // 3)
+                window = words[start : start + width]
+                html = " ".join(
+                    f"<mark>{escape(w)}</mark>"
+                    if pattern.search(fold(w))
+                    else escape(w)
+                    for w in window
+                )
+                prefix = "… " if start else ""
+                suffix = " …" if start + width < len(words) else ""
+                return label, mark_safe(f"{prefix}{html}{suffix}")
+    return None

@@ -1,0 +1,56 @@
+"""generate_practices and benchmark_catalogue."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from practices.models import Practice
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args, **kwargs):
+    out = StringIO()
+    call_command(*args, stdout=out, **kwargs)
+    return out.getvalue()
+
+
+def test_generate_requires_the_catalogue_and_a_count(db):
+    with pytest.raises(CommandError, match="Load the catalogue first"):
+        run("generate_practices", count=5)
+
+
+def test_generate_creates_marked_searchable_practices_and_delete_removes_only_them(
+    catalogue,
+):
+    real = Practice.objects.count()
+    with pytest.raises(CommandError, match="--count"):
+        run("generate_practices")
+    assert "Created 40 synthetic" in run("generate_practices", count=40, seed=3)
+    # Same seed again: nothing new, the same slugs are reused.
+    assert "Created 0 synthetic" in run("generate_practices", count=40, seed=3)
+    synthetic = Practice.objects.published().filter(slug__startswith="synthetic-")
+    assert synthetic.count() == 40
+    for practice in synthetic.prefetch_related("countries", "themes", "instruments"):
+        assert practice.title.startswith("[Synthetic]")
+        assert "not a real practice" in practice.attribution
+        assert practice.countries.all() and practice.themes.all()
+        assert practice.instruments.all() and practice.search_text
+    run("generate_practices", delete=True)
+    assert Practice.objects.count() == real
+
+
+def test_benchmark_prints_every_page_type(catalogue):
+    out = run("benchmark_catalogue", runs=2)
+    for page in [
+        "list, no filter",
+        "list, three facets",
+        "search",
+        "detail",
+        "brief",
+        "compare",
+    ]:
+        assert re.search(rf"{re.escape(page)}\s+[\d.]+\s+[\d.]+\s+\d+", out), page

@@ -1,0 +1,128 @@
+"""Facet counts, checked against counts the filters compute independently in SQL."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.http import QueryDict
+
+from practices.facets import build_facets
+from practices.filters import PracticeFilterSet
+from practices.models import Period, Practice, Status
+from tests.factories import make_country, make_practice, make_region, make_theme
+
+pytestmark = pytest.mark.django_db
+
+
+def facets_for(query):
+    data = QueryDict(query)
+    filterset = PracticeFilterSet(data, queryset=Practice.objects.published())
+    assert filterset.is_valid(), filterset.errors
+    return {f.name: f for f in build_facets(data, filterset.form.cleaned_data)}
+
+
+def sql_count(query):
+    filterset = PracticeFilterSet(
+        QueryDict(query), queryset=Practice.objects.published()
+    )
+    assert filterset.is_valid()
+    return filterset.qs.count()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "country=ES",
+        "country=ES&country=IT&theme=access-to-new-markets",
+        "instrument=trade-missions-and-fairs&level=regional&period=ongoing",
+        "region=ES2&theme=first-steps-for-non-exporters",
+        "q=export&project=compete-in&project=intra",
+    ],
+)
+def test_every_option_count_equals_the_filtered_list_it_leads_to(catalogue, query):
+    call_command("generate_practices", count=120, seed=7, stdout=None)
+    facets = facets_for(query)
+    data = QueryDict(query)
+    for name, facet in facets.items():
+        others = data.copy()
+        others.pop(name, None)
+        for option in facet.options:
+            combined = others.copy()
+            combined.setlist(name, [option.value])
+            assert option.count == sql_count(combined.urlencode()), (
+                query,
+                name,
+                option.value,
+            )
+
+
+def test_zero_options_are_disabled_but_selected_ones_stay_visible(db):
+    spain = make_country(code="ES", name="Spain")
+    france = make_country(code="FR", name="France")
+    theme = make_theme(slug="skills", name="Skills")
+    make_practice(countries=[spain], themes=[theme])
+    make_practice(countries=[france])
+    facets = facets_for("theme=skills&country=FR")
+    countries = {o.value: o for o in facets["country"].options}
+    # With theme=skills, France has no practice, but it is selected: kept, enabled.
+    assert countries["FR"].count == 0 and countries["FR"].selected
+    assert not countries["FR"].disabled
+    assert countries["ES"].count == 1 and not countries["ES"].disabled
+    themes = {o.value: o for o in facets["theme"].options}
+    assert themes["skills"].selected
+
+
+def test_region_counts_include_the_regions_inside_them_once(db):
+    spain = make_country(code="ES", name="Spain")
+    es2 = make_region(code="ES2", name="Noreste", country=spain)
+    es21 = make_region(code="ES21", name="País Vasco", country=spain, parent=es2)
+    es211 = make_region(code="ES211", name="Araba", country=spain, parent=es21)
+    es212 = make_region(code="ES212", name="Gipuzkoa", country=spain, parent=es21)
+    make_practice(countries=[spain], regions=[es211, es212])  # two regions, once
+    make_practice(countries=[spain], regions=[es212])
+    regions = {o.value: o.count for o in facets_for("")["region"].options}
+    assert regions == {"ES2": 2, "ES21": 2, "ES211": 1, "ES212": 2}
+    assert sql_count("region=ES2") == 2
+
+
+def test_periods(db):
+    make_practice(slug="ended", start_year=2010, end_year=2015)
+    make_practice(slug="running", start_year=2020)
+    make_practice(slug="unknown")
+    counts = {o.value: o.count for o in facets_for("")["period"].options}
+    assert counts == {Period.ONGOING: 1, Period.ENDED: 1, Period.UNKNOWN: 1}
+    assert sql_count("period=ended") == 1
+
+
+def test_counts_follow_edits_publishing_and_deletion(db):
+    spain = make_country(code="ES", name="Spain")
+    practice = make_practice(countries=[spain])
+    counts = lambda: {o.value: o.count for o in facets_for("")["country"].options}  # noqa: E731
+    assert counts()["ES"] == 1
+    draft = make_practice(countries=[spain], status=Status.DRAFT)
+    assert counts()["ES"] == 1
+    draft.status, draft.published_on = Status.PUBLISHED, practice.published_on
+    draft.save()
+    assert counts()["ES"] == 2
+    practice.countries.clear()
+    assert counts()["ES"] == 1
+    draft.delete()
+    assert counts()["ES"] == 0
+
+
+def test_each_facet_has_a_clear_link_keeping_the_other_filters(db):
+    make_practice(countries=[make_country(code="ES", name="Spain")])
+    facets = facets_for("country=ES&level=regional&page=2")
+    assert facets["country"].clear_url == "?level=regional"
+    assert facets["level"].clear_url == "?country=ES"
+
+
+def test_list_page_renders_facets_as_a_get_form(client, db):
+    make_practice(countries=[make_country(code="ES", name="Spain")])
+    make_country(code="FR", name="France")
+    text = client.get("/practices/", {"country": "es"}).text
+    assert '<form id="filters" class="filters" method="get"' in text
+    assert 'name="country" value="ES"' in text and "checked" in text
+    assert re.search(r'value="FR" id="f-country-\d+" disabled>', text)
+    assert "Clear country" in text
