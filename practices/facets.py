@@ -206,10 +206,12 @@ def build_facets(query_data, cleaned_data):
     for name, label in FACETS:
         chosen = set(selections.get(name, []))
         facet = Facet(name, label)
-        facet.options = [
+        options = [
             Option(value, text, counts[name].get(value, 0), value in chosen)
             for value, text in option_rows[name]
         ]
+        # Selected options first, so a long, scrolling facet always shows them.
+        facet.options = sorted(options, key=lambda option: not option.selected)
         kept = [
             (key, value)
             for key, values in query_data.lists()

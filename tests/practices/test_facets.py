@@ -126,3 +126,10 @@ def test_list_page_renders_facets_as_a_get_form(client, db):
     assert 'name="country" value="ES"' in text and "checked" in text
     assert re.search(r'value="FR" id="f-country-\d+" disabled>', text)
     assert "Clear country" in text
+
+
+def test_selected_options_come_first(db):
+    for code, name in [("AT", "Austria"), ("ES", "Spain"), ("FR", "France")]:
+        make_practice(countries=[make_country(code=code, name=name)])
+    options = facets_for("country=FR")["country"].options
+    assert [o.value for o in options] == ["FR", "AT", "ES"]
