@@ -51,6 +51,14 @@ class TermQuerySet(models.QuerySet):
         return counted.order_by(*self.model._meta.ordering)
 
 
+# An end year, when both years are known, is not before the start year.
+YEARS_IN_ORDER = (
+    Q(end_year__isnull=True)
+    | Q(start_year__isnull=True)
+    | Q(end_year__gte=F("start_year"))
+)
+
+
 # --- places -----------------------------------------------------------------
 
 
@@ -191,9 +199,7 @@ class Project(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="project_unique_slug"),
             models.CheckConstraint(
-                condition=Q(end_year__isnull=True)
-                | Q(start_year__isnull=True)
-                | Q(end_year__gte=F("start_year")),
+                condition=YEARS_IN_ORDER,
                 name="project_end_after_start",
             ),
         ]
@@ -368,9 +374,7 @@ class Practice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="practice_unique_slug"),
             models.CheckConstraint(
-                condition=Q(end_year__isnull=True)
-                | Q(start_year__isnull=True)
-                | Q(end_year__gte=F("start_year")),
+                condition=YEARS_IN_ORDER,
                 name="practice_end_after_start",
             ),
             models.CheckConstraint(

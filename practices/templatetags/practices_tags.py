@@ -71,3 +71,8 @@ def years(practice):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key, "")
+
+
+@register.filter
+def is_in(value, container):
+    return value in (container or ())
