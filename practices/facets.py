@@ -1,15 +1,20 @@
-"""Facet counts for the practice list.
+"""The practice list's results and facet counts, from an in-memory index.
 
-Every option shows how many practices the list would hold with that option ticked
-too: the count applies all the *other* active filters (values within one facet
-combine with OR, so the facet's own selection is left out).
+Every facet option shows how many practices the list would hold with that option
+ticked too: the count applies all the *other* active filters (values within one
+facet combine with OR, so the facet's own selection is left out).
 
 Counting with SQL would cost seven grouped queries over the whole catalogue per
-request. Instead each process keeps a `FacetIndex`: one bitmask (a Python int, bit
-i = the i-th published practice) per facet value. A count is then a few integer
-ANDs and a popcount. The index is rebuilt when the catalogue's version changes:
-the number of published practices, their latest `updated_at` (bumped on every
-change, see signals.py) and today's date (publication dates and periods move).
+request, and filtering and sorting thousands of rows more. Instead each process
+keeps a `FacetIndex`: one bitmask (a Python int, bit i = the i-th published
+practice) per facet value, and the published practices in each sort order. A count
+is a few integer ANDs and a popcount; a page is the first matching positions in the
+chosen order. Only the page's rows are then read from the database.
+
+The index is rebuilt when the catalogue's version changes: the number of published
+practices, their latest `updated_at` (bumped on every change, see signals.py) and
+today's date (publication dates and periods move). Its filter semantics are those
+of PracticeFilterSet, which tests check result for result.
 """
 
 import threading
@@ -17,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from .models import (
@@ -30,7 +35,13 @@ from .models import (
     Region,
     Theme,
 )
-from .search import search
+
+# The list's sort orders other than relevance (which comes from the search).
+SORT_ORDERS = {
+    "title": ["title", "pk"],
+    "newest": ["-published_on", "-pk"],
+    "start": [F("start_year").desc(nulls_last=True), "title", "pk"],
+}
 
 FACETS = [
     ("country", "Country"),
@@ -68,10 +79,19 @@ class Facet:
 
 
 def _mask(positions):
-    bits = 0
+    positions = list(positions)
+    if not positions:
+        return 0
+    buffer = bytearray(max(positions) // 8 + 1)
     for position in positions:
-        bits |= 1 << position
-    return bits
+        buffer[position >> 3] |= 1 << (position & 7)
+    return int.from_bytes(buffer, "little")
+
+
+def _positions(mask):
+    """The set bits of a mask, as a set of positions."""
+    digits = bin(mask)[:1:-1]  # least significant first, without "0b"
+    return {i for i, digit in enumerate(digits) if digit == "1"}
 
 
 class FacetIndex:
@@ -85,7 +105,8 @@ class FacetIndex:
                 "pk", "level", "project__slug", "period"
             )
         )
-        self.position = {pk: i for i, (pk, *_) in enumerate(rows)}
+        self.ids = [pk for pk, *_ in rows]
+        self.position = {pk: i for i, pk in enumerate(self.ids)}
         self.all = (1 << len(rows)) - 1
         positions = {name: defaultdict(list) for name, _ in FACETS}
         for pk, level, project, period in rows:
@@ -116,16 +137,42 @@ class FacetIndex:
             name: {value: _mask(found) for value, found in values.items()}
             for name, values in positions.items()
         }
+        self.orders = {
+            sort: [
+                self.position[pk]
+                for pk in published.order_by(*ordering).values_list("pk", flat=True)
+            ]
+            for sort, ordering in SORT_ORDERS.items()
+        }
 
     def mask_of_ids(self, ids):
         return _mask(self.position[pk] for pk in ids if pk in self.position)
 
-    def counts(self, selections, text_mask):
-        """{facet: {value: count}} given {facet: [selected values]} (non-empty)."""
-        chosen = {
+    def chosen(self, selections):
+        return {
             name: _or(self.masks[name].get(v, 0) for v in values)
             for name, values in selections.items()
         }
+
+    def matching(self, selections, text_mask):
+        """The practices every active filter lets through."""
+        result = self.all & text_mask
+        for mask in self.chosen(selections).values():
+            result &= mask
+        return result
+
+    def results(self, mask, order):
+        """A page-able sequence of practice ids: `order` is a sort key of
+        SORT_ORDERS or a list of ids already in order (relevance)."""
+        if isinstance(order, str):
+            positions = self.orders[order]
+        else:
+            positions = [self.position[pk] for pk in order if pk in self.position]
+        return Results(self, mask, positions)
+
+    def counts(self, selections, text_mask):
+        """{facet: {value: count}} given {facet: [selected values]} (non-empty)."""
+        chosen = self.chosen(selections)
         result = {}
         for name, _label in FACETS:
             base = self.all & text_mask
@@ -137,6 +184,31 @@ class FacetIndex:
                 for value, mask in self.masks[name].items()
             }
         return result
+
+
+class Results:
+    """The ids of the practices in `mask`, in the order of `positions`; what
+    Django's Paginator needs (a length and slices), computed lazily."""
+
+    def __init__(self, index, mask, positions):
+        self.index, self.mask, self.positions = index, mask, positions
+
+    def __len__(self):
+        return self.mask.bit_count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("Results only support plain slices.")
+        start, stop = key.start or 0, key.stop if key.stop is not None else len(self)
+        members, found, page = _positions(self.mask), 0, []
+        for position in self.positions:
+            if position in members:
+                if found >= start:
+                    page.append(self.index.ids[position])
+                found += 1
+                if found >= stop:
+                    break
+        return page
 
 
 def _or(masks):
@@ -152,7 +224,7 @@ _cache = threading.local()
 def current_index():
     """This process's index, rebuilt when the catalogue has changed."""
     state = Practice.objects.published().aggregate(
-        count=Count("pk"), latest=Max("updated_at")
+        count=Count("*"), latest=Max("updated_at")
     )
     version = (state["count"], state["latest"], timezone.localdate())
     index = getattr(_cache, "index", None)
@@ -180,17 +252,9 @@ def selections_from(cleaned_data):
     return selections
 
 
-def build_facets(query_data, cleaned_data):
-    """The facets for the list page, from its query string and valid form data."""
-    index = current_index()
-    text = (cleaned_data.get("q") or "").strip()
-    text_mask = index.all
-    if text:
-        ids = search(Practice.objects.published(), text).values_list("pk", flat=True)
-        text_mask = index.mask_of_ids(ids)
-    selections = selections_from(cleaned_data)
-    counts = index.counts(selections, text_mask)
-    option_rows = {
+def _option_rows():
+    """{facet: [(value, label)]} in display order."""
+    return {
         "country": Country.objects.values_list("code", "name"),
         "region": [
             (code, f"{name} ({code})")
@@ -202,6 +266,13 @@ def build_facets(query_data, cleaned_data):
         "level": ImplementationLevel.choices,
         "period": Period.choices,
     }
+
+
+def build_facets(index, query_data, selections, text_mask):
+    """The facets for the list page, from its query string, the selected values
+    (see selections_from) and the mask of practices matching the search."""
+    counts = index.counts(selections, text_mask)
+    option_rows = _option_rows()
     facets = []
     for name, label in FACETS:
         chosen = set(selections.get(name, []))

@@ -1,7 +1,6 @@
 import re
 
 from django.contrib import messages
-from django.db.models import F
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -14,10 +13,10 @@ from django_filters.views import FilterView
 from briefs.models import Brief
 
 from . import compare
-from .facets import build_facets
+from .facets import build_facets, current_index, selections_from
 from .filters import PracticeFilterSet
 from .models import Country, InstrumentType, Practice, Region, Theme
-from .search import snippet
+from .search import search, snippet
 
 PAGE_SIZE = 20
 SLUG = re.compile(r"[-\w]{1,120}")
@@ -45,44 +44,51 @@ class HomeView(TemplateView):
 
 class PracticeListView(FilterView):
     """The catalogue with facets, search, sorting and pagination. Every state lives
-    in the query string, so any view of it can be shared as a link."""
+    in the query string, so any view of it can be shared as a link.
+
+    PracticeFilterSet validates the query string; the results, their count and
+    the facet counts come from the in-memory index (practices/facets.py), and only
+    the page's practices are read from the database."""
 
     filterset_class = PracticeFilterSet
     template_name = "practices/practice_list.html"
     context_object_name = "practices"
     paginate_by = PAGE_SIZE
     max_per_page = 100
-    # sort key -> (label, ordering); "relevance" only applies to a search.
-    SORTS = {
-        "relevance": ("Relevance", ["-rank", "title"]),
-        "title": ("Title (A–Z)", ["title"]),
-        "newest": ("Newest in the catalogue", ["-published_on", "-pk"]),
-        "start": (
-            "Start year (latest first)",
-            [F("start_year").desc(nulls_last=True), "title"],
-        ),
+    SORT_LABELS = {
+        "relevance": "Relevance",
+        "title": "Title (A–Z)",
+        "newest": "Newest in the catalogue",
+        "start": "Start year (latest first)",
     }
 
     def get_queryset(self):
         return Practice.objects.published()
 
-    def paginate_queryset(self, queryset, page_size):
-        # Sort and page over ids only (sorting thousands of full rows is what makes
-        # a list slow), then load the page's practices for their cards.
-        paginator, page, ids, is_paginated = super().paginate_queryset(
-            queryset.values_list("pk", flat=True), page_size
-        )
-        practices = Practice.objects.for_listing().in_bulk(list(ids))
-        page.object_list = [practices[pk] for pk in ids]
-        return paginator, page, page.object_list, is_paginated
-
     def get(self, request, *args, **kwargs):
         self.filterset = self.get_filterset(self.get_filterset_class())
         self.invalid = self.filterset.is_bound and not self.filterset.is_valid()
+        self.facets = []
         if self.invalid:
-            self.object_list = self.filterset.queryset.none()
+            self.object_list = []
         else:
-            self.object_list = self.filterset.qs.order_by(*self.SORTS[self.sort][1])
+            cleaned = (
+                self.filterset.form.cleaned_data if self.filterset.is_bound else {}
+            )
+            index = current_index()
+            text_mask, ranked = index.all, None
+            if self.query:
+                ranked = list(
+                    search(Practice.objects.published(), self.query)
+                    .order_by("-rank", "title", "pk")
+                    .values_list("pk", flat=True)
+                )
+                text_mask = index.mask_of_ids(ranked)
+            selections = selections_from(cleaned)
+            matching = index.matching(selections, text_mask)
+            order = ranked if self.sort == "relevance" else self.sort
+            self.object_list = index.results(matching, order)
+            self.facets = build_facets(index, request.GET, selections, text_mask)
         context = self.get_context_data(
             filter=self.filterset, object_list=self.object_list
         )
@@ -90,6 +96,15 @@ class PracticeListView(FilterView):
         if self.invalid:
             response.status_code = 400  # the page explains which value is wrong
         return response
+
+    def paginate_queryset(self, queryset, page_size):
+        # `queryset` holds ids; load just the page's practices for their cards.
+        paginator, page, ids, is_paginated = super().paginate_queryset(
+            queryset, page_size
+        )
+        practices = Practice.objects.for_listing().in_bulk(list(ids))
+        page.object_list = [practices[pk] for pk in ids]
+        return paginator, page, page.object_list, is_paginated
 
     @cached_property
     def query(self):
@@ -102,7 +117,7 @@ class PracticeListView(FilterView):
     def sort(self):
         """The requested order if known (relevance needs a search), else the default."""
         wanted = self.request.GET.get("sort", "")
-        if wanted in self.SORTS and (wanted != "relevance" or self.query):
+        if wanted in self.SORT_LABELS and (wanted != "relevance" or self.query):
             return wanted
         return "relevance" if self.query else "title"
 
@@ -115,18 +130,15 @@ class PracticeListView(FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        if not self.invalid:
-            form = self.filterset.form
-            cleaned = form.cleaned_data if self.filterset.is_bound else {}
-            context["facets"] = build_facets(self.request.GET, cleaned)
+        context["facets"] = self.facets
         if self.query:
             for practice in context["practices"]:
                 practice.match = snippet(practice, self.query)
         context["sort"] = self.sort
-        context["sort_label"] = self.SORTS[self.sort][0]
+        context["sort_label"] = self.SORT_LABELS[self.sort]
         context["sorts"] = [
             (key, label)
-            for key, (label, _) in self.SORTS.items()
+            for key, label in self.SORT_LABELS.items()
             if key != "relevance" or self.query
         ]
         return context
