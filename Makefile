@@ -38,8 +38,8 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 var/.env-checked: .env | $(PY)
 	@mkdir -p var
-	@grep -q '^SECRET_KEY=' .env || echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
-	@grep -q '^ALLOWED_HOSTS=' .env || echo "ALLOWED_HOSTS=127.0.0.1,localhost" >> .env
+	@grep -q '^SECRET_KEY=.' .env || echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
+	@grep -q '^ALLOWED_HOSTS=.' .env || echo "ALLOWED_HOSTS=127.0.0.1,localhost" >> .env
 	@touch $@
 
 setup: $(VENV)/.runtime var/.env-checked

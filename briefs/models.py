@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -64,8 +65,16 @@ class BriefSection(models.Model):
             )
         ]
 
+    # ids the brief page itself uses; a section anchor must not collide with them.
+    RESERVED_ANCHORS = {"main", "toc-heading", "featured-practices", "site-search-q"}
+
     def __str__(self):
         return self.heading
+
+    def clean(self):
+        if self.anchor in self.RESERVED_ANCHORS:
+            message = f"“{self.anchor}” is used by the page itself; choose another."
+            raise ValidationError({"anchor": message})
 
     def get_absolute_url(self):
         return f"{self.brief.get_absolute_url()}#{self.anchor}"

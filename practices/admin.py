@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from .models import (
+    CatalogueVersion,
     Country,
     InstrumentType,
     Practice,
@@ -26,11 +27,17 @@ class PublishActionsMixin:
             published_on=timezone.localdate()
         )
         count = queryset.update(status=Status.PUBLISHED, updated_at=timezone.now())
-        self.message_user(request, f"{count} published.", messages.SUCCESS)
+        CatalogueVersion.bump()  # update() sends no signals
+        later = queryset.filter(published_on__gt=timezone.localdate()).count()
+        note = (
+            f" {later} of them will appear on their publication date." if later else ""
+        )
+        self.message_user(request, f"{count} published.{note}", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected (back to draft)")
     def unpublish(self, request, queryset):
         count = queryset.update(status=Status.DRAFT, updated_at=timezone.now())
+        CatalogueVersion.bump()
         self.message_user(request, f"{count} moved back to draft.", messages.SUCCESS)
 
 

@@ -6,15 +6,15 @@ facet combine with OR, so the facet's own selection is left out).
 
 Counting with SQL would cost seven grouped queries over the whole catalogue per
 request, and filtering and sorting thousands of rows more. Instead each process
-keeps a `FacetIndex`: one bitmask (a Python int, bit i = the i-th published
+keeps (per thread) a `FacetIndex`: one bitmask (a Python int, bit i = the i-th published
 practice) per facet value, and the published practices in each sort order. A count
 is a few integer ANDs and a popcount; a page is the first matching positions in the
 chosen order. Only the page's rows are then read from the database.
 
-The index is rebuilt when the catalogue's version changes: the number of published
-practices, their latest `updated_at` (bumped on every change, see signals.py) and
-today's date (publication dates and periods move). Its filter semantics are those
-of PracticeFilterSet, which tests check result for result.
+The index is rebuilt when the catalogue version (CatalogueVersion, bumped by every
+change, see signals.py) or today's date (publication dates and periods move)
+changes. Its filter semantics are those of PracticeFilterSet, which tests check
+result for result.
 """
 
 import threading
@@ -22,10 +22,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Max
+from django.db.models import F
 from django.utils import timezone
 
 from .models import (
+    CatalogueVersion,
     Country,
     ImplementationLevel,
     InstrumentType,
@@ -200,6 +201,10 @@ class Results:
         if not isinstance(key, slice) or key.step not in (None, 1):
             raise TypeError("Results only support plain slices.")
         start, stop = key.start or 0, key.stop if key.stop is not None else len(self)
+        if start < 0 or stop < 0:
+            raise ValueError("Results do not support negative indexes.")
+        if stop <= start:
+            return []
         members, found, page = _positions(self.mask), 0, []
         for position in self.positions:
             if position in members:
@@ -218,15 +223,12 @@ def _or(masks):
     return bits
 
 
-_cache = threading.local()
+_cache = threading.local()  # per thread: an index is never shared while built
 
 
 def current_index():
-    """This process's index, rebuilt when the catalogue has changed."""
-    state = Practice.objects.published().aggregate(
-        count=Count("*"), latest=Max("updated_at")
-    )
-    version = (state["count"], state["latest"], timezone.localdate())
+    """This thread's index, rebuilt when the catalogue has changed."""
+    version = (CatalogueVersion.current(), timezone.localdate())
     index = getattr(_cache, "index", None)
     if index is None or index.version != version:
         index = _cache.index = FacetIndex(version)

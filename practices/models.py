@@ -1,3 +1,4 @@
+import uuid
 from collections import Counter
 
 from django.contrib.postgres.search import SearchVectorField
@@ -123,6 +124,10 @@ class Region(models.Model):
         ordering = ["code"]
         constraints = [
             models.UniqueConstraint(fields=["code"], name="region_unique_code"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[A-Z]{2}[A-Z0-9]{1,3}$"),
+                name="region_code_format",
+            ),
             models.CheckConstraint(
                 condition=Q(level__gte=1, level__lte=3), name="region_level_range"
             ),
@@ -263,7 +268,8 @@ class PracticeQuerySet(PublishableQuerySet):
 
     def related_to(self, practice, limit=5):
         """Practices sharing the most with `practice`, best first: each shared
-        instrument type counts 3, theme 2, NUTS region 2, country 1 (ties by title).
+        instrument type counts 3, theme 2, NUTS region 2, country 1; equal scores
+        are ordered by title.
         Returns (practice, score) pairs drawn from this queryset."""
         scores = Counter()
         for relation, column, weight in RELATED_WEIGHTS:
@@ -271,6 +277,7 @@ class PracticeQuerySet(PublishableQuerySet):
             mine = through.objects.filter(practice_id=practice.pk).values(column)
             others = (
                 through.objects.filter(**{f"{column}__in": mine})
+                .filter(practice__in=self.values("pk"))  # only candidates we may show
                 .exclude(practice_id=practice.pk)
                 .values_list("practice_id", flat=True)
             )
@@ -389,7 +396,7 @@ class Practice(models.Model):
                 fields=["status", "published_on", "updated_at"],
                 name="practice_status_idx",
             ),
-            # The list's default order: published rows by title, from the index alone.
+            # Sort orders, read when the list's in-memory index is rebuilt.
             models.Index(
                 fields=["status", "title", "published_on"], name="practice_title_idx"
             ),
@@ -414,6 +421,39 @@ class Practice(models.Model):
             raise ValidationError(
                 {"end_year": "The end year cannot be before the start year."}
             )
+
+
+class CatalogueVersion(models.Model):
+    """One row that changes, inside the writing transaction, whenever anything
+    public about the catalogue changes (see signals.py). Per-process caches such as
+    the list's facet index key on it: one cheap read per request, and the row lock
+    orders concurrent bumps by commit. Each bump draws a fresh token, so a bump
+    that was rolled back can never be mistaken for a later, committed one."""
+
+    number = models.BigIntegerField(default=0)
+    token = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pk=1), name="catalogueversion_single_row"
+            )
+        ]
+
+    def __str__(self):
+        return f"Catalogue version {self.number}"
+
+    @classmethod
+    def bump(cls):
+        values = {"number": F("number") + 1, "token": uuid.uuid4()}
+        if not cls.objects.filter(pk=1).update(**values):
+            cls.objects.get_or_create(pk=1)
+            cls.objects.filter(pk=1).update(**values)
+
+    @classmethod
+    def current(cls):
+        """A value that differs after every committed change."""
+        return cls.objects.filter(pk=1).values_list("number", "token").first()
 
 
 class PracticeSource(models.Model):

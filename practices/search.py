@@ -92,6 +92,11 @@ def parse_terms(query):
     return [w for w in words if w not in {"or", "and"}]
 
 
+def excluded_terms(query):
+    """Words the query excludes with a leading minus ("-murcia")."""
+    return set(re.findall(r"(?:^|\s)-(\w+)", fold(query)))
+
+
 def search(queryset, query):
     """Filter to matches of `query` and annotate `rank` (higher is better)."""
     if connections[queryset.db].vendor == "postgresql":
@@ -100,7 +105,7 @@ def search(queryset, query):
             rank=SearchRank(F("search_vector"), ts_query)
         )
     terms = parse_terms(query)
-    excluded = set(re.findall(r"(?:^|\s)-(\w+)", fold(query)))
+    excluded = excluded_terms(query)
     for term in terms:
         if term in excluded:
             queryset = queryset.exclude(search_text__contains=term)
@@ -127,7 +132,7 @@ def _stem(term):
 
 def snippet(practice, query, width=28):
     """(label, highlighted HTML) of the first field where the query matched."""
-    stems = [_stem(t) for t in parse_terms(query) if f"-{t}" not in fold(query)]
+    stems = [_stem(t) for t in parse_terms(query) if t not in excluded_terms(query)]
     if not stems:
         return None
     pattern = re.compile("|".join(re.escape(s) for s in stems))

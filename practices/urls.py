@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 from .models import Country, InstrumentType, Theme
@@ -33,7 +33,9 @@ country_patterns = [
         ),
         name="list",
     ),
-    path("<str:code>/", views.CountryDetailView.as_view(), name="detail"),
+    re_path(
+        r"^(?P<code>[A-Za-z]{2})/$", views.CountryDetailView.as_view(), name="detail"
+    ),
 ]
 theme_patterns = [
     path(

@@ -1,7 +1,7 @@
 import re
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -102,8 +102,9 @@ class PracticeListView(FilterView):
         paginator, page, ids, is_paginated = super().paginate_queryset(
             queryset, page_size
         )
-        practices = Practice.objects.for_listing().in_bulk(list(ids))
-        page.object_list = [practices[pk] for pk in ids]
+        # published() again: the index is a cache, never the authority on that.
+        practices = Practice.objects.published().for_listing().in_bulk(list(ids))
+        page.object_list = [practices[pk] for pk in ids if pk in practices]
         return paginator, page, page.object_list, is_paginated
 
     @cached_property
@@ -325,10 +326,7 @@ class CountryDetailView(TermDetailView):
     template_name = "practices/country_detail.html"
 
     def get_term(self):
-        code = self.kwargs["code"]
-        if len(code) != 2:
-            raise Http404("Country codes have two letters.")
-        return get_object_or_404(Country, code=code.upper())
+        return get_object_or_404(Country, code=self.kwargs["code"].upper())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

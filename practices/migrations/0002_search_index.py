@@ -20,14 +20,6 @@ def drop_gin_index(apps, schema_editor):
         schema_editor.execute(f"DROP INDEX IF EXISTS {GIN_INDEX}")
 
 
-def build_search_index(apps, schema_editor):
-    from practices.search import refresh_search_index
-
-    Practice = apps.get_model("practices", "Practice")
-    ids = Practice.objects.values_list("pk", flat=True)
-    refresh_search_index(ids, model=Practice, using=schema_editor.connection.alias)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -46,5 +38,4 @@ class Migration(migrations.Migration):
             field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
         ),
         migrations.RunPython(create_gin_index, drop_gin_index),
-        migrations.RunPython(build_search_index, migrations.RunPython.noop),
     ]

@@ -91,7 +91,7 @@ def facet_options(facet):
         )
         rows.append(
             (
-                ' class="disabled"' if option.disabled else "",
+                mark_safe(' class="disabled"') if option.disabled else "",
                 facet.name,
                 option.value,
                 input_id,

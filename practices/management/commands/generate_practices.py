@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from practices.models import (
+    CatalogueVersion,
     Country,
     ImplementationLevel,
     InstrumentType,
@@ -44,6 +45,7 @@ class Command(BaseCommand):
     def handle(self, *args, count, seed, delete, **options):
         if delete:
             deleted = Practice.objects.filter(slug__startswith=PREFIX).delete()[0]
+            CatalogueVersion.bump()
             self.stdout.write(
                 f"Deleted {deleted} synthetic rows (practices and links)."
             )
@@ -135,4 +137,5 @@ class Command(BaseCommand):
                 batch_size=1000,
             )
         refresh_search_index([p.pk for p in practices])
+        CatalogueVersion.bump()  # bulk_create sends no signals
         return practices

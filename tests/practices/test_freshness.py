@@ -1,0 +1,161 @@
+"""The list's in-memory index follows every change, and never outranks the database."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import IntegrityError
+
+from briefs.models import BriefSection
+from practices import facets
+from practices.models import CatalogueVersion, Practice, Status
+from practices.search import snippet
+from tests.factories import (
+    make_brief,
+    make_country,
+    make_practice,
+    make_region,
+    make_theme,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def listed(client, query=""):
+    return [p.slug for p in client.get(f"/practices/?{query}").context["practices"]]
+
+
+def theme_count(slug):
+    index = facets.current_index()
+    return index.counts({}, index.all)["theme"].get(slug, 0)
+
+
+def test_every_kind_of_change_moves_the_version(db):
+    seen = [CatalogueVersion.current()]
+
+    def moved():
+        seen.append(CatalogueVersion.current())
+        return seen[-1] != seen[-2]
+
+    theme = make_theme(slug="t")
+    assert moved()
+    practice = make_practice(themes=[theme])
+    assert moved()
+    practice.themes.remove(theme)
+    assert moved()
+    theme.practices.add(practice)
+    assert moved()
+    theme.practices.clear()
+    assert moved()
+    theme.name = "Renamed"
+    theme.save()
+    assert moved()
+    theme.delete()
+    assert moved()
+    practice.delete()
+    assert moved()
+
+
+def test_deleting_and_recreating_a_term_leaves_no_ghost_counts(db):
+    theme = make_theme(slug="markets", name="Markets")
+    make_practice(themes=[theme])
+    assert theme_count("markets") == 1
+    theme.delete()
+    make_theme(slug="markets", name="Markets again")
+    assert theme_count("markets") == 0
+
+
+def test_deleting_a_term_updates_the_search_index(db):
+    theme = make_theme(name="Zebra markets")
+    practice = make_practice(themes=[theme])
+    theme.delete()
+    practice.refresh_from_db()
+    assert "zebra" not in practice.search_text
+
+
+def test_clearing_a_term_refreshes_only_its_practices(db):
+    theme = make_theme(name="Zebra markets")
+    linked = make_practice(themes=[theme])
+    other = make_practice()
+    other_text = Practice.objects.get(pk=other.pk).search_text
+    theme.practices.clear()
+    assert "zebra" not in Practice.objects.get(pk=linked.pk).search_text
+    assert Practice.objects.get(pk=other.pk).search_text == other_text
+
+
+def test_list_never_shows_what_the_database_no_longer_publishes(client, monkeypatch):
+    """Even with a stale index (simulated by freezing the version), the page reads
+    its rows through published() and skips what is gone."""
+    kept = make_practice(slug="kept")
+    hidden = make_practice(slug="hidden")
+    gone = make_practice(slug="gone")
+    assert set(listed(client)) == {"kept", "hidden", "gone"}
+    monkeypatch.setattr(CatalogueVersion, "current", classmethod(lambda cls: -1))
+    facets._cache.index = None
+    listed(client)  # index built at the frozen version
+    Practice.objects.filter(pk=hidden.pk).update(status=Status.DRAFT)
+    gone.delete()
+    response = client.get("/practices/")
+    assert response.status_code == 200
+    assert [p.slug for p in response.context["practices"]] == [kept.slug]
+
+
+def test_admin_actions_and_generated_data_move_the_version(admin_client, catalogue):
+    before = CatalogueVersion.current()
+    call_command("generate_practices", count=3, seed=9, stdout=None)
+    assert CatalogueVersion.current() != before
+    before = CatalogueVersion.current()
+    practice = Practice.objects.first()
+    admin_client.post(
+        "/admin/practices/practice/",
+        {"action": "unpublish", "_selected_action": [practice.pk]},
+    )
+    assert CatalogueVersion.current() != before
+
+
+def test_region_codes_must_be_upper_case_nuts_codes(db):
+    with pytest.raises(IntegrityError):
+        make_region(code="Es7", level=1, country=make_country(code="ES", name="Spain"))
+
+
+def test_country_urls_accept_only_two_letters(client, db):
+    make_country(code="IT", name="Italy")
+    assert client.get("/countries/it/").status_code == 200
+    for bad in ["e%00", "i%C3%BC", "ita", "1t"]:
+        assert client.get(f"/countries/{bad}/").status_code == 404
+
+
+def test_disabled_facet_rows_carry_a_real_class(client, db):
+    make_practice(countries=[make_country(code="IT", name="Italy")])
+    make_country(code="FR", name="France")
+    text = client.get("/practices/").text
+    assert '<li class="disabled">' in text and "&quot;disabled&quot;" not in text
+
+
+def test_results_slices_are_plain(db):
+    for _ in range(3):
+        make_practice()
+    index = facets.current_index()
+    results = index.results(index.all, "title")
+    assert results[1:1] == [] and len(results[0:2]) == 2
+    with pytest.raises(ValueError):
+        results[-1:]
+
+
+def test_snippet_highlights_a_word_also_excluded_as_part_of_another(db):
+    practice = make_practice(summary="Support for export and non-export firms.")
+    label, html = snippet(practice, "non-export export")
+    assert "<mark>export</mark>" in html
+
+
+def test_section_anchors_cannot_take_the_pages_own_ids(db):
+    brief = make_brief()
+    section = BriefSection(brief=brief, heading="Main", anchor="main", body="x")
+    with pytest.raises(ValidationError, match="used by the page itself"):
+        section.full_clean()
+
+
+def test_rebuild_search_index_command(db):
+    practice = make_practice(title="Findable")
+    Practice.objects.filter(pk=practice.pk).update(search_text="")
+    call_command("rebuild_search_index", stdout=None)
+    assert "findable" in Practice.objects.get(pk=practice.pk).search_text
