@@ -138,6 +138,8 @@ class FacetIndex:
             name: {value: _mask(found) for value, found in values.items()}
             for name, values in positions.items()
         }
+        # Labels too: every save or delete of a term moves the version.
+        self.options = _option_rows()
         self.orders = {
             sort: [
                 self.position[pk]
@@ -257,14 +259,14 @@ def selections_from(cleaned_data):
 def _option_rows():
     """{facet: [(value, label)]} in display order."""
     return {
-        "country": Country.objects.values_list("code", "name"),
+        "country": list(Country.objects.values_list("code", "name")),
         "region": [
             (code, f"{name} ({code})")
             for code, name in Region.objects.values_list("code", "name")
         ],
-        "theme": Theme.objects.values_list("slug", "name"),
-        "instrument": InstrumentType.objects.values_list("slug", "name"),
-        "project": Project.objects.values_list("slug", "acronym"),
+        "theme": list(Theme.objects.values_list("slug", "name")),
+        "instrument": list(InstrumentType.objects.values_list("slug", "name")),
+        "project": list(Project.objects.values_list("slug", "acronym")),
         "level": ImplementationLevel.choices,
         "period": Period.choices,
     }
@@ -274,7 +276,7 @@ def build_facets(index, query_data, selections, text_mask):
     """The facets for the list page, from its query string, the selected values
     (see selections_from) and the mask of practices matching the search."""
     counts = index.counts(selections, text_mask)
-    option_rows = _option_rows()
+    option_rows = index.options
     facets = []
     for name, label in FACETS:
         chosen = set(selections.get(name, []))

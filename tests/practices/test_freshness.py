@@ -159,3 +159,13 @@ def test_rebuild_search_index_command(db):
     Practice.objects.filter(pk=practice.pk).update(search_text="")
     call_command("rebuild_search_index", stdout=None)
     assert "findable" in Practice.objects.get(pk=practice.pk).search_text
+
+
+def test_facet_labels_follow_renames_even_of_unused_terms(client, db):
+    make_practice()
+    theme = make_theme(slug="unused", name="Old label")
+    assert "Old label" in client.get("/practices/").text
+    theme.name = "New label"
+    theme.save()
+    text = client.get("/practices/").text
+    assert "New label" in text and "Old label" not in text
