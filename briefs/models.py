@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
 
+from practices.cards import attach_card_terms
 from practices.models import (
     Practice,
     PublishableQuerySet,
@@ -39,13 +40,15 @@ class Brief(models.Model):
 
     def published_features(self):
         """Featured practices a reader may see, in order, ready for cards."""
-        return (
+        features = list(
             self.featured.filter(practice__in=Practice.objects.published())
             .select_related("section")
             .prefetch_related(
                 Prefetch("practice", queryset=Practice.objects.for_listing())
             )
         )
+        attach_card_terms(feature.practice for feature in features)
+        return features
 
 
 class BriefSection(models.Model):

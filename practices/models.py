@@ -258,13 +258,9 @@ class PracticeQuerySet(PublishableQuerySet):
         )
 
     def for_listing(self):
-        """What a practice card shows: places, taxonomies, project (and never the
-        bulky search index columns)."""
-        return (
-            self.select_related("project")
-            .defer("search_text", "search_vector")
-            .prefetch_related("countries", "regions", "themes", "instruments")
-        )
+        """A practice card's own columns (never the bulky search index). The names
+        of its places and taxonomies come from practices.cards.attach_card_terms."""
+        return self.select_related("project").defer("search_text", "search_vector")
 
     def related_to(self, practice, limit=5):
         """Practices sharing the most with `practice`, best first: each shared
@@ -289,7 +285,14 @@ class PracticeQuerySet(PublishableQuerySet):
         return [(p, scores[p.pk]) for p in ranked[:limit]]
 
     def for_detail(self):
-        return self.for_listing().prefetch_related("sources")
+        """Everything a practice page (or the comparison) shows, linked."""
+        return (
+            self.select_related("project")
+            .defer("search_text", "search_vector")
+            .prefetch_related(
+                "countries", "regions", "themes", "instruments", "sources"
+            )
+        )
 
 
 class Practice(models.Model):

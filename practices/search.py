@@ -131,17 +131,18 @@ def _stem(term):
 
 
 def snippet(practice, query, width=28):
-    """(label, highlighted HTML) of the first field where the query matched."""
+    """(label, highlighted HTML) of the first field where the query matched; the
+    practice carries its card terms (practices.cards.attach_card_terms)."""
     stems = [_stem(t) for t in parse_terms(query) if t not in excluded_terms(query)]
     if not stems:
         return None
     pattern = re.compile("|".join(re.escape(s) for s in stems))
     fields = [(getattr(practice, name), label) for name, label, _ in FIELDS]
     fields += [
-        (", ".join(c.name for c in practice.countries.all()), "Place"),
-        (", ".join(r.name for r in practice.regions.all()), "Place"),
-        (", ".join(t.name for t in practice.themes.all()), "Themes"),
-        (", ".join(i.name for i in practice.instruments.all()), "Instrument types"),
+        (", ".join(practice.terms.countries), "Place"),
+        (", ".join(practice.terms.regions), "Place"),
+        (", ".join(practice.terms.themes), "Themes"),
+        (", ".join(practice.terms.instruments), "Instrument types"),
     ]
     for text, label in fields:
         if not text:

@@ -13,6 +13,7 @@ from django_filters.views import FilterView
 from briefs.models import Brief
 
 from . import compare
+from .cards import attach_card_terms
 from .facets import build_facets, current_index, selections_from
 from .filters import PracticeFilterSet
 from .models import Country, InstrumentType, Practice, Region, Theme
@@ -35,9 +36,9 @@ class HomeView(TemplateView):
             ),
             themes=Theme.objects.with_practice_counts(),
             instruments=InstrumentType.objects.with_practice_counts(),
-            latest_practices=published.for_listing().order_by(
-                "-published_on", "-created_at"
-            )[:6],
+            latest_practices=attach_card_terms(
+                published.for_listing().order_by("-published_on", "-pk")[:6]
+            ),
             **kwargs,
         )
 
@@ -104,7 +105,9 @@ class PracticeListView(FilterView):
         )
         # published() again: the index is a cache, never the authority on that.
         practices = Practice.objects.published().for_listing().in_bulk(list(ids))
-        page.object_list = [practices[pk] for pk in ids if pk in practices]
+        page.object_list = attach_card_terms(
+            practices[pk] for pk in ids if pk in practices
+        )
         return paginator, page, page.object_list, is_paginated
 
     @cached_property
@@ -305,6 +308,13 @@ class TermDetailView(ListView):
             .for_listing()
             .filter(**{self.filter_field: self.term})
         )
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, practices, is_paginated = super().paginate_queryset(
+            queryset, page_size
+        )
+        page.object_list = attach_card_terms(practices)
+        return paginator, page, page.object_list, is_paginated
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

@@ -7,6 +7,7 @@ from django.db import IntegrityError
 
 from briefs.models import BriefSection
 from practices import facets
+from practices.cards import attach_card_terms
 from practices.models import CatalogueVersion, Practice, Status
 from practices.search import snippet
 from tests.factories import (
@@ -143,6 +144,7 @@ def test_results_slices_are_plain(db):
 
 def test_snippet_highlights_a_word_also_excluded_as_part_of_another(db):
     practice = make_practice(summary="Support for export and non-export firms.")
+    attach_card_terms([practice])
     label, html = snippet(practice, "non-export export")
     assert "<mark>export</mark>" in html
 

@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 
+from practices.cards import attach_card_terms
 from practices.models import Practice
 from practices.search import fold, search, snippet
 from tests.factories import make_country, make_practice, make_theme
@@ -90,6 +91,7 @@ def test_snippet_names_the_field_and_marks_the_match():
         summary="Nothing here.",
         evidence="In 2017, 755 companies were co-financed <b>by</b> the region.",
     )
+    attach_card_terms([practice])
     label, html = snippet(practice, "companies")
     assert label == "Evidence of success"
     assert "<mark>companies</mark>" in html

@@ -174,23 +174,24 @@ def test_theme_and_instrument_pages_list_their_practices(client):
 
 # Query counts: pinned, and the same whatever the amount of data. Each page is
 # requested once first, so the per-process facet index is already built.
-# list: catalogue version + the page's rows + 4 prefetches (countries, regions,
-#       themes, instruments); the count, order, facet counts and labels come
-#       from the in-memory index. A filter adds its value check, a search its
-#       query.
+# Cards read their places and taxonomies in one query (practices.cards).
+# list: catalogue version + the page's rows + card terms; the count, order,
+#       facet counts and labels come from the in-memory index. A filter adds its
+#       value check, a search its query.
 # detail: practice+project, 4 prefetches, sources, briefs featuring it,
 #       related (4 shared-term queries + 1 fetch), more from country, from project.
 # compare: practices+project, 4 prefetches, sources.
 # home: practice count, briefs, countries, themes, instruments with counts,
-#       latest practices + 4 prefetches.
+#       latest practices + card terms.
+# country: the country, count, page, card terms, its regions; theme: one fewer.
 PAGES = {
-    "list": (lambda ps: reverse("practices:list"), 6),
-    "list-filtered": (lambda ps: "/practices/?country=it&sort=newest", 7),
-    "list-search": (lambda ps: "/practices/?q=practice&sort=relevance", 7),
+    "list": (lambda ps: reverse("practices:list"), 3),
+    "list-filtered": (lambda ps: "/practices/?country=it&sort=newest", 4),
+    "list-search": (lambda ps: "/practices/?q=practice&sort=relevance", 4),
     "detail": (lambda ps: ps[0].get_absolute_url(), 14),
-    "home": (lambda ps: reverse("home"), 10),
-    "country": (lambda ps: "/countries/it/", 8),
-    "theme": (lambda ps: ps[0].themes.get().get_absolute_url(), 7),
+    "home": (lambda ps: reverse("home"), 7),
+    "country": (lambda ps: "/countries/it/", 5),
+    "theme": (lambda ps: ps[0].themes.get().get_absolute_url(), 4),
     "countries": (lambda ps: "/countries/", 1),
     "compare": (lambda ps: f"/practices/compare/?p={ps[0].slug}&p={ps[1].slug}", 6),
 }
@@ -223,3 +224,18 @@ def test_indexes_are_in_alphabetical_order(client):
         make_practice(countries=[country])
     text = client.get("/countries/").text
     assert text.index("France") < text.index("Spain") < text.index("United Kingdom")
+
+
+def test_cards_show_places_and_instruments_from_one_query(client):
+    italy = make_country(code="IT", name="Italy")
+    spain = make_country(code="ES", name="Spain")
+    practice = make_practice(
+        title="Shared stands",
+        countries=[spain, italy],
+        regions=[make_region(code="ITH5", name="Emilia-Romagna", country=italy)],
+        instruments=[make_instrument(name="Voucher"), make_instrument(name="Grant")],
+    )
+    text = client.get(reverse("practices:list")).text
+    assert "Italy, Spain · Emilia-Romagna" in text
+    assert "<li>Grant</li><li>Voucher</li>" in text
+    assert practice.get_absolute_url() in text
