@@ -179,3 +179,10 @@ def test_selected_options_come_first(db):
         make_practice(countries=[make_country(code=code, name=name)])
     options = facets_for("country=FR")["country"].options
     assert [o.value for o in options] == ["FR", "AT", "ES"]
+
+
+def test_facet_labels_and_values_are_escaped(client, db):
+    make_practice(themes=[make_theme(slug="x", name='<b>"Bold" & co</b>')])
+    text = client.get("/practices/").text
+    assert "&lt;b&gt;&quot;Bold&quot; &amp; co&lt;/b&gt;" in text
+    assert '<b>"Bold"' not in text
