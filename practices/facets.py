@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.core.signals import request_started
 from django.db.models import F
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from .models import (
     Project,
     Region,
     Theme,
+    catalogue_changed,
 )
 
 # The list's sort orders other than relevance (which comes from the search).
@@ -229,31 +231,38 @@ _cache = threading.local()  # per thread: an index is never shared while built
 
 
 def current_index():
-    """This thread's index, rebuilt when the catalogue has changed."""
-    version = (CatalogueVersion.current(), timezone.localdate())
+    """This thread's index, rebuilt when the catalogue has changed. The version is
+    read at most once per request (and again after any change in this process)."""
     index = getattr(_cache, "index", None)
+    if index is not None and getattr(_cache, "checked", False):
+        return index
+    version = (CatalogueVersion.current(), timezone.localdate())
     if index is None or index.version != version:
         index = _cache.index = FacetIndex(version)
+    _cache.checked = True
     return index
 
 
+def known_values(facet):
+    """The (value, label) choices a facet accepts, from the current index."""
+    return current_index().options[facet]
+
+
+def _look_again(**kwargs):
+    _cache.checked = False
+
+
+request_started.connect(_look_again, dispatch_uid="facet-index-request")
+catalogue_changed.connect(_look_again, dispatch_uid="facet-index-change")
+
+
 def selections_from(cleaned_data):
-    """The facet values a valid filter form selected, as index keys."""
-    keys = {
-        "country": "code",
-        "region": "code",
-        "theme": "slug",
-        "instrument": "slug",
-        "project": "slug",
+    """{facet: [selected values]} from a valid filter form, for the index."""
+    return {
+        name: list(cleaned_data[name])
+        for name, _label in FACETS
+        if cleaned_data.get(name)
     }
-    selections = {}
-    for name, _label in FACETS:
-        values = cleaned_data.get(name) or []
-        if name in keys:
-            values = [getattr(v, keys[name]) for v in values]
-        if values:
-            selections[name] = list(values)
-    return selections
 
 
 def _option_rows():

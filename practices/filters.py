@@ -1,17 +1,11 @@
+from functools import partial
+
 import django_filters
 from django import forms
 from django.db.models import Q
 
-from .models import (
-    Country,
-    ImplementationLevel,
-    InstrumentType,
-    Period,
-    Practice,
-    Project,
-    Region,
-    Theme,
-)
+from .facets import known_values
+from .models import ImplementationLevel, Period, Practice
 from .search import search
 
 
@@ -25,34 +19,29 @@ class PracticeFilterSet(django_filters.FilterSet):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    country = django_filters.ModelMultipleChoiceFilter(
+    # Known codes and slugs come from the list's in-memory index (kept current by
+    # the catalogue version), so checking them costs no query.
+    country = django_filters.MultipleChoiceFilter(
         field_name="countries__code",
-        to_field_name="code",
-        queryset=Country.objects.all(),
+        choices=partial(known_values, "country"),
         label="Country",
     )
-    region = django_filters.ModelMultipleChoiceFilter(
-        to_field_name="code",
-        queryset=Region.objects.all(),
+    region = django_filters.MultipleChoiceFilter(
+        choices=partial(known_values, "region"),
         method="filter_region",
         label="Region (NUTS)",
     )
-    theme = django_filters.ModelMultipleChoiceFilter(
-        field_name="themes__slug",
-        to_field_name="slug",
-        queryset=Theme.objects.all(),
-        label="Theme",
+    theme = django_filters.MultipleChoiceFilter(
+        field_name="themes__slug", choices=partial(known_values, "theme"), label="Theme"
     )
-    instrument = django_filters.ModelMultipleChoiceFilter(
+    instrument = django_filters.MultipleChoiceFilter(
         field_name="instruments__slug",
-        to_field_name="slug",
-        queryset=InstrumentType.objects.all(),
+        choices=partial(known_values, "instrument"),
         label="Instrument type",
     )
-    project = django_filters.ModelMultipleChoiceFilter(
+    project = django_filters.MultipleChoiceFilter(
         field_name="project__slug",
-        to_field_name="slug",
-        queryset=Project.objects.all(),
+        choices=partial(known_values, "project"),
         label="Project",
     )
     level = django_filters.MultipleChoiceFilter(
@@ -86,8 +75,8 @@ class PracticeFilterSet(django_filters.FilterSet):
         if not regions:
             return queryset
         match = Q()
-        for region in regions:
-            match |= Q(regions__code__startswith=region.code)
+        for code in regions:
+            match |= Q(regions__code__startswith=code)
         return queryset.filter(pk__in=Practice.objects.filter(match).values("pk"))
 
     def filter_period(self, queryset, name, periods):

@@ -5,6 +5,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Count, F, Q, Value, When
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
@@ -426,6 +427,10 @@ class Practice(models.Model):
             )
 
 
+# Sent in-process on every bump, so caches in this process look again at once.
+catalogue_changed = Signal()
+
+
 class CatalogueVersion(models.Model):
     """One row that changes, inside the writing transaction, whenever anything
     public about the catalogue changes (see signals.py). Per-process caches such as
@@ -452,6 +457,7 @@ class CatalogueVersion(models.Model):
         if not cls.objects.filter(pk=1).update(**values):
             cls.objects.get_or_create(pk=1)
             cls.objects.filter(pk=1).update(**values)
+        catalogue_changed.send(sender=cls)
 
     @classmethod
     def current(cls):

@@ -1,5 +1,7 @@
 """The list's in-memory index follows every change, and never outranks the database."""
 
+import uuid
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -171,3 +173,23 @@ def test_facet_labels_follow_renames_even_of_unused_terms(client, db):
     theme.save()
     text = client.get("/practices/").text
     assert "New label" in text and "Old label" not in text
+
+
+def test_a_change_made_by_another_process_shows_at_the_next_request(client):
+    first = make_practice(slug="first")
+    assert listed(client) == ["first"]
+    # Another process writes: no signal reaches this one, only the version row.
+    Practice.objects.bulk_create(
+        [
+            Practice(
+                slug="second",
+                title="Second",
+                summary="S",
+                attribution="A",
+                status=Status.PUBLISHED,
+                published_on=first.published_on,
+            )
+        ]
+    )
+    CatalogueVersion.objects.filter(pk=1).update(token=uuid.uuid4())
+    assert listed(client) == ["first", "second"]
