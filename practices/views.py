@@ -203,7 +203,10 @@ class CompareBasketView(View):
         if SLUG.fullmatch(slug):
             practice = Practice.objects.published().filter(slug=slug).first()
         if practice is None:
-            return HttpResponseBadRequest("Unknown practice.")
+            return HttpResponseBadRequest(
+                "That practice is not published or does not exist, so it cannot be "
+                "added to or removed from the comparison."
+            )
         slugs = compare.basket(request)
         if self.action == "add" and slug not in slugs:
             if len(slugs) >= compare.MAX_ITEMS:

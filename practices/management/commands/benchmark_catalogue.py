@@ -65,6 +65,10 @@ class Command(BaseCommand):
         ]:
             through = getattr(Practice, relation).through
             counts = Counter(through.objects.values_list(column, flat=True))
+            if not counts:
+                raise CommandError(
+                    f"No practice has a {key} yet: nothing to filter on."
+                )
             through_top[key] = counts.most_common(1)[0][0]
         two = list(published.order_by("pk").values_list("slug", flat=True)[:2])
         return [
