@@ -69,7 +69,13 @@ class BriefSection(models.Model):
         ]
 
     # ids the brief page itself uses; a section anchor must not collide with them.
-    RESERVED_ANCHORS = {"main", "toc-heading", "featured-practices", "site-search-q"}
+    RESERVED_ANCHORS = {
+        "main",
+        "toc-heading",
+        "featured-practices",
+        "in-figures",
+        "site-search-q",
+    }
 
     def __str__(self):
         return self.heading

@@ -1,5 +1,7 @@
 from django.views.generic import DetailView, ListView
 
+from practices.models import InstrumentType, Practice, Theme
+
 from .models import Brief
 
 
@@ -19,6 +21,15 @@ class BriefDetailView(DetailView):
         return Brief.objects.published().prefetch_related("sections")
 
     def get_context_data(self, **kwargs):
+        featured = Practice.objects.published().filter(featured_in__brief=self.object)
         return super().get_context_data(
-            features=self.object.published_features(), **kwargs
+            features=self.object.published_features(),
+            # The brief's practices in figures, counted by the database.
+            instruments=InstrumentType.objects.with_practice_counts(featured).filter(
+                practice_count__gt=0
+            ),
+            themes=Theme.objects.with_practice_counts(featured).filter(
+                practice_count__gt=0
+            ),
+            **kwargs,
         )

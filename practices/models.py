@@ -40,13 +40,14 @@ def publication_constraints(prefix):
 class TermQuerySet(models.QuerySet):
     """For anything practices are browsed by: countries and taxonomy terms."""
 
-    def with_practice_counts(self):
-        """Annotate how many *published* practices carry each term."""
+    def with_practice_counts(self, practices=None):
+        """Annotate how many *published* practices carry each term; `practices`
+        narrows the count to a subset (e.g. the practices a brief features)."""
+        if practices is None:
+            practices = Practice.objects.published()
         counted = self.annotate(
             practice_count=Count(
-                "practices",
-                filter=Q(practices__in=Practice.objects.published()),
-                distinct=True,
+                "practices", filter=Q(practices__in=practices), distinct=True
             )
         )
         # Meta.ordering is dropped from GROUP BY queries: restate it.

@@ -27,8 +27,10 @@ country_patterns = [
         "",
         views.TermListView.as_view(
             model=Country,
+            template_name="practices/country_list.html",
             heading="Countries",
-            intro="Countries with at least one published practice.",
+            intro="Countries with at least one published practice. Each country's "
+            "page lists its practices and the regions they name.",
             hide_empty=True,
         ),
         name="list",

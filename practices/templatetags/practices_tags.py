@@ -7,6 +7,8 @@ import nh3
 from django import template
 from django.utils.safestring import mark_safe
 
+from practices import charts
+
 register = template.Library()
 
 # What curators' Markdown may produce; everything else is stripped by nh3.
@@ -102,3 +104,20 @@ def facet_options(facet):
         )
     long = " facet-long" if len(facet.options) > 12 else ""
     return mark_safe(f'<ul class="facet-options{long}">{"".join(rows)}</ul>')
+
+
+@register.inclusion_tag("practices/includes/europe_map.html")
+def europe_map(countries, heading_id="map"):
+    """Choropleth of Europe for countries annotated with practice_count."""
+    return {"map": charts.europe_map(countries), "id": heading_id}
+
+
+@register.inclusion_tag("practices/includes/bar_chart.html")
+def bar_chart(terms, caption, term_label):
+    """Bar chart of terms annotated with practice_count, drawn as a table whose
+    rows carry an SVG bar: the numbers are the chart's text equivalent."""
+    return {
+        "rows": charts.bar_chart(terms),
+        "caption": caption,
+        "term_label": term_label,
+    }

@@ -1,0 +1,115 @@
+"""The Europe map and the bar charts: server-rendered SVG built from counts the
+database gives (TermQuerySet.with_practice_counts), never from stored figures.
+
+Outlines come from practices/geodata/europe-map.json (Natural Earth, public
+domain; see the build_europe_map command)."""
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+GEODATA = Path(__file__).parent / "geodata" / "europe-map.json"
+CLASSES = 5  # colour classes for countries with practices
+
+
+@functools.cache
+def outlines():
+    return json.loads(GEODATA.read_text())
+
+
+@dataclass(frozen=True)
+class MapClass:
+    index: int
+    low: int
+    high: int
+
+    @property
+    def label(self):
+        if self.low == self.high:
+            return f"{self.low} practice{'s' if self.low != 1 else ''}"
+        return f"{self.low}–{self.high} practices"
+
+
+def classes_for(maximum):
+    """Up to CLASSES ranges from 1 to `maximum`, growing geometrically so that a
+    few busy countries do not flatten everyone else into one colour."""
+    if maximum < 1:
+        return []
+    bounds = sorted(
+        {math.ceil(maximum ** (i / CLASSES)) for i in range(1, CLASSES + 1)}
+    )
+    classes, low = [], 1
+    for high in bounds:
+        if high >= low:
+            classes.append(MapClass(len(classes) + 1, low, high))
+            low = high + 1
+    return classes
+
+
+def europe_map(countries):
+    """Shapes, legend and table rows for countries annotated with practice_count.
+
+    Countries with practices link to the practice list filtered to them; the
+    rest of Europe is drawn as a neutral background."""
+    counts = {country.code: country for country in countries}
+    maximum = max((c.practice_count for c in counts.values()), default=0)
+    classes = classes_for(maximum)
+    list_url = reverse("practices:list")
+
+    shapes = []
+    for outline in outlines()["countries"]:
+        country = counts.get(outline["code"])
+        count = country.practice_count if country else 0
+        css_class = next((c.index for c in classes if c.low <= count <= c.high), 0)
+        shapes.append(
+            {
+                "d": outline["d"],
+                "name": country.name if country else outline["name"],
+                "count": count,
+                "css_class": css_class,
+                "href": f"{list_url}?{urlencode({'country': outline['code']})}"
+                if count
+                else "",
+                "label": outline["label"] if count else None,
+            }
+        )
+    # Counted countries last, so their outlines are drawn over their neighbours'.
+    shapes.sort(key=lambda shape: bool(shape["count"]))
+    rows = [
+        {
+            "country": country,
+            "href": f"{list_url}?{urlencode({'country': country.code})}",
+        }
+        for country in sorted(counts.values(), key=lambda c: c.name)
+        if country.practice_count
+    ]
+    return {
+        "width": int(outlines()["width"]),
+        "height": outlines()["height"],
+        "shapes": shapes,
+        "classes": classes,
+        "rows": rows,
+    }
+
+
+BAR_LENGTH = 100  # the longest bar, in the bar cell's own units
+
+
+def bar_chart(terms):
+    """Rows for a bar chart of terms annotated with practice_count."""
+    terms = list(terms)
+    maximum = max((term.practice_count for term in terms), default=0)
+    return [
+        {
+            "term": term,
+            "length": round(BAR_LENGTH * term.practice_count / maximum, 1)
+            if maximum
+            else 0,
+        }
+        for term in terms
+    ]
