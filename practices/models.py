@@ -122,6 +122,8 @@ class Region(models.Model):
         help_text="The region one NUTS level up, if recorded.",
     )
 
+    objects = TermQuerySet.as_manager()
+
     class Meta:
         ordering = ["code"]
         constraints = [

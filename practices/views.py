@@ -344,8 +344,8 @@ class CountryDetailView(TermDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["regions"] = (
-            Region.objects.filter(country=self.term, practices__in=self.object_list)
-            .distinct()
-            .order_by("code")
+            Region.objects.filter(country=self.term)
+            .with_practice_counts()
+            .filter(practice_count__gt=0)
         )
         return context

@@ -139,12 +139,16 @@ def test_country_page_accepts_either_case_and_lists_regions(client):
     region = make_region(code="ITH5", name="Emilia-Romagna", country=italy)
     make_practice(title="ERGO", countries=[italy], regions=[region])
     make_practice(title="Hidden", countries=[italy], status=Status.DRAFT)
+    quiet = make_region(code="ITC1", name="Piemonte", country=italy)
+    make_practice(title="Draft only", regions=[quiet], status=Status.DRAFT)
     for code in ["it", "IT"]:
         response = client.get(f"/countries/{code}/")
         assert response.status_code == 200
         assert "ERGO" in response.text
         assert "Emilia-Romagna" in response.text
+        assert "1 practice<" in response.text
         assert "Hidden" not in response.text
+        assert "Piemonte" not in response.text  # only a draft names it
     assert client.get("/countries/zz/").status_code == 404
     assert client.get("/countries/italy/").status_code == 404
 
