@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_filters",
     "practices",
     "briefs",
+    "accessibility",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +143,24 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Accessibility statement (/accessibility/). The contact email is shown only when
+# set. The enforcement body is the one of the member state where the operator is
+# established; unset, the statement links the Commission's list of national bodies.
+ACCESSIBILITY_CONTACT_EMAIL = env.str("ACCESSIBILITY_CONTACT_EMAIL", default="")
+ACCESSIBILITY_ENFORCEMENT_BODY_NAME = env.str(
+    "ACCESSIBILITY_ENFORCEMENT_BODY_NAME", default=""
+)
+ACCESSIBILITY_ENFORCEMENT_BODY_URL = env.str(
+    "ACCESSIBILITY_ENFORCEMENT_BODY_URL", default=""
+)
+if ACCESSIBILITY_ENFORCEMENT_BODY_URL and not (
+    ACCESSIBILITY_ENFORCEMENT_BODY_URL.startswith(("https://", "http://"))
+):
+    raise ImproperlyConfigured(
+        "ACCESSIBILITY_ENFORCEMENT_BODY_URL must be an http(s) address, e.g. "
+        "https://enforcement-body.example.eu/complaints"
+    )
 
 LOGGING = {
     "version": 1,

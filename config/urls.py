@@ -14,5 +14,6 @@ urlpatterns = [
     path("countries/", include((practice_urls.country_patterns, "countries"))),
     path("themes/", include((practice_urls.theme_patterns, "themes"))),
     path("instruments/", include((practice_urls.instrument_patterns, "instruments"))),
+    path("accessibility/", include("accessibility.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,53 @@
+from django.contrib import admin
+from django.utils import timezone
+
+from .models import Feedback
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "page_url", "name", "email", "created_at", "is_handled"]
+    list_display_links = ["__str__"]
+    list_filter = ["is_handled", "created_at"]
+    search_fields = ["description", "page_url", "name", "email"]
+    date_hierarchy = "created_at"
+    # The report is the sender's words; curators only record that it was handled.
+    readonly_fields = [
+        "page_url",
+        "description",
+        "name",
+        "email",
+        "created_at",
+        "handled_at",
+    ]
+    fields = [
+        "description",
+        "page_url",
+        "name",
+        "email",
+        "created_at",
+        "is_handled",
+        "handled_at",
+    ]
+    actions = ["mark_handled", "mark_not_handled"]
+
+    def has_add_permission(self, request):
+        return False  # reports come from the public form only
+
+    def save_model(self, request, obj, form, change):
+        # handled_at is read-only and follows the flag (feedback_handled_has_date).
+        if obj.is_handled and obj.handled_at is None:
+            obj.handled_at = timezone.now()
+        elif not obj.is_handled:
+            obj.handled_at = None
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Mark selected feedback as handled")
+    def mark_handled(self, request, queryset):
+        queryset.filter(is_handled=False).update(
+            is_handled=True, handled_at=timezone.now()
+        )
+
+    @admin.action(description="Mark selected feedback as not handled")
+    def mark_not_handled(self, request, queryset):
+        queryset.update(is_handled=False, handled_at=None)

@@ -1,0 +1,56 @@
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.utils.text import Truncator
+
+DESCRIPTION_MAX_LENGTH = 2000
+
+
+class Feedback(models.Model):
+    """A report sent through the feedback form of the accessibility statement:
+    a barrier someone met, or a request for content in an accessible form."""
+
+    page_url = models.CharField(
+        "page address",
+        max_length=500,
+        blank=True,
+        help_text="The page the report is about, as the sender gave it.",
+    )
+    description = models.TextField(
+        "description of the problem", max_length=DESCRIPTION_MAX_LENGTH
+    )
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    is_handled = models.BooleanField("handled", default=False)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField("received", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "accessibility feedback"
+        verbose_name_plural = "accessibility feedback"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(description=""),
+                name="feedback_description_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(
+                    Length("description"), DESCRIPTION_MAX_LENGTH
+                ),
+                name="feedback_description_max_length",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_handled=False) | Q(handled_at__isnull=False),
+                name="feedback_handled_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["is_handled", "-created_at"], name="feedback_queue_idx"
+            )
+        ]
+
+    def __str__(self):
+        return Truncator(" ".join(self.description.split())).chars(60)
