@@ -1,0 +1,76 @@
+"""Browser tests: headless Debian Chromium driven by pytest-playwright, with
+axe-core (bundled by pytest-playwright-axe) checking WCAG 2.1 AA.
+
+Playwright's own browser download does not work on our machines, so the tests
+launch the system's `chromium`. Without it they skip with the reason (a laptop
+without Chromium); in CI (`CI` set) a missing Chromium is an error instead.
+"""
+
+import os
+import shutil
+
+import pytest
+
+# pytest-playwright's sync API keeps an asyncio event loop open in the main
+# thread; without this every database test after the first browser test fails
+# with SynchronousOnlyOperation. Set at import, before any test runs.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    # Without these Chromium keeps calling home, which hammers a closed network.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_executable():
+    path = shutil.which("chromium")
+    if path:
+        return path
+    reason = (
+        "Browser tests need Chromium on PATH as `chromium` (Debian/Ubuntu: "
+        "`apt-get install chromium`); Playwright's own browser download is not used."
+    )
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set, so browser tests must run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, chromium_executable):
+    """pytest-playwright's launch options, pointed at the system Chromium."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium_executable,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture
+def site(catalogue, live_server):
+    """The base URL of a live server holding the real catalogue content."""
+    return live_server.url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release_live_server_connections(django_db_setup, django_db_blocker):
+    """Set up before the browser, so torn down after it, and before the test
+    database is dropped: the live server's request threads may still hold
+    PostgreSQL sessions for Chromium's keep-alive connections, and PostgreSQL
+    refuses to drop a database that others are using."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
