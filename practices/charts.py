@@ -66,8 +66,12 @@ def europe_map(countries):
         country = counts.get(outline["code"])
         count = country.practice_count if country else 0
         css_class = next((c.index for c in classes if c.low <= count <= c.high), 0)
+        # The count's pill fits its digits (about 11 units each at 18px).
+        label_width = 12 + 11 * len(str(count))
         shapes.append(
             {
+                "label_width": label_width,
+                "label_x": -label_width // 2,
                 "d": outline["d"],
                 "name": country.name if country else outline["name"],
                 "count": count,
