@@ -1,7 +1,9 @@
 """Keep derived state current on every change:
 - each practice's search index, including when a country, region, theme,
   instrument type or project it points at is renamed or deleted;
-- the catalogue version (CatalogueVersion), which per-process caches key on.
+- the catalogue version (CatalogueVersion), which per-process caches and the
+  page cache (practices/caching.py) key on: anything a public page shows bumps
+  it (briefs bump it from briefs/signals.py).
 
 Writes that bypass signals (QuerySet.update, bulk_create, raw SQL) must call
 CatalogueVersion.bump() themselves, as the admin actions and generate_practices do.
@@ -18,6 +20,7 @@ from .models import (
     Country,
     InstrumentType,
     Practice,
+    PracticeSource,
     Project,
     Region,
     Theme,
@@ -59,6 +62,12 @@ def practice_saved(sender, instance, raw=False, **kwargs):
 @receiver(post_delete, sender=Practice)
 def practice_deleted(sender, instance, **kwargs):
     CatalogueVersion.bump()
+
+
+@receiver(post_save, sender=PracticeSource)
+@receiver(post_delete, sender=PracticeSource)
+def source_changed(sender, **kwargs):
+    CatalogueVersion.bump()  # sources are listed on the practice's page
 
 
 def relations_changed(sender, instance, action, reverse, pk_set, **kwargs):

@@ -1,0 +1,21 @@
+"""Briefs are public pages too: every change to a brief, its sections or its
+featured practices bumps the catalogue version, so cached pages (practices/caching.py)
+are never served stale. Writes that bypass signals (QuerySet.update) bump it
+themselves, as the admin's publish actions do."""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from practices.models import CatalogueVersion
+
+from .models import Brief, BriefSection, FeaturedPractice
+
+
+@receiver(post_save, sender=Brief)
+@receiver(post_delete, sender=Brief)
+@receiver(post_save, sender=BriefSection)
+@receiver(post_delete, sender=BriefSection)
+@receiver(post_save, sender=FeaturedPractice)
+@receiver(post_delete, sender=FeaturedPractice)
+def brief_changed(sender, **kwargs):
+    CatalogueVersion.bump()
