@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: run test setup superuser check lint format lock clean
+.PHONY: run test setup superuser check lint format lock clean loadtest
 
 # Find Python >= 3.12: the usual names first, then pyenv's builds (its shims exit
 # 127 when a version is not selected, so each candidate is actually run).
@@ -50,10 +50,25 @@ setup: $(VENV)/.runtime var/.env-checked
 run: setup
 	@echo ""
 	@echo "Practice Atlas is running at http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
-	@echo "Curators: create an admin account with 'make superuser', then sign in at http://127.0.0.1:$(PORT)/admin/"
+	@echo "Curators: create an admin account with 'make superuser', then sign in at http://127.0.0.1:$(PORT)/$${ADMIN_PATH:-admin/}"
 	@echo ""
-	$(VENV)/bin/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 \
-	  --access-logfile - --no-control-socket
+	PORT=$(PORT) $(VENV)/bin/gunicorn -c config/gunicorn.py config.wsgi
+
+# Operations: load test against gunicorn on loopback (config/loadtest.py). Needs wrk:
+# installed with apt-get when missing and run as root, otherwise it says what to do.
+# `make loadtest DURATION=10s CONNECTIONS=16` for a quick run.
+DURATION ?= 60s
+CONNECTIONS ?= 64
+loadtest: setup
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing wrk (apt-get install -y wrk)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || \
+	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; \
+	  else \
+	    echo "make loadtest needs wrk: install it (apt-get install wrk, brew install wrk) and run it again."; exit 1; \
+	  fi; }
+	DURATION=$(DURATION) CONNECTIONS=$(CONNECTIONS) $(PY) -m config.loadtest
 
 superuser: setup
 	$(MANAGE) createsuperuser

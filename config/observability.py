@@ -1,0 +1,112 @@
+"""Request ids and structured logs.
+
+RequestIdMiddleware (first in MIDDLEWARE) gives every request an id: a sane incoming
+X-Request-ID (from a proxy or load balancer) or a new one. It keeps the id in a
+context variable for the request's lifetime, returns it in the X-Request-ID response
+header and logs one line per request. RequestIdFilter copies the id onto every log
+record, so errors logged while the request runs (django.request included) carry it;
+JsonFormatter writes each record as one JSON object per line (LOG_FORMAT=json).
+"""
+
+import json
+import logging
+import re
+import time
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Incoming ids are accepted only in this shape: anything else (too long, spaces,
+# quotes, newlines that could forge log lines) is replaced by a generated id.
+VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+NO_REQUEST = "-"
+
+request_id_var = ContextVar("request_id", default=NO_REQUEST)
+request_logger = logging.getLogger("practice_atlas.requests")
+
+
+def current_request_id():
+    """The id of the request being handled, or "-" outside a request."""
+    return request_id_var.get()
+
+
+def request_id_from(headers):
+    incoming = headers.get(REQUEST_ID_HEADER, "")
+    if VALID_REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Assigns the request id, sets the response header, logs the request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_from(request.headers)
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            # Django turns exceptions raised further in into responses (the 500 or
+            # 503 page), so there is always a response to label and log here.
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            request_logger.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    # Path and query string only: never cookies or other headers.
+                    "path": request.get_full_path(),
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `request_id` to every record ("-" outside a request)."""
+
+    def filter(self, record):
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id()
+        return True
+
+
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Extras that are not worth a field: Django's `request` object (its path is in the
+# message and the request id identifies it) and the dev server's timestamp.
+_SKIPPED_EXTRAS = {"request", "server_time"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, any
+    `extra=` fields, and the traceback as `exception` when there is one."""
+
+    def format(self, record):
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or current_request_id(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and key not in _SKIPPED_EXTRAS:
+                entry.setdefault(key, value)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
