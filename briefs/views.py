@@ -1,10 +1,13 @@
+from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, ListView
 
+from practices.caching import public_page
 from practices.models import InstrumentType, Practice, Theme
 
 from .models import Brief
 
 
+@method_decorator(public_page, name="dispatch")
 class BriefListView(ListView):
     template_name = "briefs/brief_list.html"
     context_object_name = "briefs"
@@ -13,6 +16,7 @@ class BriefListView(ListView):
         return Brief.objects.published()
 
 
+@method_decorator(public_page, name="dispatch")
 class BriefDetailView(DetailView):
     template_name = "briefs/brief_detail.html"
     context_object_name = "brief"

@@ -1,11 +1,16 @@
 """Practice Atlas settings: one module, every deployment difference comes from the
 environment (or a git-ignored .env file). Production values are the defaults."""
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from config.cache import LOGGER as CACHE_LOGGER
+from config.cache import cache_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,21 +48,31 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",  # full-text search on PostgreSQL; inert on SQLite
     "django_filters",
+    "axes",  # admin login throttling: see "Security" below
     "practices",
     "briefs",
     "accessibility",
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id, the X-Request-ID header and one log line per
+    # request (config/observability.py).
+    "config.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # directly after Security
+    # Security headers and request limits (config/security.py). The header
+    # middleware sit this far out so that every response gets their headers,
+    # including the 400s Django answers from inside CommonMiddleware (bad Host).
+    "config.security.PermissionsPolicyMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.security.RequestLimitsMiddleware",  # 414 / 413 before any view
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -89,14 +104,19 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Operations: an unreachable server fails a request within seconds (a 503 page,
+    # config/health.py) instead of hanging until gunicorn kills the worker. A
+    # `?connect_timeout=N` in DATABASE_URL wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": f"django.contrib.auth.password_validation.{name}"}
-    for name in (
-        "UserAttributeSimilarityValidator",
-        "MinimumLengthValidator",
-        "CommonPasswordValidator",
-        "NumericPasswordValidator",
+    {"NAME": f"django.contrib.auth.password_validation.{name}", "OPTIONS": options}
+    for name, options in (
+        ("UserAttributeSimilarityValidator", {}),
+        ("MinimumLengthValidator", {"min_length": 12}),  # curators' accounts only
+        ("CommonPasswordValidator", {}),
+        ("NumericPasswordValidator", {}),
     )
 ]
 
@@ -118,8 +138,10 @@ STORAGES = {
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Security headers on every response. HTTPS=true (behind a TLS-terminating proxy)
-# turns on the settings that only make sense over HTTPS.
+# --- Security -----------------------------------------------------------------
+# Headers on every response; Permissions-Policy and the request-size limits are in
+# config/security.py. The site ships no JavaScript and no inline styles: scripts
+# (the admin's) load from our origin and carry the per-request nonce.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -128,21 +150,57 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # nothing reads it from a script; forms carry the token
+
+# HTTPS=true (behind a TLS-terminating proxy that sets X-Forwarded-Proto) turns on
+# what only makes sense over HTTPS. /healthz stays reachable over plain HTTP for a
+# load balancer's health check. HSTS preload only permits submitting the domain to
+# the browsers' preload list; it enrols nothing by itself.
 HTTPS = env.bool("HTTPS", default=False)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]  # matched without the leading "/"
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# The admin's URL prefix, e.g. ADMIN_PATH=curation/ (config/urls.py mounts it).
+ADMIN_PATH = env.str("ADMIN_PATH", default="") or "admin/"
+if not re.fullmatch(r"(?:(?!\.{1,2}/)[A-Za-z0-9._~-]+/)+", ADMIN_PATH):
+    raise ImproperlyConfigured(
+        f"ADMIN_PATH={ADMIN_PATH!r} is not a valid admin path: use one or more "
+        "segments of letters, digits, '.', '_', '~' or '-' (not '.' or '..' alone), "
+        "each ending with '/' and with no leading '/', e.g. ADMIN_PATH=curation/"
+    )
+
+# Admin login throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins
+# for one username from one address, that pair is refused for AXES_COOLOFF_TIME
+# with a 429 page. Failures are kept in the database, so every worker sees them;
+# `manage.py axes_reset` lifts all locks (axes_reset_username NAME lifts one).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out attempts
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+# How many reverse proxies append to X-Forwarded-For in front of the app (0: none;
+# the client address is REMOTE_ADDR). Behind one proxy, set 1, or every curator
+# shares the proxy's address and one person's failures lock out the rest.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Accessibility statement (/accessibility/). The contact email is shown only when
 # set. The enforcement body is the one of the member state where the operator is
@@ -162,9 +220,53 @@ if ACCESSIBILITY_ENFORCEMENT_BODY_URL and not (
         "https://enforcement-body.example.eu/complaints"
     )
 
+# --- Operations: logs -------------------------------------------------------------
+# One line per record on stderr, each carrying the request id (config/observability.py).
+# LOG_FORMAT=json (the default in production) writes JSON lines for a log collector;
+# LOG_FORMAT=plain (the default with DJANGO_DEBUG=true) is easier to read in a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.observability.JsonFormatter"},
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
+    # Django's own loggers (django.request logs unhandled errors) go through the
+    # root handler only, instead of also through Django's default DEBUG console.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Cache and scale-out --------------------------------------------------------
+# App servers keep no state of their own: sessions (the comparison basket) live in
+# the database, nothing is written to local disk at request time, and the cache is
+# Redis when REDIS_URL is set (one Redis for every instance, e.g.
+# redis://127.0.0.1:6379/0), this process's memory otherwise (config/cache.py).
+# Public pages are cached whole for PAGE_CACHE_SECONDS (0: off) and keyed by the
+# catalogue version, so an edit shows at the next request everywhere
+# (practices/caching.py). CACHE_KEY_PREFIX separates sites sharing one Redis.
+CACHES = cache_settings(
+    env.str("REDIS_URL", default=""),
+    key_prefix=env.str("CACHE_KEY_PREFIX", default="atlas"),
+)
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A Redis error never fails a request (IGNORE_EXCEPTIONS in config/cache.py); it is
+# logged as one warning a minute, without a traceback (config.cache.OutageFilter).
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = CACHE_LOGGER
+LOGGING.setdefault("filters", {})["cache_outage"] = {"()": "config.cache.OutageFilter"}
+LOGGING.setdefault("loggers", {})[CACHE_LOGGER] = {"filters": ["cache_outage"]}

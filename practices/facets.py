@@ -26,8 +26,8 @@ from django.core.signals import request_started
 from django.db.models import F
 from django.utils import timezone
 
+from .caching import catalogue_version
 from .models import (
-    CatalogueVersion,
     Country,
     ImplementationLevel,
     InstrumentType,
@@ -236,7 +236,7 @@ def current_index():
     index = getattr(_cache, "index", None)
     if index is not None and getattr(_cache, "checked", False):
         return index
-    version = (CatalogueVersion.current(), timezone.localdate())
+    version = (catalogue_version(), timezone.localdate())  # shared with caching.py
     if index is None or index.version != version:
         index = _cache.index = FacetIndex(version)
     _cache.checked = True

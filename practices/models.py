@@ -5,6 +5,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models.functions import Greatest
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -439,10 +440,13 @@ class CatalogueVersion(models.Model):
     public about the catalogue changes (see signals.py). Per-process caches such as
     the list's facet index key on it: one cheap read per request, and the row lock
     orders concurrent bumps by commit. Each bump draws a fresh token, so a bump
-    that was rolled back can never be mistaken for a later, committed one."""
+    that was rolled back can never be mistaken for a later, committed one.
+    `changed_at` (never earlier than the previous bump's) gives public pages their
+    Last-Modified date (practices/caching.py)."""
 
     number = models.BigIntegerField(default=0)
     token = models.UUIDField(default=uuid.uuid4)
+    changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -456,7 +460,15 @@ class CatalogueVersion(models.Model):
 
     @classmethod
     def bump(cls):
-        values = {"number": F("number") + 1, "token": uuid.uuid4()}
+        values = {
+            "number": F("number") + 1,
+            "token": uuid.uuid4(),
+            # Greatest: a bump that waited for the row lock never moves it back.
+            "changed_at": Greatest(
+                F("changed_at"),
+                Value(timezone.now(), output_field=models.DateTimeField()),
+            ),
+        }
         if not cls.objects.filter(pk=1).update(**values):
             cls.objects.get_or_create(pk=1)
             cls.objects.filter(pk=1).update(**values)
@@ -464,8 +476,10 @@ class CatalogueVersion(models.Model):
 
     @classmethod
     def current(cls):
-        """A value that differs after every committed change."""
-        return cls.objects.filter(pk=1).values_list("number", "token").first()
+        """A value that differs after every committed change: a (number, token,
+        changed_at) named tuple, or None before the first change."""
+        rows = cls.objects.filter(pk=1)
+        return rows.values_list("number", "token", "changed_at", named=True).first()
 
 
 class PracticeSource(models.Model):

@@ -1,18 +1,22 @@
 import re
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from briefs.models import Brief
 
 from . import compare
+from .caching import public_page
 from .cards import attach_card_terms
 from .facets import build_facets, current_index, selections_from
 from .filters import PracticeFilterSet
@@ -23,6 +27,7 @@ PAGE_SIZE = 20
 SLUG = re.compile(r"[-\w]{1,120}")
 
 
+@method_decorator(public_page, name="dispatch")
 class HomeView(TemplateView):
     template_name = "home.html"
 
@@ -43,6 +48,7 @@ class HomeView(TemplateView):
         )
 
 
+@method_decorator(public_page, name="dispatch")
 class PracticeListView(FilterView):
     """The catalogue with facets, search, sorting and pagination. Every state lives
     in the query string, so any view of it can be shared as a link.
@@ -148,6 +154,7 @@ class PracticeListView(FilterView):
         return context
 
 
+@method_decorator(public_page, name="dispatch")
 class PracticeCompareView(TemplateView):
     """Two to four practices side by side on the same fields."""
 
@@ -191,6 +198,25 @@ class PracticeCompareView(TemplateView):
         return response
 
 
+def is_cross_site(request):
+    """A POST sent by another site's page: the browser says so (Sec-Fetch-Site), or
+    its Origin is not this site (nor one of CSRF_TRUSTED_ORIGINS)."""
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False  # older browsers and non-browser clients send none
+    return origin != f"{request.scheme}://{request.get_host()}" and (
+        origin not in settings.CSRF_TRUSTED_ORIGINS
+    )
+
+
+# Not CSRF-protected with a token, on purpose: every practice card carries these
+# forms, and a token in them would make each page personal, so no page could be
+# cached (practices/caching.py). The basket is a reading aid kept in the session,
+# not account data, and the session cookie is SameSite=Lax, so a POST from another
+# site does not even carry it. Cross-site posts are refused explicitly all the same.
+@method_decorator(csrf_exempt, name="dispatch")
 class CompareBasketView(View):
     """POST: add a practice to the comparison basket, or remove it."""
 
@@ -198,6 +224,10 @@ class CompareBasketView(View):
     action = "add"
 
     def post(self, request):
+        if is_cross_site(request):
+            return HttpResponseForbidden(
+                "The comparison can only be changed from this site's own pages."
+            )
         slug = request.POST.get("slug", "")
         practice = None
         if SLUG.fullmatch(slug):
@@ -236,6 +266,7 @@ class CompareBasketView(View):
         return redirect(back)
 
 
+@method_decorator(public_page, name="dispatch")
 class PracticeDetailView(DetailView):
     template_name = "practices/practice_detail.html"
     context_object_name = "practice"
@@ -270,6 +301,7 @@ class PracticeDetailView(DetailView):
 # --- countries, themes, instruments ------------------------------------------
 
 
+@method_decorator(public_page, name="dispatch")
 class TermListView(ListView):
     """Index page of a taxonomy, with the number of published practices per term."""
 
@@ -290,6 +322,7 @@ class TermListView(ListView):
         )
 
 
+@method_decorator(public_page, name="dispatch")
 class TermDetailView(ListView):
     """One country, theme or instrument type and its published practices."""
 

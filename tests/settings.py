@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
+from config.cache import cache_settings  # noqa: E402
 from config.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -12,3 +13,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
+# The cache: this process's memory whatever REDIS_URL says (a .env may set it for
+# `make run`). Tests that need Redis point at databases 1-3 themselves.
+CACHES = cache_settings("", key_prefix="atlas-tests")

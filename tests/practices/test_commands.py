@@ -54,3 +54,14 @@ def test_benchmark_prints_every_page_type(catalogue):
         "compare",
     ]:
         assert re.search(rf"{re.escape(page)}\s+[\d.]+\s+[\d.]+\s+\d+", out), page
+
+
+def test_benchmark_renders_unless_asked_to_measure_the_page_cache(catalogue):
+    """Without --page-cache every request renders; with it, every counted request
+    is a hit: one query (the catalogue version)."""
+    rendered = run("benchmark_catalogue", runs=2)
+    cached = run("benchmark_catalogue", runs=2, page_cache=True)
+    assert "page cache off" in rendered and "page cache on" in cached
+    row = re.compile(r"^(detail|brief)\s+[\d.]+\s+[\d.]+\s+(\d+)$", re.M)
+    assert all(int(queries) > 1 for _, queries in row.findall(rendered))
+    assert [int(queries) for _, queries in row.findall(cached)] == [1, 1]

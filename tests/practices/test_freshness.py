@@ -1,6 +1,7 @@
 """The list's in-memory index follows every change, and never outranks the database."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,12 +11,24 @@ from django.db import IntegrityError
 from briefs.models import BriefSection
 from practices import facets
 from practices.cards import attach_card_terms
-from practices.models import CatalogueVersion, Practice, Status
+from practices.models import (
+    CatalogueVersion,
+    Country,
+    InstrumentType,
+    Practice,
+    PracticeSource,
+    Project,
+    Region,
+    Status,
+    Theme,
+)
 from practices.search import snippet
 from tests.factories import (
     make_brief,
     make_country,
+    make_instrument,
     make_practice,
+    make_project,
     make_region,
     make_theme,
 )
@@ -58,6 +71,42 @@ def test_every_kind_of_change_moves_the_version(db):
     assert moved()
 
 
+@pytest.mark.parametrize(
+    "model", [Country, Region, Theme, InstrumentType, Project, PracticeSource]
+)
+def test_saving_and_deleting_anything_a_page_shows_moves_the_version(db, model):
+    make_practice(
+        countries=[make_country()],
+        regions=[make_region()],
+        themes=[make_theme()],
+        instruments=[make_instrument()],
+        project=make_project(),
+        sources=["https://example.org/source"],
+    )
+    row = model.objects.get()
+    before = CatalogueVersion.current()
+    row.save()
+    after_save = CatalogueVersion.current()
+    assert after_save != before
+    if model is not PracticeSource:
+        Practice.objects.get().delete()  # terms are protected while in use
+    if model is Country:
+        Region.objects.all().delete()
+    after_practice = CatalogueVersion.current()
+    row.delete()
+    assert CatalogueVersion.current() != after_practice
+
+
+def test_changed_at_never_moves_back(db):
+    make_theme()
+    first = CatalogueVersion.current().changed_at
+    CatalogueVersion.objects.filter(pk=1).update(
+        changed_at=first + timedelta(hours=1)  # a bump from a clock running ahead
+    )
+    CatalogueVersion.bump()
+    assert CatalogueVersion.current().changed_at == first + timedelta(hours=1)
+
+
 def test_deleting_and_recreating_a_term_leaves_no_ghost_counts(db):
     theme = make_theme(slug="markets", name="Markets")
     make_practice(themes=[theme])
@@ -85,9 +134,12 @@ def test_clearing_a_term_refreshes_only_its_practices(db):
     assert Practice.objects.get(pk=other.pk).search_text == other_text
 
 
-def test_list_never_shows_what_the_database_no_longer_publishes(client, monkeypatch):
+def test_list_never_shows_what_the_database_no_longer_publishes(
+    client, monkeypatch, settings
+):
     """Even with a stale index (simulated by freezing the version), the page reads
     its rows through published() and skips what is gone."""
+    settings.PAGE_CACHE_SECONDS = 0  # a frozen version would freeze cached pages too
     kept = make_practice(slug="kept")
     hidden = make_practice(slug="hidden")
     gone = make_practice(slug="gone")

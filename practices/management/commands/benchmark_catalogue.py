@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 
 from briefs.models import Brief
 from practices.models import Practice
@@ -16,13 +16,25 @@ from practices.models import Practice
 class Command(BaseCommand):
     help = (
         "Render the main pages repeatedly against the data loaded now and print the "
-        "median and 95th-percentile server-side time and the query count of each."
+        "median and 95th-percentile server-side time and the query count of each. "
+        "The page cache is off (every request renders) unless --page-cache is given "
+        "(then every counted request is a cache hit)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--runs", type=int, default=30)
+        parser.add_argument(
+            "--page-cache",
+            action="store_true",
+            help="Measure with the page cache on (practices/caching.py).",
+        )
 
-    def handle(self, *args, runs, **options):
+    def handle(self, *args, runs, page_cache, **options):
+        seconds = settings.PAGE_CACHE_SECONDS if page_cache else 0
+        with override_settings(PAGE_CACHE_SECONDS=seconds):
+            self.measure(runs, "on" if seconds else "off")
+
+    def measure(self, runs, page_cache):
         pages = self.pages()
         host = next(
             (h.lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*"), "localhost"
@@ -30,7 +42,8 @@ class Command(BaseCommand):
         client = Client(HTTP_HOST=host)
         total = Practice.objects.published().count()
         self.stdout.write(
-            f"{total} published practices on {connection.vendor}; {runs} runs a page"
+            f"{total} published practices on {connection.vendor}; {runs} runs a page;"
+            f" page cache {page_cache}"
         )
         self.stdout.write(f"{'page':<28}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")
         for name, url in pages:
