@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from practices.cards import attach_card_terms
 from practices.models import (
@@ -24,6 +25,7 @@ class Brief(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PublishableQuerySet.as_manager()
+    history = HistoricalRecords()  # who changed what and when; revert in the admin
 
     class Meta:
         ordering = ["-published_on", "title"]
@@ -59,6 +61,8 @@ class BriefSection(models.Model):
     )
     body = models.TextField(help_text="Markdown; rendered through a sanitiser.")
     position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "pk"]
@@ -104,6 +108,8 @@ class FeaturedPractice(models.Model):
     )
     note = models.TextField(blank=True, help_text="What this practice illustrates.")
     position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "pk"]

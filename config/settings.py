@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",  # full-text search on PostgreSQL; inert on SQLite
     "django_filters",
     "axes",  # admin login throttling: see "Security" below
+    "simple_history",  # change history of practices and briefs, with revert
     "practices",
     "briefs",
     "accessibility",
@@ -72,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Records which curator made each change in the history (after auth).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 

@@ -9,11 +9,17 @@ from django.db.models.functions import Greatest
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class Status(models.TextChoices):
+    """The curation workflow: draft → in review → published → archived (the
+    allowed moves and who may make them are in practices/workflow.py)."""
+
     DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
     PUBLISHED = "published", "Published"
+    ARCHIVED = "archived", "Archived"
 
 
 class PublishableQuerySet(models.QuerySet):
@@ -32,7 +38,9 @@ def publication_constraints(prefix):
             condition=Q(status__in=Status.values), name=f"{prefix}_valid_status"
         ),
         models.CheckConstraint(
-            condition=~Q(status=Status.PUBLISHED) | Q(published_on__isnull=False),
+            # An archived record was published once and keeps its date.
+            condition=~Q(status__in=[Status.PUBLISHED, Status.ARCHIVED])
+            | Q(published_on__isnull=False),
             name=f"{prefix}_published_has_date",
         ),
     ]
@@ -374,6 +382,19 @@ class Practice(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
     published_on = models.DateField(null=True, blank=True)
+    last_verified_on = models.DateField(
+        "last verified on",
+        null=True,
+        blank=True,
+        help_text="When a curator last checked this record against its sources.",
+    )
+    review_by = models.DateField(
+        "review by",
+        null=True,
+        blank=True,
+        help_text="When this record is due for its next check; after this date it "
+        "is flagged as needing review and ranked after fresh practices.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Derived search index, rebuilt by practices.search on every change (never
@@ -383,6 +404,11 @@ class Practice(models.Model):
     search_vector = SearchVectorField(null=True, editable=False)
 
     objects = PracticeQuerySet.as_manager()
+    # Who changed what and when, with a diff and revert in the admin.
+    history = HistoricalRecords(
+        excluded_fields=["search_text", "search_vector"],
+        m2m_fields=["countries", "regions", "themes", "instruments"],
+    )
 
     class Meta:
         ordering = ["title"]
@@ -397,6 +423,12 @@ class Practice(models.Model):
                 name="practice_valid_level",
             ),
             *publication_constraints("practice"),
+            models.CheckConstraint(
+                condition=Q(review_by__isnull=True)
+                | Q(last_verified_on__isnull=True)
+                | Q(review_by__gte=F("last_verified_on")),
+                name="practice_review_after_verification",
+            ),
         ]
         indexes = [
             # Covers published() and the catalogue version (count, latest update).
@@ -490,6 +522,8 @@ class PracticeSource(models.Model):
     title = models.CharField(max_length=255, help_text="What this source is.")
     position = models.PositiveSmallIntegerField(default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["position", "pk"]
         constraints = [
@@ -500,3 +534,30 @@ class PracticeSource(models.Model):
 
     def __str__(self):
         return self.title or self.url
+
+
+class LinkCheck(models.Model):
+    """The latest result of checking one source URL (manage.py check_links); the
+    admin flags the sources whose link is broken."""
+
+    url = models.URLField("URL", max_length=500)
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField(help_text="Whether the link answered with a success.")
+    status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The HTTP status of the last answer, if any."
+    )
+    error = models.CharField(
+        max_length=255, blank=True, help_text="Why the check failed, when it did."
+    )
+    failures = models.PositiveIntegerField(
+        default=0, help_text="Failed checks in a row (0 once the link works again)."
+    )
+
+    class Meta:
+        ordering = ["url"]
+        constraints = [
+            models.UniqueConstraint(fields=["url"], name="linkcheck_unique_url"),
+        ]
+
+    def __str__(self):
+        return self.url
