@@ -11,9 +11,10 @@ from practices.models import (
     Status,
     publication_constraints,
 )
+from practices.workflow import WorkflowMixin, permissions
 
 
-class Brief(models.Model):
+class Brief(WorkflowMixin, models.Model):
     title = models.CharField(max_length=255)
     slug = models.SlugField(max_length=120)
     standfirst = models.TextField(help_text="The short introduction under the title.")
@@ -29,6 +30,7 @@ class Brief(models.Model):
 
     class Meta:
         ordering = ["-published_on", "title"]
+        permissions = permissions("brief", "briefs")  # workflow moves
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="brief_unique_slug"),
             *publication_constraints("brief"),
@@ -39,6 +41,10 @@ class Brief(models.Model):
 
     def get_absolute_url(self):
         return reverse("briefs:detail", kwargs={"slug": self.slug})
+
+    def get_preview_url(self):
+        """The staff-only preview on the public templates, whatever the status."""
+        return reverse("briefs:preview", kwargs={"slug": self.slug})
 
     def published_features(self):
         """Featured practices a reader may see, in order, ready for cards."""

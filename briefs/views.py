@@ -1,8 +1,9 @@
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, ListView
 
-from practices.caching import public_page
-from practices.models import InstrumentType, Practice, Theme
+from practices.caching import private_preview, public_page
+from practices.models import InstrumentType, Practice, Status, Theme
+from practices.views import StaffPreviewMixin
 
 from .models import Brief
 
@@ -16,17 +17,16 @@ class BriefListView(ListView):
         return Brief.objects.published()
 
 
-@method_decorator(public_page, name="dispatch")
-class BriefDetailView(DetailView):
+class BriefPage(DetailView):
+    """A brief on its page: only its published practices show and count."""
+
     template_name = "briefs/brief_detail.html"
     context_object_name = "brief"
-
-    def get_queryset(self):
-        return Brief.objects.published().prefetch_related("sections")
 
     def get_context_data(self, **kwargs):
         featured = Practice.objects.published().filter(featured_in__brief=self.object)
         return super().get_context_data(
+            archived=self.object.status == Status.ARCHIVED,
             features=self.object.published_features(),
             # The brief's practices in figures, counted by the database.
             instruments=InstrumentType.objects.with_practice_counts(featured).filter(
@@ -37,3 +37,25 @@ class BriefDetailView(DetailView):
             ),
             **kwargs,
         )
+
+
+@method_decorator(public_page, name="dispatch")
+class BriefDetailView(BriefPage):
+    """Published briefs, and archived ones under an "archived" banner; drafts and
+    briefs in review are 404 here (staff preview them at BriefPreviewView)."""
+
+    def get_queryset(self):
+        return Brief.objects.reachable().prefetch_related("sections")
+
+
+@method_decorator(private_preview, name="dispatch")
+class BriefPreviewView(StaffPreviewMixin, BriefPage):
+    model = Brief
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("sections")
+
+    def get_context_data(self, **kwargs):
+        # Featured practices readers would not see: the preview says how many.
+        hidden = self.object.featured.exclude(practice__in=Practice.objects.published())
+        return super().get_context_data(hidden_features=hidden.count(), **kwargs)

@@ -16,7 +16,12 @@ Nothing personal is ever stored: signed-in users and requests with messages to s
 bypass the cache entirely (neither read nor write), and a rendered page is only
 stored when it set no cookie, used no CSRF token and no CSP nonce. Only the body,
 status and content type are stored; every response gets fresh headers (CSP, session
-cookie, request id) from the middleware.
+cookie, request id) from the middleware. So anything a cached page must say to
+robots is in its HTML (an archived record's <meta name="robots">), not a header.
+
+Staff previews of unpublished records (`private_preview`) live at their own URLs,
+are never wrapped by `public_page`, and tell browsers, proxies and robots to keep
+nothing: the page cache never sees a page only staff may read.
 """
 
 import hashlib
@@ -36,6 +41,7 @@ from django.core.signals import request_started
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import (
+    add_never_cache_headers,
     get_conditional_response,
     patch_cache_control,
     patch_vary_headers,
@@ -268,3 +274,19 @@ def public_page(view):
         return response
 
     return cached_view
+
+
+def private_preview(view):
+    """For staff previews on the public templates: `Cache-Control: private,
+    no-store` (and the rest of never_cache) and `X-Robots-Tag: noindex`. Not for
+    use with `public_page` (which would refuse to store such a page anyway: see
+    _marked_personal)."""
+
+    @wraps(view)
+    def preview_view(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        response.headers["X-Robots-Tag"] = "noindex"
+        return response
+
+    return preview_view

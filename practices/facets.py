@@ -12,9 +12,9 @@ is a few integer ANDs and a popcount; a page is the first matching positions in 
 chosen order. Only the page's rows are then read from the database.
 
 The index is rebuilt when the catalogue version (CatalogueVersion, bumped by every
-change, see signals.py) or today's date (publication dates and periods move)
-changes. Its filter semantics are those of PracticeFilterSet, which tests check
-result for result.
+change, see signals.py) or today's date (publication dates, periods and review
+dates move) changes. Its filter semantics are those of PracticeFilterSet, which
+tests check result for result.
 """
 
 import threading
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.signals import request_started
-from django.db.models import F
+from django.db.models import BooleanField, Case, DateField, Expression, F, Value, When
 from django.utils import timezone
 
 from .caching import catalogue_version
@@ -39,9 +39,30 @@ from .models import (
     catalogue_changed,
 )
 
+
+class LocalDate(Expression):
+    """Today in the site's time zone, read when the query is compiled, so an
+    ordering declared once is right on every day (the index is rebuilt daily)."""
+
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection):
+        return compiler.compile(Value(timezone.localdate(), output_field=DateField()))
+
+
+# Freshness ranking: practices past their review date (Practice.is_review_overdue)
+# come after the fresh ones (and those with no review date) in the default order
+# and among equally relevant search results. The chronological orders (newest,
+# start year) stay purely chronological: a reader who picks them asked for that.
+OVERDUE_LAST = Case(
+    When(review_by__lt=LocalDate(), then=Value(True)),
+    default=Value(False),
+    output_field=BooleanField(),
+).asc()
+
 # The list's sort orders other than relevance (which comes from the search).
 SORT_ORDERS = {
-    "title": ["title", "pk"],
+    "title": [OVERDUE_LAST, "title", "pk"],
     "newest": ["-published_on", "-pk"],
     "start": [F("start_year").desc(nulls_last=True), "title", "pk"],
 }

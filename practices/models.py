@@ -11,23 +11,32 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .history import HistoricalRecordsWithReverseM2M
 
-class Status(models.TextChoices):
-    """The curation workflow: draft → in review → published → archived (the
-    allowed moves and who may make them are in practices/workflow.py)."""
-
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    PUBLISHED = "published", "Published"
-    ARCHIVED = "archived", "Archived"
+# Status lives with its moves and their rules; import it from here or from there.
+from .workflow import Status, WorkflowMixin, permissions
 
 
 class PublishableQuerySet(models.QuerySet):
-    """The one publication rule, shared by practices and briefs."""
+    """The one publication rule, shared by practices and briefs.
+
+    - published(): public and current. Every list, count, facet, search, chart,
+      related list, feed, export and sitemap starts here, and only here.
+    - reachable(): what answers at its own public address: the published records
+      plus the archived ones that were public once (kept for reference, shown with
+      an "archived" banner). Only detail pages use it.
+    Drafts, records in review and scheduled ones are in neither (staff see them
+    through the preview pages, which never go through the page cache)."""
 
     def published(self):
         return self.filter(
             status=Status.PUBLISHED, published_on__lte=timezone.localdate()
+        )
+
+    def reachable(self):
+        return self.filter(
+            status__in=[Status.PUBLISHED, Status.ARCHIVED],
+            published_on__lte=timezone.localdate(),
         )
 
 
@@ -308,7 +317,7 @@ class PracticeQuerySet(PublishableQuerySet):
         )
 
 
-class Practice(models.Model):
+class Practice(WorkflowMixin, models.Model):
     # Field names a curator can flag as unconfirmed; pages mark them as such.
     UNCERTAIN_CHOICES = [
         ("summary", "Summary"),
@@ -405,13 +414,14 @@ class Practice(models.Model):
 
     objects = PracticeQuerySet.as_manager()
     # Who changed what and when, with a diff and revert in the admin.
-    history = HistoricalRecords(
+    history = HistoricalRecordsWithReverseM2M(
         excluded_fields=["search_text", "search_vector"],
         m2m_fields=["countries", "regions", "themes", "instruments"],
     )
 
     class Meta:
         ordering = ["title"]
+        permissions = permissions("practice", "practices")  # workflow moves
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="practice_unique_slug"),
             models.CheckConstraint(
@@ -449,6 +459,16 @@ class Practice(models.Model):
 
     def get_absolute_url(self):
         return reverse("practices:detail", kwargs={"slug": self.slug})
+
+    def get_preview_url(self):
+        """The staff-only preview on the public templates, whatever the status."""
+        return reverse("practices:preview", kwargs={"slug": self.slug})
+
+    @property
+    def is_review_overdue(self):
+        """Past its review_by date; the review_by day itself is still fresh (the
+        list ranks these last: practices.facets.OVERDUE_LAST)."""
+        return self.review_by is not None and self.review_by < timezone.localdate()
 
     def clean(self):
         known = {name for name, _ in self.UNCERTAIN_CHOICES}

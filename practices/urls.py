@@ -19,6 +19,8 @@ urlpatterns = [
         name="compare-remove",
     ),
     path("<slug:slug>/", views.PracticeDetailView.as_view(), name="detail"),
+    # Staff only, any status, never cached: views.StaffPreviewMixin.
+    path("<slug:slug>/preview/", views.PracticePreviewView.as_view(), name="preview"),
 ]
 
 # Taxonomy pages, mounted under their own prefixes and namespaces in config/urls.py.

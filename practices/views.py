@@ -2,7 +2,7 @@ import re
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseBadRequest, HttpResponseForbidden
+from django.http import Http404, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -16,11 +16,11 @@ from django_filters.views import FilterView
 from briefs.models import Brief
 
 from . import compare
-from .caching import public_page
+from .caching import private_preview, public_page
 from .cards import attach_card_terms
-from .facets import build_facets, current_index, selections_from
+from .facets import OVERDUE_LAST, build_facets, current_index, selections_from
 from .filters import PracticeFilterSet
-from .models import Country, InstrumentType, Practice, Region, Theme
+from .models import Country, InstrumentType, Practice, Region, Status, Theme
 from .search import search, snippet
 
 PAGE_SIZE = 20
@@ -87,7 +87,7 @@ class PracticeListView(FilterView):
             if self.query:
                 ranked = list(
                     search(Practice.objects.published(), self.query)
-                    .order_by("-rank", "title", "pk")
+                    .order_by("-rank", OVERDUE_LAST, "title", "pk")
                     .values_list("pk", flat=True)
                 )
                 text_mask = index.mask_of_ids(ranked)
@@ -266,19 +266,18 @@ class CompareBasketView(View):
         return redirect(back)
 
 
-@method_decorator(public_page, name="dispatch")
-class PracticeDetailView(DetailView):
+class PracticePage(DetailView):
+    """A practice on its page; what it links to is always published()."""
+
     template_name = "practices/practice_detail.html"
     context_object_name = "practice"
-
-    def get_queryset(self):
-        return Practice.objects.published().for_detail()
 
     def get_context_data(self, **kwargs):
         practice = self.object
         published = Practice.objects.published().exclude(pk=practice.pk)
         country = next(iter(practice.countries.all()), None)
         return super().get_context_data(
+            archived=practice.status == Status.ARCHIVED,
             briefs=Brief.objects.published()
             .filter(featured__practice=practice)
             .distinct(),
@@ -296,6 +295,61 @@ class PracticeDetailView(DetailView):
             else [],
             **kwargs,
         )
+
+
+@method_decorator(public_page, name="dispatch")
+class PracticeDetailView(PracticePage):
+    """Published practices, and archived ones under an "archived" banner (kept
+    for reference, out of every list); drafts, practices in review and scheduled
+    ones are 404 here (staff preview them at PracticePreviewView)."""
+
+    def get_queryset(self):
+        return Practice.objects.reachable().for_detail()
+
+
+def can_preview(user, model):
+    """Staff who may view the model in the admin."""
+    opts = model._meta
+    return user.is_staff and user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+
+
+class StaffPreviewMixin:
+    """A record of any status on its public template, for staff who may view it in
+    the admin, under a "Preview" banner; never cached and never indexed
+    (caching.private_preview). Everyone else gets the same 404 as for an unknown
+    address, rather than a redirect to the login page: that would tell anyone that
+    an unpublished record exists at that address. Staff come here from the admin,
+    already signed in."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_preview(request.user, self.model):
+            raise Http404("Previews are for staff.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.all()
+
+    def get_context_data(self, **kwargs):
+        record = self.object
+        reachable = self.model.objects.reachable().filter(pk=record.pk).exists()
+        return super().get_context_data(
+            preview={
+                "status": record.get_status_display(),
+                "reachable": reachable,
+                "scheduled": record.status == Status.PUBLISHED and not reachable,
+                "published_on": record.published_on,
+                "public_url": record.get_absolute_url(),
+            },
+            **kwargs,
+        )
+
+
+@method_decorator(private_preview, name="dispatch")
+class PracticePreviewView(StaffPreviewMixin, PracticePage):
+    model = Practice
+
+    def get_queryset(self):
+        return super().get_queryset().for_detail()
 
 
 # --- countries, themes, instruments ------------------------------------------
@@ -343,6 +397,7 @@ class TermDetailView(ListView):
             Practice.objects.published()
             .for_listing()
             .filter(**{self.filter_field: self.term})
+            .order_by(OVERDUE_LAST, "title", "pk")  # the list's default order
         )
 
     def paginate_queryset(self, queryset, page_size):

@@ -3,10 +3,18 @@ type, at a phone width and a desktop width, with the real catalogue content.
 
 A new page type is one row in PAGES."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+from django.utils import timezone
 from pytest_playwright_axe.axe import MIN_AXE_PATH
+
+from briefs.models import Brief
+from practices.models import Practice, Status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +43,59 @@ PAGES = [
     ("instrument-list", "/instruments/", 200),
     ("not-found", "/practices/no-such-practice/", 404),
     ("accessibility", "/accessibility/", 200),
+    # Pages for records in other states (set up by PREPARE below).
+    ("archived-practice", "/practices/the-wakefield-first-bondholder-scheme/", 200),
+    ("preview", "/practices/xport-accelerator/preview/", 200),
+    ("brief-preview", "/briefs/internationalisation-of-smes/preview/", 200),
 ]
+
+
+def archive_practice(page, site):
+    practice = Practice.objects.get(slug="the-wakefield-first-bondholder-scheme")
+    practice.status = Status.ARCHIVED
+    practice.save()
+
+
+def sign_in_as_curator(page, site):
+    """A staff account that may view practices and briefs, signed in through the
+    session cookie (the admin login form is not what is tested here)."""
+    user = User.objects.create_user("curator", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_practice", "view_brief"])
+    )
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": site}]
+    )
+
+
+def preview_overdue_draft(page, site):
+    """A practice taken back to draft, past its review date: the preview banner,
+    the "review overdue" badge and "last verified" all on one page."""
+    practice = Practice.objects.get(slug="xport-accelerator")
+    today = timezone.localdate()
+    practice.status = Status.DRAFT
+    practice.last_verified_on = today - timedelta(days=400)
+    practice.review_by = today - timedelta(days=30)
+    practice.save()
+    sign_in_as_curator(page, site)
+
+
+def preview_brief(page, site):
+    brief = Brief.objects.get(slug="internationalisation-of-smes")
+    brief.status = Status.ARCHIVED  # the archived notice inside the preview
+    brief.save()
+    sign_in_as_curator(page, site)
+
+
+# page id: (set-up, text the page then shows, so the state is known to be in place)
+PREPARE = {
+    "archived-practice": (archive_practice, "This practice is archived."),
+    "preview": (preview_overdue_draft, "Review overdue"),
+    "brief-preview": (preview_brief, "This brief is archived."),
+}
 
 AXE_OPTIONS = {
     "runOnly": {
@@ -123,9 +183,13 @@ def screenshot_dir(pytestconfig):
     ("name", "path", "status"), PAGES, ids=[name for name, _, _ in PAGES]
 )
 def test_page_is_accessible(page, site, screenshot_dir, name, path, status):
+    if name in PREPARE:
+        PREPARE[name][0](page, site)
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
     response = page.goto(site + path)
     assert response.status == status, f"{path} answered {response.status}"
+    if name in PREPARE:
+        assert PREPARE[name][1] in page.content()
     problems = []
     for width in WIDTHS:
         # A server-rendered page: resizing re-applies the media queries, so one
