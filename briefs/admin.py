@@ -1,18 +1,32 @@
 from django.contrib import admin
 
-from practices.admin import PublishActionsMixin
+from practices.admin_workflow import AFTER_INLINES, WorkflowAdmin
 
 from .models import Brief, BriefSection, FeaturedPractice
 
 
-class BriefSectionInline(admin.StackedInline):
+class OrderedInlineMixin:
+    """Rows carry a `position`: shown first, as "Order", and sorted by it."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "position":
+            field.label = "Order"
+            field.help_text = (
+                "Lower numbers come first on the page; leave gaps (10, 20, 30) "
+                "to slot rows in later."
+            )
+        return field
+
+
+class BriefSectionInline(OrderedInlineMixin, admin.StackedInline):
     model = BriefSection
     extra = 0
     fields = ["position", "heading", "anchor", "body"]
     prepopulated_fields = {"anchor": ["heading"]}
 
 
-class FeaturedPracticeInline(admin.TabularInline):
+class FeaturedPracticeInline(OrderedInlineMixin, admin.TabularInline):
     model = FeaturedPractice
     extra = 1
     fields = ["position", "practice", "section", "note"]
@@ -27,18 +41,30 @@ class FeaturedPracticeInline(admin.TabularInline):
 
 
 @admin.register(Brief)
-class BriefAdmin(PublishActionsMixin, admin.ModelAdmin):
+class BriefAdmin(WorkflowAdmin):
     list_display = ["title", "status", "published_on", "updated_at"]
     list_filter = ["status"]
     search_fields = ["title", "standfirst", "sections__heading", "sections__body"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["created_at", "updated_at"]
     inlines = [BriefSectionInline, FeaturedPracticeInline]
+    history_related = [
+        ("Sections", BriefSection, "brief"),
+        ("Featured practices", FeaturedPractice, "brief"),
+    ]
+    # In the public page's order: title and standfirst, the sections and featured
+    # practices (the inlines), the source and attribution, then the status.
     fieldsets = [
         (None, {"fields": ["title", "slug", "standfirst"]}),
-        ("Source", {"fields": ["source_url", "attribution"]}),
         (
-            "Publication",
-            {"fields": ["status", "published_on", "created_at", "updated_at"]},
+            "Source",
+            {"fields": ["source_url", "attribution"], "classes": [AFTER_INLINES]},
+        ),
+        (
+            "Status",
+            {
+                "fields": ["status", "published_on", "created_at", "updated_at"],
+                "classes": [AFTER_INLINES],
+            },
         ),
     ]

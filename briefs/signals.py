@@ -1,7 +1,7 @@
 """Briefs are public pages too: every change to a brief, its sections or its
 featured practices bumps the catalogue version, so cached pages (practices/caching.py)
 are never served stale. Writes that bypass signals (QuerySet.update) bump it
-themselves, as the admin's publish actions do."""
+themselves; workflow moves save (practices.workflow.transition), so they bump here."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver

@@ -223,6 +223,10 @@ if ACCESSIBILITY_ENFORCEMENT_BODY_URL and not (
         "https://enforcement-body.example.eu/complaints"
     )
 
+# This site's public address, e.g. https://atlas.example.org. The link checker
+# (manage.py check_links) names it in its User-Agent so webmasters know who asks.
+SITE_URL = env.str("SITE_URL", default="")
+
 # --- Operations: logs -------------------------------------------------------------
 # One line per record on stderr, each carrying the request id (config/observability.py).
 # LOG_FORMAT=json (the default in production) writes JSON lines for a log collector;

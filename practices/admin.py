@@ -1,44 +1,28 @@
 from django import forms
-from django.contrib import admin, messages
-from django.utils import timezone
+from django.contrib import admin
 
+from .admin_links import (
+    BrokenLinksColumnMixin,
+    BrokenLinksFilter,
+    LinkStatusInlineMixin,
+)
+from .admin_workflow import (
+    AFTER_INLINES,
+    MOVE_ACTIONS,
+    ReviewFilter,
+    WorkflowAdmin,
+    WorkflowAdminForm,
+    set_review_date,
+)
 from .models import (
-    CatalogueVersion,
     Country,
     InstrumentType,
     Practice,
     PracticeSource,
     Project,
     Region,
-    Status,
     Theme,
 )
-
-
-class PublishActionsMixin:
-    """Publish / unpublish actions for models that follow the publication rule."""
-
-    actions = ["publish", "unpublish"]
-
-    @admin.action(description="Publish selected")
-    def publish(self, request, queryset):
-        # Keep an earlier publication date; give undated rows today's date.
-        queryset.filter(published_on__isnull=True).update(
-            published_on=timezone.localdate()
-        )
-        count = queryset.update(status=Status.PUBLISHED, updated_at=timezone.now())
-        CatalogueVersion.bump()  # update() sends no signals
-        later = queryset.filter(published_on__gt=timezone.localdate()).count()
-        note = (
-            f" {later} of them will appear on their publication date." if later else ""
-        )
-        self.message_user(request, f"{count} published.{note}", messages.SUCCESS)
-
-    @admin.action(description="Unpublish selected (back to draft)")
-    def unpublish(self, request, queryset):
-        count = queryset.update(status=Status.DRAFT, updated_at=timezone.now())
-        CatalogueVersion.bump()
-        self.message_user(request, f"{count} moved back to draft.", messages.SUCCESS)
 
 
 @admin.register(Country)
@@ -79,13 +63,14 @@ class ProjectAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["acronym"]}
 
 
-class PracticeSourceInline(admin.TabularInline):
+class PracticeSourceInline(LinkStatusInlineMixin, admin.TabularInline):
     model = PracticeSource
     extra = 1
-    fields = ["position", "title", "url"]
+    fields = ["position", "title", "url", "link_status"]
+    readonly_fields = ["link_status"]
 
 
-class PracticeAdminForm(forms.ModelForm):
+class PracticeAdminForm(WorkflowAdminForm):
     uncertain_fields = forms.MultipleChoiceField(
         choices=Practice.UNCERTAIN_CHOICES,
         required=False,
@@ -100,10 +85,28 @@ class PracticeAdminForm(forms.ModelForm):
 
 
 @admin.register(Practice)
-class PracticeAdmin(PublishActionsMixin, admin.ModelAdmin):
+class PracticeAdmin(BrokenLinksColumnMixin, WorkflowAdmin):
     form = PracticeAdminForm
-    list_display = ["title", "status", "published_on", "level", "project", "updated_at"]
-    list_filter = ["status", "level", "countries", "themes", "instruments", "project"]
+    list_display = [
+        "title",
+        "status",
+        "published_on",
+        "review_by",
+        "level",
+        "project",
+        "updated_at",
+        "broken_links",
+    ]
+    list_filter = [
+        "status",
+        ReviewFilter,
+        "level",
+        "countries",
+        "themes",
+        "instruments",
+        "project",
+        BrokenLinksFilter,
+    ]
     list_select_related = ["project"]
     search_fields = [
         "title",
@@ -111,15 +114,19 @@ class PracticeAdmin(PublishActionsMixin, admin.ModelAdmin):
         "institution",
         "city",
         "countries__name",
+        "=countries__code",
         "regions__name",
-        "regions__code",
+        "^regions__code",  # ITH finds ITH5 and the other regions inside ITH
     ]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["countries", "regions", "themes", "instruments", "project"]
     date_hierarchy = "published_on"
     readonly_fields = ["created_at", "updated_at"]
     inlines = [PracticeSourceInline]
-    # Mirrors the public page: summary, key facts, the four narrative sections.
+    history_related = [("Sources", PracticeSource, "practice")]
+    actions = [*MOVE_ACTIONS, set_review_date]
+    # In the public page's order: title and summary, key facts, the four narrative
+    # sections, sources (the inline), attribution, then status and freshness.
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary"]}),
         (
@@ -141,12 +148,25 @@ class PracticeAdmin(PublishActionsMixin, admin.ModelAdmin):
             },
         ),
         (
-            "Narrative",
+            "Narrative sections",
             {"fields": ["description", "resources", "evidence", "transfer"]},
         ),
-        ("Trust", {"fields": ["uncertain_fields", "attribution"]}),
         (
-            "Publication",
-            {"fields": ["status", "published_on", "created_at", "updated_at"]},
+            "Trust",
+            {"fields": ["uncertain_fields", "attribution"], "classes": [AFTER_INLINES]},
+        ),
+        (
+            "Status and freshness",
+            {
+                "fields": [
+                    "status",
+                    "published_on",
+                    "last_verified_on",
+                    "review_by",
+                    "created_at",
+                    "updated_at",
+                ],
+                "classes": [AFTER_INLINES],
+            },
         ),
     ]

@@ -6,7 +6,8 @@
   it (briefs bump it from briefs/signals.py).
 
 Writes that bypass signals (QuerySet.update, bulk_create, raw SQL) must call
-CatalogueVersion.bump() themselves, as the admin actions and generate_practices do.
+CatalogueVersion.bump() themselves, as generate_practices does. Status changes go
+through practices.workflow.transition(), which saves, so its moves bump it here.
 """
 
 from contextlib import contextmanager

@@ -3,6 +3,32 @@ from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
 from practices.content import load_catalogue
+from tests.factories import make_user
+
+
+def _database_order(item):
+    """0: uses the database inside a transaction; 1: flushes it afterwards
+    (transaction=True, transactional_db, live_server); 2: no database."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if marker is not None:
+        kwargs = marker.kwargs
+        if kwargs.get("transaction") or kwargs.get("reset_sequences"):
+            return 1
+    if "transactional_db" in fixtures or "live_server" in fixtures:
+        return 1
+    return 0 if marker is not None or "db" in fixtures else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Tests in a transaction run before the ones that flush the database, as in
+    Django's runner. pytest-django sorts them so, but pytest then regroups tests
+    by session-scoped parameters (the browser tests' browser name) and put the
+    browser tests first: their flush removed what migrations put in the test
+    database (the curation groups of practices 0008_curation_groups) before the
+    tests that rely on it. A stable sort keeps pytest's grouping within each part."""
+    items.sort(key=_database_order)
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +45,13 @@ def empty_page_cache():
 def catalogue(db):
     """The real catalogue content, loaded as `make run` loads it."""
     return load_catalogue()
+
+
+@pytest.fixture
+def editor(db):
+    return make_user(groups=["Editors"], username="edith")
+
+
+@pytest.fixture
+def reviewer(db):
+    return make_user(groups=["Reviewers"], username="rita")

@@ -3,6 +3,8 @@
 from datetime import date
 from itertools import count
 
+from django.contrib.auth.models import Group, User
+
 from briefs.models import Brief, BriefSection, FeaturedPractice
 from practices.models import (
     Country,
@@ -99,3 +101,14 @@ def make_brief(practices=(), **kwargs):
             brief=brief, practice=practice, section=section, position=position
         )
     return brief
+
+
+def make_user(groups=(), **kwargs):
+    """A staff account in the named groups, which must exist (the curation
+    groups come from migration practices 0008_curation_groups)."""
+    n = next(_seq)
+    kwargs.setdefault("username", f"curator-{n}")
+    kwargs.setdefault("is_staff", True)
+    user = User.objects.create_user(**kwargs)
+    user.groups.set([Group.objects.get(name=name) for name in groups])
+    return user

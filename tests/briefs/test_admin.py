@@ -1,7 +1,12 @@
+import re
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_brief, make_practice
+from briefs.models import Brief
+from practices.models import Status
+from tests.factories import make_brief, make_practice, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -22,3 +27,176 @@ def test_brief_search(admin_client):
         reverse("admin:briefs_brief_changelist"), {"q": "internationalisation"}
     )
     assert "Internationalisation of SMEs" in response.text
+
+
+# --- the workflow, history and ordering on briefs ----------------------------------
+
+
+def change_url(brief):
+    return reverse("admin:briefs_brief_change", args=[brief.pk])
+
+
+def form_data(brief, featured=(), move=None, **changes):
+    """What the brief's change form posts: its fields, no section edits, the
+    featured practices as (FeaturedPractice, position) pairs, and the workflow
+    button pressed (`move`)."""
+    data = {
+        "title": brief.title,
+        "slug": brief.slug,
+        "standfirst": brief.standfirst,
+        "source_url": brief.source_url,
+        "attribution": brief.attribution,
+        "published_on": brief.published_on or "",
+        "sections-TOTAL_FORMS": "0",
+        "sections-INITIAL_FORMS": "0",
+        "featured-TOTAL_FORMS": str(len(featured)),
+        "featured-INITIAL_FORMS": str(len(featured)),
+    }
+    for n, (feature, position) in enumerate(featured):
+        data.update(
+            {
+                f"featured-{n}-id": feature.pk,
+                f"featured-{n}-brief": brief.pk,
+                f"featured-{n}-position": position,
+                f"featured-{n}-practice": feature.practice_id,
+                f"featured-{n}-section": feature.section_id or "",
+                f"featured-{n}-note": feature.note,
+            }
+        )
+    if move:
+        data[f"_workflow_{move}"] = "pressed"
+    data.update(changes)
+    return data
+
+
+def status_of(brief):
+    return Brief.objects.values_list("status", flat=True).get(pk=brief.pk)
+
+
+def test_staff_without_a_group_cannot_open_briefs(client):
+    client.force_login(make_user())
+    brief = make_brief(status=Status.DRAFT)
+    assert client.get(reverse("admin:briefs_brief_changelist")).status_code == 403
+    assert client.get(change_url(brief)).status_code == 403
+
+
+def test_an_editor_creates_a_draft_brief_and_submits_it(client, editor):
+    client.force_login(editor)
+    data = {
+        "title": "Green exports",
+        "slug": "green-exports",
+        "standfirst": "Why.",
+        "source_url": "https://example.org/b",
+        "attribution": "Ours.",
+        "status": Status.PUBLISHED,
+        "sections-TOTAL_FORMS": "0",
+        "sections-INITIAL_FORMS": "0",
+        "featured-TOTAL_FORMS": "0",
+        "featured-INITIAL_FORMS": "0",
+    }
+    assert client.post(reverse("admin:briefs_brief_add"), data).status_code == 302
+    brief = Brief.objects.get(slug="green-exports")
+    assert brief.status == Status.DRAFT
+    response = client.get(change_url(brief))
+    assert re.findall(r'name="_workflow_(\w+)"', response.text) == ["submit"]
+    client.post(change_url(brief), form_data(brief, move="submit"))
+    assert status_of(brief) == Status.IN_REVIEW
+    client.post(change_url(brief), form_data(brief, move="publish"))
+    assert status_of(brief) == Status.IN_REVIEW  # editors do not publish
+
+
+@pytest.mark.parametrize(
+    ("action", "source", "target"),
+    [
+        ("publish", Status.IN_REVIEW, Status.PUBLISHED),
+        ("send_back", Status.IN_REVIEW, Status.DRAFT),
+        ("archive", Status.PUBLISHED, Status.ARCHIVED),
+        ("reinstate", Status.ARCHIVED, Status.PUBLISHED),
+    ],
+)
+def test_a_reviewer_moves_briefs_with_buttons_and_bulk_actions(
+    client, reviewer, action, source, target
+):
+    client.force_login(reviewer)
+    dated = {"published_on": date(2026, 1, 1)} if source != Status.IN_REVIEW else {}
+    one, two = (make_brief(status=source, **dated) for _ in range(2))
+    client.post(change_url(one), form_data(one, move=action))
+    assert status_of(one) == target
+    response = client.post(
+        reverse("admin:briefs_brief_changelist"),
+        {"action": action, "_selected_action": [one.pk, two.pk]},
+        follow=True,
+    )
+    assert status_of(two) == target
+    assert status_of(one) == target  # already moved: reported, not moved again
+    assert "1 not" in response.text and "1 brief" in response.text
+
+
+def test_the_bulk_publish_of_a_draft_brief_is_refused(admin_client):
+    brief = make_brief(status=Status.DRAFT, title="Half written")
+    response = admin_client.post(
+        reverse("admin:briefs_brief_changelist"),
+        {"action": "publish", "_selected_action": [brief.pk]},
+        follow=True,
+    )
+    assert status_of(brief) == Status.DRAFT
+    assert "“Half written” cannot be published" in response.text
+
+
+def test_featured_practices_are_ordered_by_an_editable_order(client, editor):
+    first, second = make_practice(title="First"), make_practice(title="Second")
+    brief = make_brief(practices=[first, second])
+    client.force_login(editor)
+    response = client.get(change_url(brief))
+    assert "Order" in response.text and "Lower numbers come first" in response.text
+    features = list(brief.featured.all())
+    assert [f.practice for f in features] == [first, second]
+    response = client.post(
+        change_url(brief),
+        form_data(brief, featured=[(features[0], 20), (features[1], 10)]),
+    )
+    assert response.status_code == 302, response.context["errors"]
+    assert [f.practice for f in brief.featured.all()] == [second, first]
+    assert [f.practice for f in brief.published_features()] == [second, first]
+
+
+def test_brief_history_records_the_editor_and_revert_restores_the_title(client, editor):
+    brief = make_brief(title="Internationalisation of SMEs")
+    original = brief.history.latest()
+    client.force_login(editor)
+    client.post(change_url(brief), form_data(brief, title="A worse title"))
+    latest = brief.history.latest()
+    assert latest.history_user == editor
+    assert [c.field for c in latest.diff_against(original).changes] == ["title"]
+    history = client.get(reverse("admin:briefs_brief_history", args=[brief.pk]))
+    assert "A worse title" in history.text and "edith" in history.text
+    revert = reverse("admin:briefs_brief_simple_history", args=[brief.pk, original.pk])
+    response = client.post(revert, form_data(brief, _save="Revert"))
+    assert response.status_code == 302
+    brief = Brief.objects.get(pk=brief.pk)
+    assert (brief.title, brief.status) == ("Internationalisation of SMEs", "published")
+
+
+def test_the_brief_history_lists_changes_to_sections_and_featured_practices(
+    client, editor
+):
+    practice = make_practice(title="Export Consortia")
+    brief = make_brief(practices=[practice])
+    section = brief.sections.get()
+    section.heading = "Why it matters now"
+    section._history_user = editor
+    section.save()
+    brief.featured.get().delete()
+    client.force_login(editor)
+    response = client.get(reverse("admin:briefs_brief_history", args=[brief.pk]))
+    text = " ".join(re.sub(r"<[^>]+>", " ", response.text).split())
+    # Row, when, what kind of change, who, old → new.
+    assert re.search(
+        r"Why it matters now [\w ,.:]+ Changed edith "
+        r"Heading: Why it matters &rarr; Why it matters now",
+        text,
+    )
+    assert re.search(
+        r"Featured practices Row .*? Export Consortia in Brief \d+ [\w ,.:]+ Deleted",
+        text,
+    )

@@ -59,7 +59,8 @@ def test_search_finds_by_title_institution_and_place(admin_client, records, term
 
 
 def test_publish_and_unpublish_actions(admin_client):
-    draft = make_practice(status=Status.DRAFT)
+    # A draft is submitted for review first (tests/practices/test_workflow.py).
+    draft = make_practice(status=Status.IN_REVIEW)
     url = reverse("admin:practices_practice_changelist")
     admin_client.post(url, {"action": "publish", "_selected_action": [draft.pk]})
     draft.refresh_from_db()

@@ -146,7 +146,7 @@ def test_counts_follow_edits_publishing_and_deletion(db):
     practice = make_practice(countries=[spain])
     counts = lambda: {o.value: o.count for o in facets_for("")["country"].options}  # noqa: E731
     assert counts()["ES"] == 1
-    draft = make_practice(countries=[spain], status=Status.DRAFT)
+    draft = make_practice(countries=[spain], status=Status.IN_REVIEW)
     assert counts()["ES"] == 1
     draft.status, draft.published_on = Status.PUBLISHED, practice.published_on
     draft.save()

@@ -1,0 +1,37 @@
+"""Change history (django-simple-history) with many-to-many fields that may be
+changed from either side.
+
+simple-history records a version when a tracked m2m relation changes, but only
+from the forward side (`practice.themes.add(theme)`); from the reverse side
+(`theme.practices.add(practice)`) it fails with AttributeError (upstream issue
+django-commons/django-simple-history#1048). Here the reverse side records a
+version of each practice whose links changed instead.
+"""
+
+from simple_history.models import HistoricalRecords
+
+
+class HistoricalRecordsWithReverseM2M(HistoricalRecords):
+    def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
+        if not reverse:
+            return super().m2m_changed(
+                instance, action, attr, pk_set, reverse, **kwargs
+            )
+        model = kwargs["model"]  # from the reverse side: the history's own model
+        if action == "pre_clear":
+            # post_clear gives no ids: note which rows are about to be unlinked.
+            instance._history_clearing = list(
+                model._base_manager.filter(**{attr: instance}).values_list(
+                    "pk", flat=True
+                )
+            )
+            return None
+        if action in ("post_add", "post_remove"):
+            ids = pk_set or ()
+        elif action == "post_clear":
+            ids = instance.__dict__.pop("_history_clearing", ())
+        else:
+            return None
+        for changed in model._base_manager.filter(pk__in=ids):
+            super().m2m_changed(changed, action, attr, pk_set, False, **kwargs)
+        return None
