@@ -61,6 +61,9 @@ def europe_map(countries):
     classes = classes_for(maximum)
     list_url = reverse("practices:list")
 
+    def country_list_url(code):  # the practice list filtered to one country
+        return f"{list_url}?{urlencode({'country': code})}"
+
     shapes = []
     for outline in outlines()["countries"]:
         country = counts.get(outline["code"])
@@ -76,9 +79,7 @@ def europe_map(countries):
                 "name": country.name if country else outline["name"],
                 "count": count,
                 "css_class": css_class,
-                "href": f"{list_url}?{urlencode({'country': outline['code']})}"
-                if count
-                else "",
+                "href": country_list_url(outline["code"]) if count else "",
                 "label": outline["label"] if count else None,
             }
         )
@@ -87,14 +88,15 @@ def europe_map(countries):
     rows = [
         {
             "country": country,
-            "href": f"{list_url}?{urlencode({'country': country.code})}",
+            "href": country_list_url(country.code),
         }
         for country in sorted(counts.values(), key=lambda c: c.name)
         if country.practice_count
     ]
+    frame = outlines()
     return {
-        "width": int(outlines()["width"]),
-        "height": outlines()["height"],
+        "width": int(frame["width"]),
+        "height": frame["height"],
         "shapes": shapes,
         "classes": classes,
         "rows": rows,
