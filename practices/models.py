@@ -262,6 +262,10 @@ class Period(models.TextChoices):
     UNKNOWN = "unknown", "Not recorded"
 
 
+# Addresses under /practices/ that belong to pages, not to practices.
+RESERVED_SLUGS = ["compare", "feed"]
+
+
 class PracticeQuerySet(PublishableQuerySet):
     def with_period(self):
         """Annotate `period`: ended when the end year is past; ongoing when a year
@@ -306,6 +310,10 @@ class PracticeQuerySet(PublishableQuerySet):
         ranked = sorted(found.values(), key=lambda p: (-scores[p.pk], p.title))
         return [(p, scores[p.pk]) for p in ranked[:limit]]
 
+    def for_export(self):
+        """Everything an exported record holds (opendata.records)."""
+        return self.for_detail()
+
     def for_detail(self):
         """Everything a practice page (or the comparison) shows, linked."""
         return (
@@ -338,41 +346,90 @@ class Practice(WorkflowMixin, models.Model):
         ("instruments", "Instrument types"),
     ]
 
-    title = models.CharField(max_length=255)
-    slug = models.SlugField(max_length=120)
+    # Help texts serve curators in the admin and readers of the data dictionary
+    # on /data/ (opendata.records), which is generated from them.
+    title = models.CharField(max_length=255, help_text="The practice's name.")
+    slug = models.SlugField(
+        max_length=120,
+        help_text="The practice's address in the catalogue (/practices/<slug>/): "
+        "unique, and what imports match records on.",
+    )
     summary = models.TextField(help_text="One or two plain sentences.")
     description = models.TextField(
-        "about this practice", blank=True, help_text="Markdown: paragraphs and lists."
+        "about this practice",
+        blank=True,
+        help_text="What the practice does and how. Markdown: paragraphs and lists.",
     )
-    resources = models.TextField("resources needed", blank=True, help_text="Markdown.")
+    resources = models.TextField(
+        "resources needed",
+        blank=True,
+        help_text="The money, staff and partners it takes. Markdown.",
+    )
     evidence = models.TextField(
-        "evidence of success", blank=True, help_text="Markdown."
+        "evidence of success",
+        blank=True,
+        help_text="What shows that it works. Markdown.",
     )
     transfer = models.TextField(
-        "potential for learning or transfer", blank=True, help_text="Markdown."
+        "potential for learning or transfer",
+        blank=True,
+        help_text="What other regions can learn from it or take over. Markdown.",
     )
     beneficiaries = models.TextField(blank=True, help_text="Who benefits.")
     level = models.CharField(
-        "implementation level", max_length=20, choices=ImplementationLevel, blank=True
+        "implementation level",
+        max_length=20,
+        choices=ImplementationLevel,
+        blank=True,
+        help_text="The level of government or territory it is run at.",
     )
-    institution = models.CharField("main institution", max_length=255, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    start_year = models.PositiveSmallIntegerField(null=True, blank=True)
-    end_year = models.PositiveSmallIntegerField(null=True, blank=True)
-    budget = models.TextField("budget note", blank=True)
-    countries = models.ManyToManyField(Country, related_name="practices", blank=True)
+    institution = models.CharField(
+        "main institution",
+        max_length=255,
+        blank=True,
+        help_text="The organisation that runs the practice.",
+    )
+    city = models.CharField(
+        max_length=100, blank=True, help_text="Where the main institution is based."
+    )
+    start_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The year the practice started."
+    )
+    end_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The year the practice ended or is planned to end.",
+    )
+    budget = models.TextField(
+        "budget note",
+        blank=True,
+        help_text="The budget as the sources give it: amount, period and funders.",
+    )
+    countries = models.ManyToManyField(
+        Country,
+        related_name="practices",
+        blank=True,
+        help_text="The countries it is run in (ISO 3166-1 alpha-2 codes).",
+    )
     regions = models.ManyToManyField(
         Region,
         related_name="practices",
         blank=True,
-        help_text="The most specific NUTS regions known.",
+        help_text="The most specific NUTS regions known (NUTS codes).",
     )
-    themes = models.ManyToManyField(Theme, related_name="practices", blank=True)
+    themes = models.ManyToManyField(
+        Theme,
+        related_name="practices",
+        blank=True,
+        help_text="What the practice addresses (theme slugs, see /themes/).",
+    )
     instruments = models.ManyToManyField(
         InstrumentType,
         related_name="practices",
         blank=True,
         verbose_name="instrument types",
+        help_text="How the practice intervenes: its policy tools (instrument type "
+        "slugs, see /instruments/).",
     )
     project = models.ForeignKey(
         Project,
@@ -380,6 +437,8 @@ class Practice(WorkflowMixin, models.Model):
         related_name="practices",
         null=True,
         blank=True,
+        help_text="The Interreg Europe (or similar) project it came from (the "
+        "project's slug).",
     )
     uncertain_fields = models.JSONField(
         default=list,
@@ -389,8 +448,18 @@ class Practice(WorkflowMixin, models.Model):
     attribution = models.TextField(
         help_text="Attribution and licence line shown with the record."
     )
-    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
-    published_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20,
+        choices=Status,
+        default=Status.DRAFT,
+        help_text="Where the record is in the curation workflow. Only published "
+        "records are public (and exported).",
+    )
+    published_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day the record is public from (set when it is published).",
+    )
     last_verified_on = models.DateField(
         "last verified on",
         null=True,
@@ -424,6 +493,12 @@ class Practice(WorkflowMixin, models.Model):
         permissions = permissions("practice", "practices")  # workflow moves
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="practice_unique_slug"),
+            models.CheckConstraint(
+                condition=~Q(slug__in=RESERVED_SLUGS),
+                name="practice_slug_not_reserved",
+                violation_error_message="That address is taken by a page of the "
+                "site: choose another slug.",
+            ),
             models.CheckConstraint(
                 condition=YEARS_IN_ORDER,
                 name="practice_end_after_start",
@@ -538,7 +613,9 @@ class PracticeSource(models.Model):
     practice = models.ForeignKey(
         Practice, on_delete=models.CASCADE, related_name="sources"
     )
-    url = models.URLField("URL", max_length=500)
+    url = models.URLField(
+        "URL", max_length=500, help_text="Where the record's facts come from."
+    )
     title = models.CharField(max_length=255, help_text="What this source is.")
     position = models.PositiveSmallIntegerField(default=0)
 

@@ -6,7 +6,6 @@ from django.http import Http404, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -18,10 +17,11 @@ from briefs.models import Brief
 from . import compare
 from .caching import private_preview, public_page
 from .cards import attach_card_terms
-from .facets import OVERDUE_LAST, build_facets, current_index, selections_from
+from .facets import OVERDUE_LAST, build_facets
 from .filters import PracticeFilterSet
+from .listing import SORT_LABELS, list_practices
 from .models import Country, InstrumentType, Practice, Region, Status, Theme
-from .search import search, snippet
+from .search import snippet
 
 PAGE_SIZE = 20
 SLUG = re.compile(r"[-\w]{1,120}")
@@ -62,45 +62,25 @@ class PracticeListView(FilterView):
     context_object_name = "practices"
     paginate_by = PAGE_SIZE
     max_per_page = 100
-    SORT_LABELS = {
-        "relevance": "Relevance",
-        "title": "Title (A–Z)",
-        "newest": "Newest in the catalogue",
-        "start": "Start year (latest first)",
-    }
 
     def get_queryset(self):
         return Practice.objects.published()
 
     def get(self, request, *args, **kwargs):
-        self.filterset = self.get_filterset(self.get_filterset_class())
-        self.invalid = self.filterset.is_bound and not self.filterset.is_valid()
+        self.listing = list_practices(request.GET)
+        self.filterset = self.listing.filterset
+        self.object_list = self.listing.ids
         self.facets = []
-        if self.invalid:
-            self.object_list = []
-        else:
-            cleaned = (
-                self.filterset.form.cleaned_data if self.filterset.is_bound else {}
+        if self.listing.valid:
+            listing = self.listing
+            self.facets = build_facets(
+                listing.index, request.GET, listing.selections, listing.text_mask
             )
-            index = current_index()
-            text_mask, ranked = index.all, None
-            if self.query:
-                ranked = list(
-                    search(Practice.objects.published(), self.query)
-                    .order_by("-rank", OVERDUE_LAST, "title", "pk")
-                    .values_list("pk", flat=True)
-                )
-                text_mask = index.mask_of_ids(ranked)
-            selections = selections_from(cleaned)
-            matching = index.matching(selections, text_mask)
-            order = ranked if self.sort == "relevance" else self.sort
-            self.object_list = index.results(matching, order)
-            self.facets = build_facets(index, request.GET, selections, text_mask)
         context = self.get_context_data(
             filter=self.filterset, object_list=self.object_list
         )
         response = self.render_to_response(context)
-        if self.invalid:
+        if not self.listing.valid:
             response.status_code = 400  # the page explains which value is wrong
         return response
 
@@ -116,21 +96,6 @@ class PracticeListView(FilterView):
         )
         return paginator, page, page.object_list, is_paginated
 
-    @cached_property
-    def query(self):
-        """The validated search text ("" when there is none)."""
-        if not self.filterset.is_bound or not self.filterset.is_valid():
-            return ""
-        return (self.filterset.form.cleaned_data.get("q") or "").strip()
-
-    @cached_property
-    def sort(self):
-        """The requested order if known (relevance needs a search), else the default."""
-        wanted = self.request.GET.get("sort", "")
-        if wanted in self.SORT_LABELS and (wanted != "relevance" or self.query):
-            return wanted
-        return "relevance" if self.query else "title"
-
     def get_paginate_by(self, queryset):
         try:
             per_page = int(self.request.GET.get("per_page", self.paginate_by))
@@ -141,15 +106,16 @@ class PracticeListView(FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["facets"] = self.facets
-        if self.query:
+        query, sort = self.listing.query, self.listing.sort
+        if query:
             for practice in context["practices"]:
-                practice.match = snippet(practice, self.query)
-        context["sort"] = self.sort
-        context["sort_label"] = self.SORT_LABELS[self.sort]
+                practice.match = snippet(practice, query)
+        context["sort"] = sort
+        context["sort_label"] = SORT_LABELS[sort]
         context["sorts"] = [
             (key, label)
-            for key, label in self.SORT_LABELS.items()
-            if key != "relevance" or self.query
+            for key, label in SORT_LABELS.items()
+            if key != "relevance" or query
         ]
         return context
 

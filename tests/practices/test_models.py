@@ -35,6 +35,20 @@ def test_slugs_are_unique():
         make_practice(slug="same")
 
 
+@pytest.mark.parametrize("slug", ["compare", "feed"])
+def test_slugs_of_site_pages_are_refused(slug):
+    """/practices/compare/ and /practices/feed/ are pages: a practice there would
+    never be reachable."""
+    with pytest.raises(IntegrityError, match="practice_slug_not_reserved"):
+        with transaction.atomic():
+            make_practice(slug=slug)
+    practice = Practice(
+        title="Feed", slug=slug, summary="s", attribution="a", status=Status.DRAFT
+    )
+    with pytest.raises(ValidationError, match="taken by a page of the site"):
+        practice.full_clean()
+
+
 def test_unknown_level_is_refused_by_the_database():
     with pytest.raises(IntegrityError, match="practice_valid_level"):
         make_practice(level="galactic")
