@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.sitemaps",  # the sitemap.xml template (opendata/discovery.py)
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",  # full-text search on PostgreSQL; inert on SQLite
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "practices",
     "briefs",
     "accessibility",
+    "opendata",  # exports, feed, sitemap, data dictionary, bulk import
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,9 @@ admin.site.site_title = "Practice Atlas admin"
 
 urlpatterns = [
     path("", practice_views.HomeView.as_view(), name="home"),
+    # Open data (exports, feed, sitemap, robots.txt); before practices.urls, whose
+    # <slug>/ would otherwise take practices/feed/.
+    path("", include("opendata.urls")),
     path("practices/", include("practices.urls")),
     path("briefs/", include("briefs.urls")),
     path("countries/", include((practice_urls.country_patterns, "countries"))),

@@ -12,6 +12,9 @@ exactly those, computed *before* the view runs, so:
 - a hit costs the version read (plus the session read when the reader has a
   session), and a matching If-None-Match answers 304 without rendering anything.
 
+Streamed responses (the exports) are never stored, but carry the same validators,
+so a client that already has an export gets a 304 until the catalogue changes.
+
 Nothing personal is ever stored: signed-in users and requests with messages to show
 bypass the cache entirely (neither read nor write), and a rendered page is only
 stored when it set no cookie, used no CSRF token and no CSP nonce. Only the body,
@@ -252,6 +255,8 @@ def public_page(view):
             return response  # errors and 400 explanations: neither stored nor validated
 
         def store(rendered):
+            if rendered.streaming and not rendered.cookies:
+                return  # an export: never stored, yet its validators hold all the same
             if not _storable(request, rendered):
                 # Personal after all: not for the cache, nor for shared caches.
                 del rendered.headers["ETag"], rendered.headers["Last-Modified"]

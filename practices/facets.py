@@ -222,6 +222,9 @@ class Results:
     def __len__(self):
         return self.mask.bit_count()
 
+    def __iter__(self):
+        return iter(self[:])
+
     def __getitem__(self, key):
         if not isinstance(key, slice) or key.step not in (None, 1):
             raise TypeError("Results only support plain slices.")

@@ -1,9 +1,10 @@
 """Small factory functions: defaults via setdefault; tests pass what they assert on."""
 
-from datetime import date
+from datetime import date, timedelta
 from itertools import count
 
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from briefs.models import Brief, BriefSection, FeaturedPractice
 from practices.models import (
@@ -18,6 +19,16 @@ from practices.models import (
 )
 
 _seq = count(1)
+
+_TODAY = timezone.localdate()
+# One set of values per state a reader must never see in a list, feed, export or
+# sitemap. Drafts keep a date on purpose: a practice moved back to draft keeps it.
+HIDDEN_STATES = {
+    "draft": {"status": Status.DRAFT, "published_on": _TODAY - timedelta(days=1)},
+    "in-review": {"status": Status.IN_REVIEW, "published_on": None},
+    "scheduled": {"status": Status.PUBLISHED, "published_on": _TODAY + timedelta(7)},
+    "archived": {"status": Status.ARCHIVED, "published_on": _TODAY - timedelta(1)},
+}
 
 
 def make_country(**kwargs):

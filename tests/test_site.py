@@ -32,6 +32,7 @@ def public_pages():
         Theme.objects.first().get_absolute_url(),
         "/instruments/",
         InstrumentType.objects.first().get_absolute_url(),
+        "/data/",
     ]
 
 

@@ -43,6 +43,7 @@ PAGES = [
     ("instrument-list", "/instruments/", 200),
     ("not-found", "/practices/no-such-practice/", 404),
     ("accessibility", "/accessibility/", 200),
+    ("data", "/data/", 200),
     # Pages for records in other states (set up by PREPARE below).
     ("archived-practice", "/practices/the-wakefield-first-bondholder-scheme/", 200),
     ("preview", "/practices/xport-accelerator/preview/", 200),

@@ -21,6 +21,7 @@ from practices import caching
 from practices.models import Practice, Status
 from practices.search import search
 from tests.factories import (
+    HIDDEN_STATES,
     make_brief,
     make_country,
     make_instrument,
@@ -34,14 +35,6 @@ pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 
-# One hidden practice (and brief) per state a reader must never see in a list.
-# Drafts keep a date on purpose: a practice moved back to draft keeps it.
-HIDDEN_STATES = {
-    "draft": {"status": Status.DRAFT, "published_on": TODAY - timedelta(days=1)},
-    "in-review": {"status": Status.IN_REVIEW, "published_on": None},
-    "scheduled": {"status": Status.PUBLISHED, "published_on": TODAY + timedelta(7)},
-    "archived": {"status": Status.ARCHIVED, "published_on": TODAY - timedelta(1)},
-}
 SECRET_PROJECT = {"in-review", "scheduled"}
 
 
@@ -152,6 +145,7 @@ class Surface:
     url: Callable  # World -> URL
     shows_twin: bool = True  # the published twin is listed there
     allowed: tuple = ()  # hidden states that may show (the archived page itself)
+    twin_marker: str = "title"  # how it names the twin (the sitemap: by address)
 
 
 def list_url(**params):
@@ -161,6 +155,10 @@ def list_url(**params):
 
 def term_filter(name, key="slug"):
     return lambda w: f"/practices/?{name}={getattr(w.shared[name], key)}"
+
+
+def term_feed(name, terms="shared"):
+    return lambda w: f"/practices/feed/?{name}={getattr(w, terms)[name].slug}"
 
 
 SURFACES = [
@@ -219,8 +217,40 @@ SURFACES = [
     Surface(
         "compare", lambda w: f"/practices/compare/?p={w.twin.slug}&p={w.companion.slug}"
     ),
-    # Later: exports, feeds and the sitemap, one row each, e.g.
-    # Surface("sitemap", lambda w: "/sitemap.xml"),
+    # Open data: the exports and the feed take the list's filters; the sitemap
+    # names records by their address.
+    Surface("export-csv", lambda w: "/practices/export.csv"),
+    Surface(
+        "export-csv-filtered",
+        lambda w: "/practices/export.csv?country=IT&theme=new-markets&q=quokka",
+    ),
+    Surface(
+        "export-csv-secret-country",
+        lambda w: "/practices/export.csv?country=MT",
+        shows_twin=False,
+    ),
+    Surface("export-json", lambda w: "/practices/export.json?sort=newest"),
+    Surface(
+        "export-json-filtered",
+        lambda w: "/practices/export.json?region=ITH&project=smego&period=ongoing",
+    ),
+    Surface(
+        "export-json-secret-project",
+        lambda w: "/practices/export.json?project=hushed",
+        shows_twin=False,
+    ),
+    Surface("feed", lambda w: "/practices/feed/"),
+    Surface(
+        "feed-filtered",
+        lambda w: "/practices/feed/?country=IT&instrument=voucher&q=quokka",
+    ),
+    Surface("feed-secret-theme", term_feed("theme", "secret"), shows_twin=False),
+    Surface(
+        "feed-search-by-title", lambda w: "/practices/feed/?q=scheme", shows_twin=False
+    ),
+    Surface("sitemap", lambda w: "/sitemap.xml", twin_marker="slug"),
+    Surface("data-page", lambda w: "/data/", shows_twin=False),
+    Surface("data-catalog", lambda w: "/data/catalog.jsonld", shows_twin=False),
 ]
 
 
@@ -230,11 +260,14 @@ def test_no_hidden_record_shows_on_any_public_surface(client, world, surface):
     for attempt in ("miss", "hit"):  # rendered, then from the page cache
         response = client.get(url)
         assert response.status_code == 200, (url, attempt)
-        text = response.content.decode()
+        if response.streaming:  # the exports
+            text = b"".join(response.streaming_content).decode()
+        else:
+            text = response.content.decode()
         for marker in world.markers(allowed=surface.allowed):
             assert marker not in text, (url, attempt, marker)
         if surface.shows_twin:
-            assert world.twin.title in text, (url, attempt)
+            assert getattr(world.twin, surface.twin_marker) in text, (url, attempt)
 
 
 # Routes that are not surfaces above, and why. The admin is left out entirely.
@@ -246,6 +279,7 @@ NOT_SURFACES = {
     "accessibility:statement": "shows no practice or brief",
     "accessibility:feedback": "shows no practice or brief",
     "healthz": "shows no practice or brief",
+    "opendata:robots": "shows no practice or brief: test_robots_txt (opendata)",
 }
 
 

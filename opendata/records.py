@@ -1,0 +1,268 @@
+"""The one definition of an exported practice record: its columns, their types and
+meanings, and how a practice becomes a record (JSON shape) and a record a CSV row.
+
+Everything that reads or writes practice data in bulk uses this module: the CSV and
+JSON exports, the Atom feed's content, the data dictionary on /data/ (generated
+from COLUMNS and the models' help texts, so it cannot drift), and import_practices
+(which reads what the exports write).
+"""
+
+from dataclasses import dataclass
+
+from django.apps import apps
+
+# The reuse terms of the source material, shown with every export. Interreg Europe
+# material may be reproduced for non-commercial purposes with acknowledgement: not
+# an open licence, so our records are not relabelled as one.
+LICENCE = {
+    "name": "Non-commercial reuse with acknowledgement",
+    "url": "https://www.interregeurope.eu/help/legal-notice-privacy-policy/",
+    "note": (
+        "Practice Atlas writes each record in its own words from the sources it "
+        "lists. The source material comes mostly from Interreg Europe, whose legal "
+        "notice allows reproduction for non-commercial purposes with "
+        "acknowledgement. Reuse the data on the same terms: credit Practice Atlas "
+        "and the sources, and keep each record's attribution line."
+    ),
+}
+
+# How each kind of value is written: (description, JSON type).
+KINDS = {
+    "slug": ("short identifier: lower-case letters, digits and hyphens", "string"),
+    "text": ("plain text", "string"),
+    "markdown": ("Markdown text (paragraphs and lists)", "string"),
+    "choice": ("one of the listed values, or empty", "string"),
+    "year": ("four-digit year, or empty", "integer or null"),
+    "date": ("date as YYYY-MM-DD, or empty", "string or null"),
+    "url": ("absolute URL", "string"),
+    "codes": ("list of codes; in CSV separated by “;”", "array of strings"),
+    "sources": ("list of sources, each with a URL and a title", "array of objects"),
+    "lines": ("in CSV only: one value per line, in source order", "—"),
+}
+
+LIST_SEPARATOR = ";"  # codes and slugs never contain it
+LINE_SEPARATOR = "\n"  # source URLs may contain ";", never a line break
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported value. `field` ("Model.field") names the model field whose
+    verbose name and help text describe it; other columns describe themselves
+    in `about`. Derived columns are computed on export and ignored on import."""
+
+    name: str
+    kind: str
+    field: str = ""
+    about: str = ""
+    formats: tuple = ("csv", "json")
+    derived: bool = False
+    heading: str = ""  # the label, when the model field's would mislead
+
+    @property
+    def model_field(self):
+        if not self.field:
+            return None
+        model_name, field_name = self.field.split(".")
+        return apps.get_model("practices", model_name)._meta.get_field(field_name)
+
+    @property
+    def label(self):
+        if self.heading:
+            return self.heading
+        if self.model_field is None:
+            return self.name.replace("_", " ").capitalize()
+        return str(self.model_field.verbose_name).capitalize()
+
+    @property
+    def description(self):
+        if self.model_field is None:
+            return self.about
+        return str(self.model_field.help_text)
+
+    @property
+    def choices(self):
+        """The allowed values of a choice column: [(value, label)]."""
+        if self.name == "uncertain_fields":  # a list of field names, not a choice
+            return list(self.model_field.model.UNCERTAIN_CHOICES)
+        return list(self.model_field.choices or []) if self.model_field else []
+
+    @property
+    def type_note(self):
+        return KINDS[self.kind][0]
+
+    @property
+    def json_type(self):
+        return KINDS[self.kind][1]
+
+
+# In CSV column order; JSON records have the same keys, except that CSV's
+# source_urls and source_titles are JSON's `sources`.
+COLUMNS = [
+    Column("slug", "slug", "Practice.slug"),
+    Column("title", "text", "Practice.title"),
+    Column(
+        "url",
+        "url",
+        about="The practice's page in the catalogue.",
+        derived=True,
+        heading="Page URL",
+    ),
+    Column("status", "choice", "Practice.status"),
+    Column("published_on", "date", "Practice.published_on"),
+    Column("summary", "text", "Practice.summary"),
+    Column("description", "markdown", "Practice.description"),
+    Column("resources", "markdown", "Practice.resources"),
+    Column("evidence", "markdown", "Practice.evidence"),
+    Column("transfer", "markdown", "Practice.transfer"),
+    Column("beneficiaries", "text", "Practice.beneficiaries"),
+    Column("level", "choice", "Practice.level"),
+    Column("institution", "text", "Practice.institution"),
+    Column("city", "text", "Practice.city"),
+    Column("start_year", "year", "Practice.start_year"),
+    Column("end_year", "year", "Practice.end_year"),
+    Column("budget", "text", "Practice.budget"),
+    Column("countries", "codes", "Practice.countries"),
+    Column("regions", "codes", "Practice.regions"),
+    Column("themes", "codes", "Practice.themes"),
+    Column("instruments", "codes", "Practice.instruments"),
+    Column("project", "slug", "Practice.project"),
+    Column("uncertain_fields", "codes", "Practice.uncertain_fields"),
+    Column(
+        "sources",
+        "sources",
+        about="Where the record's facts come from, in order: each source's URL and "
+        "title (in CSV: source_urls and source_titles).",
+        formats=("json",),
+    ),
+    Column(
+        "source_urls",
+        "lines",
+        "PracticeSource.url",
+        formats=("csv",),
+        heading="Source URLs",
+    ),
+    Column(
+        "source_titles",
+        "lines",
+        "PracticeSource.title",
+        formats=("csv",),
+        heading="Source titles",
+    ),
+    Column("last_verified_on", "date", "Practice.last_verified_on"),
+    Column("review_by", "date", "Practice.review_by"),
+    Column("attribution", "text", "Practice.attribution"),
+    Column(
+        "licence",
+        "url",
+        about="The reuse terms of the source material (see the data page).",
+        derived=True,
+    ),
+]
+CSV_COLUMNS = [c.name for c in COLUMNS if "csv" in c.formats]
+JSON_COLUMNS = [c.name for c in COLUMNS if "json" in c.formats]
+DERIVED = {c.name for c in COLUMNS if c.derived}
+
+
+def practice_record(practice, absolute_url):
+    """A practice as a record (JSON shape). `practice` comes from for_export();
+    `absolute_url(path)` makes its page's address absolute."""
+    return {
+        "slug": practice.slug,
+        "title": practice.title,
+        "url": absolute_url(practice.get_absolute_url()),
+        "status": practice.status,
+        "published_on": _date(practice.published_on),
+        "summary": practice.summary,
+        "description": practice.description,
+        "resources": practice.resources,
+        "evidence": practice.evidence,
+        "transfer": practice.transfer,
+        "beneficiaries": practice.beneficiaries,
+        "level": practice.level,
+        "institution": practice.institution,
+        "city": practice.city,
+        "start_year": practice.start_year,
+        "end_year": practice.end_year,
+        "budget": practice.budget,
+        # Sorted: a record's content, not the order rows happened to be linked in.
+        "countries": sorted(c.code for c in practice.countries.all()),
+        "regions": sorted(r.code for r in practice.regions.all()),
+        "themes": sorted(t.slug for t in practice.themes.all()),
+        "instruments": sorted(i.slug for i in practice.instruments.all()),
+        "project": practice.project.slug if practice.project else "",
+        "uncertain_fields": list(practice.uncertain_fields or []),
+        "sources": [{"url": s.url, "title": s.title} for s in practice.sources.all()],
+        "last_verified_on": _date(practice.last_verified_on),
+        "review_by": _date(practice.review_by),
+        "attribution": practice.attribution,
+        "licence": LICENCE["url"],
+    }
+
+
+def _date(value):
+    return value.isoformat() if value else None
+
+
+# --- CSV ------------------------------------------------------------------------
+
+# A cell a spreadsheet would run as a formula starts with one of these. Such cells
+# are written with a leading apostrophe (which spreadsheets hide), and reading
+# removes it again, so every value survives the round trip unchanged.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _needs_guard(text):
+    if text.startswith("'"):
+        return _needs_guard(text[1:])  # keep apostrophes we did not add intact
+    return text.startswith(FORMULA_STARTS) and not text.startswith("- ")
+
+
+def guard_cell(text):
+    return "'" + text if text and _needs_guard(text) else text
+
+
+def unguard_cell(text):
+    return text[1:] if text.startswith("'") and _needs_guard(text[1:]) else text
+
+
+def csv_row(record):
+    """A record as CSV cells, in CSV_COLUMNS order."""
+    cells = dict(record)
+    for name in ("countries", "regions", "themes", "instruments", "uncertain_fields"):
+        cells[name] = LIST_SEPARATOR.join(record[name])
+    cells["source_urls"] = LINE_SEPARATOR.join(s["url"] for s in record["sources"])
+    cells["source_titles"] = LINE_SEPARATOR.join(s["title"] for s in record["sources"])
+    return [guard_cell("" if cells[n] is None else str(cells[n])) for n in CSV_COLUMNS]
+
+
+def record_from_csv(row):
+    """A CSV row ({column: cell}) back in the JSON shape, values still as text
+    (the importer checks them). Lists are split; empty cells become "" or []."""
+    cells = {name: unguard_cell(value or "") for name, value in row.items()}
+    record = {
+        name: value
+        for name, value in cells.items()
+        if name not in ("source_urls", "source_titles")
+    }
+    for name in ("countries", "regions", "themes", "instruments", "uncertain_fields"):
+        if name in record:
+            record[name] = [v.strip() for v in record[name].split(LIST_SEPARATOR)]
+            record[name] = [v for v in record[name] if v]
+    if "source_urls" in cells or "source_titles" in cells:
+        urls = _lines(cells.get("source_urls", ""))
+        titles = _lines(cells.get("source_titles", ""))
+        record["sources"] = [
+            {"url": url, "title": titles[i] if i < len(titles) else ""}
+            for i, url in enumerate(urls)
+        ]
+        if len(titles) > len(urls):
+            record["sources"] += [{"url": "", "title": t} for t in titles[len(urls) :]]
+    return record
+
+
+def _lines(text):
+    return (
+        [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+        if text
+        else []
+    )
