@@ -1,5 +1,10 @@
+from functools import partial
+
 from django import forms
 from django.contrib import admin
+from django.urls import path
+
+from opendata.admin import export_csv, export_json, import_view
 
 from .admin_links import (
     BrokenLinksColumnMixin,
@@ -124,7 +129,9 @@ class PracticeAdmin(BrokenLinksColumnMixin, WorkflowAdmin):
     readonly_fields = ["created_at", "updated_at"]
     inlines = [PracticeSourceInline]
     history_related = [("Sources", PracticeSource, "practice")]
-    actions = [*MOVE_ACTIONS, set_review_date]
+    actions = [*MOVE_ACTIONS, set_review_date, export_csv, export_json]
+    # Adds the link to the import page (opendata/admin.py) to the object tools.
+    change_list_template = "admin/practices/practice/change_list.html"
     # In the public page's order: title and summary, key facts, the four narrative
     # sections, sources (the inline), attribution, then status and freshness.
     fieldsets = [
@@ -170,3 +177,11 @@ class PracticeAdmin(BrokenLinksColumnMixin, WorkflowAdmin):
             },
         ),
     ]
+
+    def get_urls(self):
+        # Before the model's own URLs, whose "<path:object_id>/" would take it.
+        view = self.admin_site.admin_view(partial(import_view, self))
+        return [
+            path("import/", view, name="practices_practice_import"),
+            *super().get_urls(),
+        ]

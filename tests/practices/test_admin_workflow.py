@@ -292,10 +292,17 @@ def test_bulk_publish_dates_first_publications_and_notes_scheduled_ones(
     assert "1 of them will appear on their publication date." in response.text
 
 
-def test_an_editor_is_offered_only_submit_and_the_review_date(client, editor):
+EXPORTS = {"export_csv", "export_json"}  # opendata/admin.py: any status, for staff
+
+
+def test_an_editor_is_offered_only_submit_the_review_date_and_exports(client, editor):
     logged_in(client, editor)
     practice = make(Status.IN_REVIEW)
-    assert action_choices(client.get(CHANGELIST)) == {"submit", "set_review_date"}
+    assert action_choices(client.get(CHANGELIST)) == {
+        "submit",
+        "set_review_date",
+        *EXPORTS,
+    }
     client.post(CHANGELIST, {"action": "publish", "_selected_action": [practice.pk]})
     assert status_of(practice) == Status.IN_REVIEW
 
@@ -306,6 +313,7 @@ def test_a_reviewer_is_offered_every_move(client, reviewer):
     assert action_choices(client.get(CHANGELIST)) == {
         *MOVES_DONE,
         "set_review_date",
+        *EXPORTS,
     }
 
 

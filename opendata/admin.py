@@ -1,0 +1,174 @@
+"""Open data in the admin, for practices (practices/admin.py wires these in):
+
+- "Export selected practices as CSV / JSON": the selected practices, whatever
+  their status, as the public exports write them (opendata.exports).
+- The import page (admin URL name "practices_practice_import"): a file, checked
+  and imported by opendata.imports, the code path of `manage.py import_practices`,
+  with the same validation report. It registers no model admin of its own.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from practices.models import Practice
+
+from .exports import export_response, iter_practices
+from .imports import import_practices
+from .records import LICENCE
+
+MAX_UPLOAD = 10 * 1024 * 1024  # bytes; bigger files go through manage.py
+
+
+# --- export selected ------------------------------------------------------------------
+
+
+def _export(request, queryset, fmt):
+    ids = queryset.order_by("title", "pk").values_list("pk", flat=True)
+    ids = list(dict.fromkeys(ids))  # a search across relations may repeat rows
+    today = timezone.localdate().isoformat()
+    metadata = {
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "selection": "admin",
+        "count": len(ids),
+        "licence": LICENCE,
+    }
+    practices = iter_practices(Practice.objects.all(), ids)
+    return export_response(
+        fmt, practices, request, f"practices-selected-{today}", metadata
+    )
+
+
+@admin.action(permissions=["view"], description="Export selected practices as CSV")
+def export_csv(modeladmin, request, queryset):
+    return _export(request, queryset, "csv")
+
+
+@admin.action(permissions=["view"], description="Export selected practices as JSON")
+def export_json(modeladmin, request, queryset):
+    return _export(request, queryset, "json")
+
+
+# --- import ---------------------------------------------------------------------------
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="File",
+        error_messages={"required": "Choose a CSV or JSON file to import."},
+        help_text="A CSV or JSON file as the exports write it (the data page lists "
+        "the fields), at most 10 MB.",
+    )
+    dry_run = forms.BooleanField(
+        label="Dry run (check only)",
+        required=False,
+        initial=True,
+        help_text="Check the file and show what would change, without writing.",
+    )
+    update = forms.BooleanField(
+        label="Update existing practices",
+        required=False,
+        help_text="Overwrite practices whose record differs from the file. Left "
+        "unticked, curators' edits are kept and those rows are skipped.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD:
+            size = upload.size / 1024 / 1024
+            raise ValidationError(
+                f"The file is {size:.1f} MB; at most 10 MB can be imported here. "
+                "Split it, or import it with manage.py import_practices."
+            )
+        return upload
+
+
+def import_view(modeladmin, request):
+    """GET: the form. POST: check (dry run) or import the file; the report shows
+    every problem with its line. A file that cannot be imported answers 400."""
+    if not (
+        modeladmin.has_add_permission(request)
+        and modeladmin.has_change_permission(request)
+    ):
+        raise PermissionDenied
+    report, status = None, 200
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            report = import_practices(
+                b"".join(upload.chunks()),
+                upload.name,
+                update=form.cleaned_data["update"],
+                dry_run=form.cleaned_data["dry_run"],
+                user=request.user,
+            )
+            status = 200 if report.ok else 400
+            if report.ok:
+                _say_done(request, report)
+        else:
+            status = 400
+    else:
+        form = ImportForm()
+    opts = modeladmin.opts
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Import practices",
+        "opts": opts,
+        "form": form,
+        "report": report,
+        "entries": _entries(report) if report and report.ok else [],
+        "data_url": reverse("opendata:data"),
+        "media": modeladmin.media,
+    }
+    return TemplateResponse(
+        request, "admin/practices/practice/import.html", context, status=status
+    )
+
+
+def _say_done(request, report):
+    counts = (
+        f"{len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
+    )
+    if report.dry_run:
+        messages.info(
+            request,
+            f"Dry run of {report.name}: no problems. It would give: {counts}. "
+            "Nothing was written.",
+        )
+    else:
+        messages.success(request, f"Imported {report.name}: {counts}.")
+
+
+def _entries(report):
+    """The report's lists of slugs, each with its practice's admin page if any."""
+    lists = [
+        ("To create" if report.dry_run else "Created", report.created, ""),
+        ("To update" if report.dry_run else "Updated", report.updated, ""),
+        (
+            "Skipped",
+            report.skipped,
+            "These differ from the catalogue, and curators' edits are kept: tick "
+            "“Update existing practices” to overwrite them with the file's records.",
+        ),
+    ]
+    return [
+        {
+            "heading": heading,
+            "note": note,
+            "rows": [
+                {"slug": slug, "url": _change_url(report.ids.get(slug))}
+                for slug in slugs
+            ],
+        }
+        for heading, slugs, note in lists
+        if slugs
+    ]
+
+
+def _change_url(pk):
+    return reverse("admin:practices_practice_change", args=[pk]) if pk else ""

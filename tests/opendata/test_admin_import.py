@@ -1,0 +1,164 @@
+"""Open data in the practice admin (opendata/admin.py): the import page, which
+runs the code path of manage.py import_practices and shows its report, and the
+"export selected" actions."""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from opendata import admin as opendata_admin
+from practices.models import Practice, Status
+from tests.factories import make_practice, make_user
+
+pytestmark = pytest.mark.django_db
+
+IMPORT = reverse("admin:practices_practice_import")
+CHANGELIST = reverse("admin:practices_practice_changelist")
+
+
+def upload(records, name="practices.json"):
+    lines = ",\n".join(json.dumps(r) for r in records)
+    data = f'{{"metadata": {{}},\n"practices": [\n{lines}\n]}}\n'.encode()
+    return SimpleUploadedFile(name, data, content_type="application/json")
+
+
+def record(slug, **changes):
+    return {
+        "slug": slug,
+        "title": slug.capitalize(),
+        "summary": "A practice.",
+        "attribution": "Ours.",
+        **changes,
+    }
+
+
+def test_curators_find_the_import_page_from_the_list(client, editor):
+    client.force_login(editor)
+    assert f'href="{IMPORT}"' in client.get(CHANGELIST).text
+    response = client.get(IMPORT)
+    assert response.status_code == 200
+    text = response.text
+    assert text.count("<h1") == 1 and "Import practices" in text
+    assert 'enctype="multipart/form-data"' in text
+    assert 'name="csrfmiddlewaretoken"' in text
+    assert '<label for="id_file">File' in text
+    # A dry run unless the curator unticks it; updating only if ticked.
+    assert re.search(r'<input type="checkbox" name="dry_run"[^>]* checked>', text)
+    update = re.search(r'<input type="checkbox" name="update"[^>]*>', text).group()
+    assert "checked" not in update
+
+
+def test_a_dry_run_shows_the_report_and_writes_nothing(client, reviewer):
+    client.force_login(reviewer)
+    response = client.post(
+        IMPORT, {"file": upload([record("one"), record("two")]), "dry_run": "on"}
+    )
+    assert response.status_code == 200
+    assert response.context["report"].created == ["one", "two"]
+    assert "Dry run of practices.json: no problems." in response.text
+    assert "<caption>What the import would do</caption>" in response.text
+    assert not Practice.objects.exists()
+
+
+def test_an_import_creates_the_records_and_links_to_them(client, reviewer):
+    client.force_login(reviewer)
+    data = [record("one", status="published", published_on="2026-01-01")]
+    response = client.post(IMPORT, {"file": upload(data)})  # dry run unticked
+    assert response.status_code == 200
+    practice = Practice.objects.get(slug="one")
+    assert practice.status == Status.PUBLISHED
+    assert "Imported practices.json: 1 created" in response.text
+    change = reverse("admin:practices_practice_change", args=[practice.pk])
+    assert f'<a href="{change}">one</a>' in response.text
+    version = practice.history.get()
+    assert version.history_user == reviewer
+    assert version.history_change_reason == "Imported from practices.json"
+
+
+def test_a_bad_file_shows_every_problem_with_its_line_and_writes_nothing(
+    client, reviewer
+):
+    client.force_login(reviewer)
+    data = [record("fine"), record("bad", start_year="abc"), record("x", title="")]
+    response = client.post(IMPORT, {"file": upload(data)})
+    assert response.status_code == 400
+    assert response.context["report"].problem_rows == 2
+    text = response.text
+    assert "<caption>Problems in practices.json, by line</caption>" in text
+    assert '<th scope="col">Line</th>' in text
+    assert "<td>4</td>\n                  <td>bad</td>" in text
+    assert "start_year &#x27;abc&#x27; is not a year" in text
+    assert "<td>5</td>" in text and "title is missing" in text
+    assert not Practice.objects.exists()
+
+
+def test_an_editor_may_not_import_published_records(client, editor):
+    client.force_login(editor)
+    data = [record("one", status="published", published_on="2026-01-01")]
+    response = client.post(IMPORT, {"file": upload(data)})
+    assert response.status_code == 400
+    assert "needs the permission to publish" in response.text
+    assert not Practice.objects.exists()
+
+
+def test_a_file_that_is_too_big_or_missing_is_a_form_error(
+    client, reviewer, monkeypatch
+):
+    client.force_login(reviewer)
+    monkeypatch.setattr(opendata_admin, "MAX_UPLOAD", 10)
+    response = client.post(IMPORT, {"file": upload([record("one")])})
+    assert response.status_code == 400
+    assert "at most 10 MB can be imported here" in response.text
+    assert client.post(IMPORT, {}).status_code == 400
+    assert not Practice.objects.exists()
+
+
+def test_staff_without_permission_get_403_and_others_the_login_page(client):
+    client.force_login(make_user())  # staff, in no group
+    assert client.get(IMPORT).status_code == 403
+    assert client.post(IMPORT, {"file": upload([record("one")])}).status_code == 403
+    assert not Practice.objects.exists()
+    client.force_login(make_user(is_staff=False))
+    response = client.get(IMPORT)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+# --- export selected ------------------------------------------------------------------
+
+
+def exported(response):
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode()
+
+
+def test_export_selected_gives_exactly_the_selection_whatever_its_status(
+    client, editor
+):
+    client.force_login(editor)
+    draft = make_practice(slug="draft", title="B draft", status=Status.DRAFT)
+    published = make_practice(slug="published", title="A published")
+    make_practice(slug="not-selected", title="C")
+    selected = [draft.pk, published.pk]
+    response = client.post(
+        CHANGELIST, {"action": "export_csv", "_selected_action": selected}
+    )
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(exported(response))))
+    assert [(r["slug"], r["status"]) for r in rows] == [
+        ("published", "published"),
+        ("draft", "draft"),
+    ]
+    response = client.post(
+        CHANGELIST, {"action": "export_json", "_selected_action": selected}
+    )
+    document = json.loads(exported(response))
+    assert [r["slug"] for r in document["practices"]] == ["published", "draft"]
+    assert document["metadata"]["count"] == 2
+    assert document["metadata"]["selection"] == "admin"

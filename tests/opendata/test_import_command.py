@@ -1,0 +1,110 @@
+"""manage.py import_practices (opendata/management/commands/import_practices.py):
+the same code path as the admin's import page, on a file."""
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from practices.models import Practice, Status
+from tests.factories import make_practice
+
+pytestmark = pytest.mark.django_db
+
+
+def record(slug, **changes):
+    return {
+        "slug": slug,
+        "title": slug.replace("-", " ").capitalize(),
+        "summary": "A practice.",
+        "attribution": "Ours.",
+        **changes,
+    }
+
+
+def write_json(tmp_path, records, name="practices.json"):
+    path = tmp_path / name
+    lines = ",\n".join(json.dumps(r) for r in records)
+    path.write_text(f'{{"metadata": {{}},\n"practices": [\n{lines}\n]}}\n')
+    return path
+
+
+def run(path, *args, **options):
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import_practices", str(path), *args, stdout=out, stderr=err, **options
+    )
+    return out.getvalue(), err.getvalue()
+
+
+def test_imports_a_file_and_says_what_it_did(tmp_path):
+    make_practice(slug="old", title="Old", status=Status.DRAFT)
+    path = write_json(tmp_path, [record("new-one"), record("old", title="Edited")])
+    out, err = run(path)
+    assert out.splitlines() == [
+        "practices.json: 2 rows checked. 1 created, 0 updated, 0 unchanged, 1 skipped.",
+        "Skipped, as they differ from the catalogue (curators' edits are kept: use "
+        "--update to overwrite): old",
+    ]
+    assert err == ""
+    assert Practice.objects.get(slug="new-one").status == Status.DRAFT
+    assert Practice.objects.get(slug="old").title == "Old"
+    out, _ = run(path, "--update")
+    assert "0 created, 1 updated, 1 unchanged, 0 skipped." in out
+    assert Practice.objects.get(slug="old").title == "Edited"
+
+
+def test_a_dry_run_writes_nothing_and_says_so(tmp_path):
+    path = write_json(tmp_path, [record("a"), record("b")])
+    out, _ = run(path, "--dry-run")
+    assert "2 would be created" in out
+    assert out.rstrip().endswith("Dry run: nothing was written.")
+    assert not Practice.objects.exists()
+
+
+def test_problems_are_listed_with_their_lines_and_nothing_is_imported(tmp_path):
+    path = write_json(
+        tmp_path,
+        [record("fine"), record("bad-year", start_year="abc"), record("", title="")],
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("import_practices", str(path), stdout=io.StringIO(), stderr=err)
+    assert str(raised.value) == "Nothing imported: 3 problems in 2 rows."
+    assert err.getvalue().splitlines() == [
+        "line 4: bad-year: start_year 'abc' is not a year",
+        "line 5: slug is missing: every record needs one",
+        "line 5: title is missing: every record needs one",
+    ]
+    assert not Practice.objects.exists()
+
+
+def test_a_problem_with_the_whole_file(tmp_path):
+    path = tmp_path / "practices.csv"
+    path.write_bytes(b"slug,colour\r\nx,red\r\n")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 problem in the file"):
+        call_command("import_practices", str(path), stderr=err)
+    assert err.getvalue().startswith("line 1: unknown columns “colour”")
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match=r"Cannot read .*nope\.csv: No such file"):
+        call_command("import_practices", str(tmp_path / "nope.csv"))
+
+
+def test_a_progress_bar_on_large_files_only(tmp_path):
+    many = write_json(tmp_path, [record(f"p-{n}") for n in range(250)], "many.json")
+    _, err = run(many, "--dry-run")
+    assert "\rValidating [" in err
+    assert err.endswith("\rValidating [##############################] 100% 250/250\n")
+    assert err.count("\r") <= 101  # redrawn when the percentage changes, not per row
+    _, err = run(many)
+    assert "\rImporting [" in err and "100% 250/250\n" in err
+    assert Practice.objects.count() == 250
+
+    few = write_json(tmp_path, [record(f"q-{n}") for n in range(20)], "few.json")
+    assert run(few)[1] == ""
+    Practice.objects.all().delete()
+    assert run(many, verbosity=0) == ("", "")

@@ -1,0 +1,508 @@
+"""The bulk import's reading, validation and writing (opendata/imports.py,
+import_checks.py, import_files.py): every bad row reported with its line and
+reason, all at once; nothing written unless every row is good; idempotent on
+slug; curators' edits kept unless `update`."""
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from opendata import imports
+from opendata.imports import import_practices, read_file, validate
+from opendata.records import CSV_COLUMNS, csv_row
+from practices.models import Practice, PracticeSource, Status
+from tests.factories import (
+    make_country,
+    make_instrument,
+    make_practice,
+    make_project,
+    make_region,
+    make_theme,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def reference_rows(db):
+    """The reference data records name (import never creates it)."""
+    make_country(code="IT", name="Italy")
+    make_country(code="FR", name="France")
+    make_region(code="ITH5", name="Emilia-Romagna")
+    make_theme(slug="first-steps", name="First steps")
+    make_instrument(slug="grants", name="Grants")
+    make_project(slug="ergo", acronym="ERGO")
+
+
+def record(**changes):
+    """A complete, valid record in the export's JSON shape."""
+    values = {
+        "slug": "export-desk",
+        "title": "Export desk",
+        "url": "http://testserver/practices/export-desk/",
+        "status": "published",
+        "published_on": "2026-01-01",
+        "summary": "A desk that helps firms sell abroad.",
+        "description": "It answers questions.\n\n- by phone\n- by mail",
+        "resources": "",
+        "evidence": "",
+        "transfer": "",
+        "beneficiaries": "SMEs",
+        "level": "regional",
+        "institution": "Region",
+        "city": "Bologna",
+        "start_year": 2016,
+        "end_year": 2020,
+        "budget": "",
+        "countries": ["IT"],
+        "regions": ["ITH5"],
+        "themes": ["first-steps"],
+        "instruments": ["grants"],
+        "project": "ergo",
+        "uncertain_fields": ["budget"],
+        "sources": [{"url": "https://example.org/desk", "title": "The desk"}],
+        "last_verified_on": "2026-02-01",
+        "review_by": "2027-02-01",
+        "attribution": "Written from the sources.",
+        "licence": "https://example.org/licence",
+    }
+    values.update(changes)
+    return values
+
+
+def csv_file(records, columns=CSV_COLUMNS):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for values in records:
+        row = dict(zip(CSV_COLUMNS, csv_row(values), strict=True))
+        writer.writerow([row[name] for name in columns])
+    return out.getvalue().encode()
+
+
+def json_file(records):
+    lines = ",\n".join(json.dumps(r) for r in records)
+    return f'{{"metadata": {{}},\n"practices": [\n{lines}\n]}}\n'.encode()
+
+
+def problems(report):
+    return [(p.line, p.slug, p.field) for p in report.problems]
+
+
+def reasons(report):
+    return [str(p) for p in report.problems]
+
+
+# --- good files -----------------------------------------------------------------------
+
+
+def test_a_csv_creates_practices_with_everything_they_hold():
+    report = import_practices(csv_file([record()]), "practices.csv")
+    assert report.ok and report.created == ["export-desk"]
+    practice = Practice.objects.get(slug="export-desk")
+    assert practice.status == Status.PUBLISHED
+    assert practice.published_on == date(2026, 1, 1)
+    assert practice.description == "It answers questions.\n\n- by phone\n- by mail"
+    assert (practice.start_year, practice.end_year) == (2016, 2020)
+    assert [c.code for c in practice.countries.all()] == ["IT"]
+    assert [r.code for r in practice.regions.all()] == ["ITH5"]
+    assert [t.slug for t in practice.themes.all()] == ["first-steps"]
+    assert [i.slug for i in practice.instruments.all()] == ["grants"]
+    assert practice.project.slug == "ergo"
+    assert practice.uncertain_fields == ["budget"]
+    assert [(s.url, s.title, s.position) for s in practice.sources.all()] == [
+        ("https://example.org/desk", "The desk", 0)
+    ]
+    assert practice.review_by == date(2027, 2, 1)
+    # One version in the history, a creation, saying why, with its relations.
+    version = practice.history.get()
+    assert version.history_type == "+"
+    assert version.history_change_reason == "Imported from practices.csv"
+    assert [t.theme.slug for t in version.themes.all()] == ["first-steps"]
+
+
+def test_a_json_export_or_a_bare_list_is_read_with_each_record_s_line():
+    data = json_file([record(), record(slug="second", title="Second")])
+    assert [row.line for row in read_file(data, "practices.json")] == [3, 4]
+    bare = json.dumps([record()], indent=2).encode()
+    rows = read_file(bare, "hand-made")  # no extension: the first "[" says JSON
+    assert [(row.line, row.record["slug"]) for row in rows] == [(2, "export-desk")]
+
+
+def test_optional_columns_may_be_left_out_and_blank_status_is_a_draft():
+    data = b"slug,title,summary,attribution\r\nsmall,Small,Tiny.,Ours.\r\n"
+    report = import_practices(data, "small.csv")
+    assert report.ok, reasons(report)
+    practice = Practice.objects.get(slug="small")
+    assert (practice.status, practice.published_on, practice.city) == (
+        Status.DRAFT,
+        None,
+        "",
+    )
+
+
+def test_a_utf8_bom_and_lower_case_codes_are_accepted():
+    data = "\ufeff".encode() + csv_file([record(countries=["it", "fr"])])
+    report = import_practices(data, "excel.csv")
+    assert report.ok, reasons(report)
+    practice = Practice.objects.get(slug="export-desk")
+    assert sorted(c.code for c in practice.countries.all()) == ["FR", "IT"]
+
+
+# --- every bad row, at once, with its line --------------------------------------------
+
+
+def test_every_bad_csv_row_is_reported_with_its_line_and_nothing_is_written():
+    kept = make_practice(slug="kept", title="Kept as it is")
+    data = csv_file(
+        [
+            record(slug="fine"),  # line 2; its description spans lines 2-5
+            record(slug="bad-year", start_year="abc"),  # line 6
+            record(slug="bad-codes", countries=["XX"], themes=["nope"]),  # line 10
+            record(slug="no-title", title=""),  # line 14
+            record(slug="bad-status", status="live"),  # line 18
+            record(slug="no-date", published_on=None),  # line 22
+            record(slug="years", start_year=2020, end_year=2010),  # line 26
+            record(slug="bad-url", sources=[{"url": "ftp://x.org", "title": "X"}]),
+            record(slug="kept", title="Overwritten?"),  # line 34: fine, exists
+        ]
+    )
+    before = Practice.objects.count()
+    report = import_practices(data, "bad.csv")
+    assert problems(report) == [
+        (6, "bad-year", "start_year"),
+        (10, "bad-codes", "countries"),
+        (10, "bad-codes", "themes"),
+        (14, "no-title", "title"),
+        (18, "bad-status", "status"),
+        (22, "no-date", "published_on"),
+        (26, "years", "end_year"),
+        (30, "bad-url", "sources"),
+    ]
+    assert reasons(report)[:3] == [
+        "line 6 (slug 'bad-year'): start_year 'abc' is not a year",
+        "line 10 (slug 'bad-codes'): countries: unknown country code 'XX'",
+        "line 10 (slug 'bad-codes'): themes: unknown theme 'nope'",
+    ]
+    assert report.problem_rows == 7 and report.rows == 9
+    assert report.created == [] and not report.ok
+    assert Practice.objects.count() == before
+    assert Practice.objects.get(pk=kept.pk).title == "Kept as it is"
+
+
+def test_bad_json_records_are_reported_on_the_lines_they_start_on():
+    text = "\n".join(
+        [
+            '{"metadata": {"count": 4},',  # 1
+            ' "practices": [',  # 2
+            "  " + json.dumps(record(slug="fine")) + ",",  # 3
+            "  {",  # 4: a record laid out by hand
+            '    "slug": "bad-year",',
+            '    "title": "Bad year", "summary": "S.", "attribution": "A.",',
+            '    "start_year": 1850',
+            "  },",
+            "  [1, 2],",  # 9
+            '  {"slug": "Bad Slug", "title": "T", "summary": "S",',  # 10
+            '   "attribution": "A", "colour": "red", "level": "city"}',
+            " ]}",
+        ]
+    )
+    report = import_practices(text.encode(), "bad.json")
+    assert problems(report) == [
+        (4, "bad-year", "start_year"),
+        (9, "", ""),
+        (10, "Bad Slug", "colour"),
+        (10, "Bad Slug", "slug"),
+        (10, "Bad Slug", "level"),
+    ]
+    assert reasons(report) == [
+        "line 4 (slug 'bad-year'): start_year 1850 is not a year between 1900 and 2100",
+        "line 9: the record is not an object with fields (a list)",
+        "line 10 (slug 'Bad Slug'): unknown field “colour” (see the fields on /data/)",
+        "line 10 (slug 'Bad Slug'): slug 'Bad Slug' is not a valid slug: use "
+        "lower-case letters, digits and hyphens only",
+        "line 10 (slug 'Bad Slug'): level 'city' is not one of: national, "
+        "regional, local, cross-border",
+    ]
+    assert not Practice.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"slug": ""}, "slug", "slug is missing"),
+        ({"slug": "x" * 121}, "slug", "slug is 121 characters long; at most 120"),
+        ({"city": "x" * 101}, "city", "city is 101 characters long; at most 100"),
+        ({"summary": "  "}, "summary", "summary is missing"),
+        ({"title": 5}, "title", "title must be text, not the number 5"),
+        ({"published_on": "1/2/2026"}, "published_on", "'1/2/2026' is not a date"),
+        ({"review_by": "2026-02-30"}, "review_by", "'2026-02-30' is not a date"),
+        ({"review_by": "2026-01-01"}, "review_by", "is before last_verified_on"),
+        ({"regions": ["ZZ9"]}, "regions", "unknown NUTS region code 'ZZ9'"),
+        ({"instruments": ["x", "y"]}, "instruments", "instrument types 'x', 'y'"),
+        ({"project": "nope"}, "project", "unknown project 'nope'"),
+        ({"countries": "IT"}, "countries", "must be a list of codes"),
+        ({"uncertain_fields": ["colour"]}, "uncertain_fields", "'colour' cannot be"),
+        ({"sources": [{"url": "https://a.org/", "title": ""}]}, "sources", "title"),
+        (
+            {"sources": [{"url": "https://a.org/", "title": "A"}] * 2},
+            "sources",
+            "source 2 repeats the URL of source 1",
+        ),
+        ({"sources": [{"url": "https://a.org/", "title": "A", "x": 1}]}, "sources", ""),
+        ({"sources": [{"url": "", "title": "A"}]}, "sources", "source 1 has no URL"),
+        ({"attribution": "A\x00"}, "attribution", "NUL character"),
+    ],
+)
+def test_each_kind_of_bad_value_is_named(changes, field, reason):
+    report = import_practices(json_file([record(**changes)]), "one.json")
+    assert [p.field for p in report.problems] == [field]
+    assert reason in report.problems[0].reason
+    assert report.problems[0].line == 3
+    assert not Practice.objects.exists()
+
+
+def test_a_slug_repeated_in_the_file_names_its_first_line():
+    data = json_file([record(), record(slug="other"), record()])
+    report = import_practices(data, "twice.json")
+    assert reasons(report) == [
+        "line 5 (slug 'export-desk'): slug 'export-desk' appears again (first on "
+        "line 3)"
+    ]
+
+
+# --- the file as a whole --------------------------------------------------------------
+
+
+def test_unknown_columns_are_named():
+    data = b"slug,title,colour,sources\r\nx,X,red,\r\n"
+    report = import_practices(data, "odd.csv")
+    assert len(report.problems) == 1
+    assert "unknown columns “colour”, “sources”" in report.problems[0].reason
+    assert report.problems[0].line == 1
+
+
+def test_a_csv_without_a_slug_column_or_with_a_broken_row():
+    assert "no “slug” column" in str(
+        import_practices(b"title\r\nX\r\n", "a.csv").problems[0]
+    )
+    data = csv_file([record()]) + b"too,few\r\n"
+    report = import_practices(data, "short.csv")
+    assert problems(report) == [(6, "", "")]
+    assert "the row has 2 cells but the header has" in report.problems[0].reason
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_the_line():
+    data = "slug,title\r\nx,Caf\u00e9\r\n".encode("latin-1")
+    report = import_practices(data, "latin.csv")
+    assert reasons(report) == [
+        "line 2: the file is not UTF-8 text (byte 0xe9 on line 2). Save it as "
+        "UTF-8 (in a spreadsheet: “CSV UTF-8”) and import it again."
+    ]
+
+
+def test_invalid_json_is_reported_with_its_line_and_column():
+    text = '{"practices": [\n  {"slug": "a"},\n  {"slug": "b" "title": "B"}\n]}'
+    report = import_practices(text.encode(), "broken.json")
+    assert problems(report) == [(3, "", "")]
+    assert "line 3, column 16" in report.problems[0].reason
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"  \n", "the file is empty."),
+        (b'{"metadata": {}, "practices": []}', "holds no practices"),
+        (b'{"records": []}', "a JSON file holds"),
+    ],
+)
+def test_empty_or_unexpected_files(data, reason):
+    report = import_practices(data, "odd.json")
+    assert reason in report.problems[0].reason
+
+
+# --- the workflow and permissions -----------------------------------------------------
+
+
+def test_a_status_change_on_update_must_be_a_workflow_move():
+    make_practice(slug="export-desk", status=Status.PUBLISHED)
+    data = json_file([record(status="in_review")])
+    report = import_practices(data, "back.json", update=True)
+    assert problems(report) == [(3, "export-desk", "status")]
+    assert "cannot go from Published to In review" in report.problems[0].reason
+    assert Practice.objects.get(slug="export-desk").status == Status.PUBLISHED
+    # Archiving is a move: allowed.
+    report = import_practices(
+        json_file([record(status="archived")]), "a.json", update=True
+    )
+    assert report.ok and report.updated == ["export-desk"]
+    assert Practice.objects.get(slug="export-desk").status == Status.ARCHIVED
+
+
+def test_a_curator_needs_the_permission_to_publish_to_import_published_records(
+    editor, reviewer
+):
+    data = json_file([record(), record(slug="draft", status="draft")])
+    report = import_practices(data, "e.json", user=editor)
+    assert reasons(report) == [
+        "line 3 (slug 'export-desk'): you may not add a practice as published: "
+        "that needs the permission to publish (add it as a draft)"
+    ]
+    assert not Practice.objects.exists()
+    report = import_practices(data, "r.json", user=reviewer)
+    assert report.ok and report.created == ["export-desk", "draft"]
+    assert Practice.objects.get(slug="draft").history.get().history_user == reviewer
+
+
+def test_an_editor_may_update_content_but_not_publication_dates(editor):
+    make_practice(slug="export-desk", status=Status.PUBLISHED)
+    stored = imports.stored_record(Practice.objects.for_export().get())
+    new_summary = json_file([{**stored, "summary": "New."}])
+    assert import_practices(new_summary, "s.json", update=True, user=editor).ok
+    new_date = json_file([{**stored, "summary": "New.", "published_on": "2026-03-01"}])
+    report = import_practices(new_date, "d.json", update=True, user=editor)
+    assert [p.field for p in report.problems] == ["published_on"]
+
+
+def test_a_status_move_on_update_needs_the_move_s_permission(editor):
+    make_practice(slug="export-desk", status=Status.IN_REVIEW, published_on=None)
+    stored = imports.stored_record(Practice.objects.for_export().get())
+    publish = json_file(
+        [{**stored, "status": "published", "published_on": "2026-03-01"}]
+    )
+    report = import_practices(publish, "p.json", update=True, user=editor)
+    assert "you may not make the move “Publish”" in reasons(report)[0]
+    send_back = json_file([{**stored, "status": "draft"}])
+    report = import_practices(send_back, "p.json", update=True, user=editor)
+    assert reasons(report) == [
+        "line 3 (slug 'export-desk'): you may not make the move “Send back to "
+        "draft” (status In review → Draft)"
+    ]
+    assert Practice.objects.get().status == Status.IN_REVIEW
+
+
+def test_staff_without_the_add_permission_imports_nothing():
+    report = import_practices(json_file([record()]), "x.json", user=make_user())
+    assert "you may not add practices" in reasons(report)[0]
+
+
+# --- idempotence and curators' edits --------------------------------------------------
+
+
+def test_importing_the_same_file_twice_changes_nothing_the_second_time():
+    data = csv_file([record(), record(slug="second", title="Second", sources=[])])
+    first = import_practices(data, "p.csv")
+    versions = Practice.history.count()
+    second = import_practices(data, "p.csv")
+    assert first.created == second.unchanged == ["export-desk", "second"]
+    assert second.created == second.updated == second.skipped == []
+    assert Practice.objects.count() == 2
+    assert Practice.history.count() == versions
+
+
+def test_curators_edits_are_kept_unless_update_is_given(reviewer):
+    data = csv_file([record()])
+    import_practices(data, "p.csv")
+    practice = Practice.objects.get(slug="export-desk")
+    practice.title = "Export desk (checked by a curator)"
+    practice.save()
+    PracticeSource.objects.create(practice=practice, url="https://b.org/", title="B")
+
+    report = import_practices(data, "p.csv")
+    assert report.skipped == ["export-desk"] and report.ok
+    practice.refresh_from_db()
+    assert practice.title == "Export desk (checked by a curator)"
+    assert practice.sources.count() == 2
+
+    versions = practice.history.count()
+    report = import_practices(data, "p.csv", update=True, user=reviewer)
+    assert report.updated == ["export-desk"]
+    assert practice.history.count() == versions + 1  # one version for the update
+    practice.refresh_from_db()
+    assert practice.title == "Export desk"
+    assert [s.url for s in practice.sources.all()] == ["https://example.org/desk"]
+    latest = practice.history.latest()
+    assert latest.history_change_reason == "Imported from p.csv"
+    assert latest.history_user == reviewer
+    assert latest.prev_record.title == "Export desk (checked by a curator)"
+
+
+def test_a_dry_run_reports_what_would_happen_and_writes_nothing():
+    make_practice(slug="export-desk", title="Different")
+    data = json_file([record(), record(slug="new")])
+    report = import_practices(data, "p.json", dry_run=True, update=True)
+    assert report.ok and report.dry_run
+    assert (report.created, report.updated) == (["new"], ["export-desk"])
+    assert Practice.objects.get(slug="export-desk").title == "Different"
+    assert not Practice.objects.filter(slug="new").exists()
+
+
+def test_a_failure_while_writing_rolls_back_every_row(monkeypatch):
+    write, calls = imports._write, []
+
+    def fail_on_the_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_write", fail_on_the_second)
+    data = json_file([record(), record(slug="second"), record(slug="third")])
+    with pytest.raises(RuntimeError):
+        import_practices(data, "p.json")
+    assert len(calls) == 2
+    assert not Practice.objects.exists()
+    assert not PracticeSource.objects.exists()
+
+
+def test_a_change_between_validation_and_writing_imports_nothing(monkeypatch):
+    checked = imports.validate
+
+    def validate_then_a_curator_adds_one(*args, **kwargs):
+        plan = checked(*args, **kwargs)
+        make_practice(slug="second", title="Added meanwhile")
+        return plan
+
+    monkeypatch.setattr(imports, "validate", validate_then_a_curator_adds_one)
+    report = import_practices(json_file([record(), record(slug="second")]), "p.json")
+    assert not report.ok
+    assert "the catalogue changed during the import" in report.problems[0].reason
+    assert list(Practice.objects.values_list("title", flat=True)) == ["Added meanwhile"]
+
+
+def test_a_plan_with_problems_is_never_applied():
+    plan = validate(read_file(json_file([record(title="")]), "p.json"))
+    with pytest.raises(ValueError):
+        imports.apply(plan)
+
+
+# --- cost -----------------------------------------------------------------------------
+
+
+def queries_to_validate(count, user=None):
+    if user is not None:
+        user = User.objects.get(pk=user.pk)  # without the permissions cached
+    for n in range(0, count, 2):  # half of the slugs exist already
+        make_practice(slug=f"p-{n}", countries=[make_country(code="IT")])
+    data = json_file([record(slug=f"p-{n}") for n in range(count)])
+    rows = read_file(data, "p.json")
+    with CaptureQueriesContext(connection) as queries:
+        plan = validate(rows, update=True, user=user)
+    assert plan.problems == [] and len(plan.actions) == count
+    Practice.objects.all().delete()
+    return len(queries)
+
+
+def test_validation_reads_the_database_a_fixed_number_of_times(reviewer):
+    # Countries, regions, themes, instruments, projects: one query each; the stored
+    # practices: one, plus one per prefetched relation (countries, regions, themes,
+    # instruments, sources); the user's permissions: two, once.
+    assert queries_to_validate(5) == queries_to_validate(50) == 11
+    assert queries_to_validate(5, reviewer) == queries_to_validate(50, reviewer) == 13

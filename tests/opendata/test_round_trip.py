@@ -1,0 +1,80 @@
+"""The round trip of issue 8: export the real catalogue, import it into an empty
+catalogue, export again: the same files, byte for byte (JSON: apart from the time
+it was generated). The "empty database" is an empty catalogue of practices with
+its reference data (countries, regions, themes, instrument types, projects),
+which an import never creates."""
+
+import json
+
+import pytest
+
+from briefs.models import Brief
+from opendata.imports import import_practices
+from practices.models import Practice, PracticeSource, Project
+
+pytestmark = pytest.mark.django_db
+
+
+def export(client, fmt):
+    response = client.get(f"/practices/export.{fmt}")
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def without_generation_time(data):
+    document = json.loads(data)
+    del document["metadata"]["generated_at"]
+    return document
+
+
+def empty_the_catalogue():
+    Brief.objects.all().delete()  # their featured practices protect the practices
+    Practice.objects.all().delete()
+    assert not PracticeSource.objects.exists()
+
+
+@pytest.fixture
+def exported(catalogue, client):
+    """The real catalogue's exports, and what makes the test mean something: a
+    catalogue with all kinds of values (relations, sources, unconfirmed facts)."""
+    practices = Practice.objects.published()
+    assert practices.count() > 50
+    assert practices.filter(sources__isnull=False).exists()
+    assert practices.exclude(uncertain_fields=[]).exists()
+    assert practices.filter(project__isnull=False).exists()
+    assert Project.objects.exists()
+    return {"csv": export(client, "csv"), "json": export(client, "json")}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_import_export_gives_the_same_file(client, exported, fmt):
+    empty_the_catalogue()
+    report = import_practices(exported[fmt], f"practices.{fmt}")
+    assert report.ok, [str(p) for p in report.problems]
+    assert len(report.created) == report.rows > 50
+    again = export(client, fmt)
+    if fmt == "csv":
+        assert again == exported["csv"]
+    else:
+        assert without_generation_time(again) == without_generation_time(
+            exported["json"]
+        )
+        # One record per line, in the same order, byte for byte.
+        assert again.splitlines()[1:] == exported["json"].splitlines()[1:]
+
+
+def test_the_formats_agree_a_csv_import_exports_the_same_json(client, exported):
+    empty_the_catalogue()
+    assert import_practices(exported["csv"], "practices.csv").ok
+    assert without_generation_time(export(client, "json")) == without_generation_time(
+        exported["json"]
+    )
+
+
+def test_importing_an_export_over_the_catalogue_changes_nothing(client, exported):
+    versions = Practice.history.count()
+    report = import_practices(exported["json"], "practices.json", update=True)
+    assert report.ok and report.created == report.updated == []
+    assert len(report.unchanged) == report.rows
+    assert Practice.history.count() == versions
+    assert export(client, "csv") == exported["csv"]
