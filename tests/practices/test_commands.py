@@ -52,8 +52,13 @@ def test_benchmark_prints_every_page_type(catalogue):
         "detail",
         "brief",
         "compare",
+        "export CSV, all",
+        "export JSON, three facets",
+        "feed, three facets",
+        "sitemap",
     ]:
         assert re.search(rf"{re.escape(page)}\s+[\d.]+\s+[\d.]+\s+\d+", out), page
+    assert re.search(r"full CSV export: [\d.]+ MB sent, peak .* [\d.]+ MB", out)
 
 
 def test_benchmark_renders_unless_asked_to_measure_the_page_cache(catalogue):
