@@ -71,8 +71,9 @@ class ImportForm(forms.Form):
     update = forms.BooleanField(
         label="Update existing practices",
         required=False,
-        help_text="Overwrite practices whose record differs from the file. Left "
-        "unticked, curators' edits are kept and those rows are skipped.",
+        help_text="Overwrite practices whose record differs from the file; a "
+        "column left out of the file keeps the stored value, an empty cell empties "
+        "it. Left unticked, curators' edits are kept and those rows are skipped.",
     )
 
     def clean_file(self):

@@ -9,6 +9,15 @@ A record is first normalised to the shape records.practice_record gives a stored
 practice (codes upper-cased where they are, lists sorted, years as numbers, blank
 status as draft): two records are equal exactly when the catalogue holds the
 same facts, which is how re-importing a file is recognised as "unchanged".
+
+A field the file leaves out (a CSV without the column, a JSON record without the
+key) is not an empty one: `complete` fills it in from the stored practice, if the
+slug names one, before the checks between fields; for a new practice it is empty.
+A present but empty cell or value is empty.
+
+Every string a record holds is checked first for what the database cannot hold
+or even be asked about (NUL, lone surrogates): such a value gets that one problem
+and is never looked up.
 """
 
 import re
@@ -19,6 +28,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import URLValidator, validate_slug
 
 from practices.models import (
+    RESERVED_SLUGS,
     Country,
     ImplementationLevel,
     InstrumentType,
@@ -30,7 +40,7 @@ from practices.models import (
     Theme,
 )
 
-from .import_files import Problem
+from .import_files import UNSAFE, Problem
 from .records import COLUMNS, DERIVED
 
 # Every key of a record, in the JSON shape; derived ones are accepted and ignored.
@@ -76,8 +86,12 @@ class Checked:
     slug: str = ""
     record: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
+    provided: frozenset = frozenset()  # the fields the file gives (FIELDS' names)
+    unsafe: set = field(default_factory=set)  # fields the database cannot hold
 
     def problem(self, name, reason):
+        if name in self.unsafe:
+            return  # a value the database cannot hold: that one problem says it
         self.problems.append(Problem(self.line, self.slug, name, reason))
 
     def reported(self, name):
@@ -90,8 +104,10 @@ class Checked:
 
 
 def check_record(row):
-    """Normalise and check one Row on its own (no database): types, formats,
-    lengths, choices and the rules between fields."""
+    """Normalise and check one Row on its own (no database): what the database
+    cannot hold, types, formats, lengths and choices. The fields the file leaves
+    out get their empty value here; `complete` then fills them in from a stored
+    practice and checks the rules between fields."""
     record = row.record
     slug = record.get("slug") if isinstance(record, dict) else None
     checked = Checked(row.line, slug[:120] if isinstance(slug, str) else "")
@@ -105,6 +121,8 @@ def check_record(row):
         return checked
     for name in sorted(set(record) - set(FIELDS) - DERIVED):
         checked.problem(name, f"unknown field “{name}” (see the fields on /data/)")
+    checked.provided = frozenset(name for name in FIELDS if name in record)
+    _check_strings(checked, record)
     values = checked.record
     values["slug"] = _slug(checked, record.get("slug"))
     for name in TEXT:
@@ -120,9 +138,53 @@ def check_record(row):
         values[name] = _codes(checked, name, record.get(name))
     values["project"] = _text(checked, "project", record.get("project")).strip()
     values["sources"] = _sources(checked, record.get("sources"))
-    _check_together(checked, values)
     checked.record = {name: values[name] for name in FIELDS}  # the stored order
     return checked
+
+
+def complete(checked, stored):
+    """The record as it would be stored: the fields the file leaves out are kept
+    from `stored` (the stored practice's record, or None for a new one, whose
+    left-out fields are empty). Then the checks of the whole record: the required
+    fields and the rules between fields."""
+    if stored is not None:
+        checked.record = {
+            name: checked.record[name] if name in checked.provided else stored[name]
+            for name in FIELDS
+        }
+    for name in REQUIRED:
+        if not checked.record[name].strip() and not checked.reported(name):
+            checked.problem(name, f"{name} is missing: every record needs one")
+    _check_together(checked, checked.record)
+
+
+def _check_strings(checked, record):
+    """Every string of every field, looked at before anything else: a NUL
+    character (PostgreSQL refuses it in text) or a lone surrogate (a JSON escape
+    such as "\\ud800", which cannot even be encoded for a query) gets one problem
+    on its field, and the field no other."""
+    for name in FIELDS:
+        value = record.get(name)
+        items = value if isinstance(value, list) else [value]
+        strings = [
+            text
+            for item in items
+            for text in (item.values() if isinstance(item, dict) else [item])
+            if isinstance(text, str)
+        ]
+        for text in strings:
+            if found := UNSAFE.search(text):
+                character = found.group()
+                what = (
+                    "a NUL character"
+                    if character == "\x00"
+                    else f"a lone surrogate ({character}), which is not a character"
+                )
+                checked.problem(
+                    name, f"{name} contains {what}: the catalogue cannot store it"
+                )
+                checked.unsafe.add(name)
+                break
 
 
 def _check_together(checked, values):
@@ -169,6 +231,13 @@ def _slug(checked, value):
             f"slug {_show(value)} is not a valid slug: use lower-case letters, "
             "digits and hyphens only",
         )
+    elif value in RESERVED_SLUGS:
+        # The database refuses them too (practice_slug_not_reserved), but only
+        # when writing: said here, on the row.
+        checked.problem(
+            "slug",
+            f"slug {_show(value)} is the address of a page of the site: choose another",
+        )
     return value
 
 
@@ -178,10 +247,6 @@ def _text(checked, name, value):
     if not isinstance(value, str):
         checked.problem(name, f"{name} must be text, not {_show(value)}")
         return ""
-    if "\x00" in value:
-        checked.problem(name, f"{name} contains a NUL character")
-    if name in REQUIRED and not value.strip():
-        checked.problem(name, f"{name} is missing: every record needs one")
     model_field = Practice._meta.get_field(name)
     limit = getattr(model_field, "max_length", None)
     if limit and len(value) > limit:
@@ -308,8 +373,11 @@ def _is_web_address(url):
 
 
 def check_references(checked, found):
-    """Report the codes that name no row; `found` is {column: {code: row}}."""
+    """Report the codes that name no row; `found` is {column: {code: row}}, with
+    the codes of the columns without a problem (the others were not looked up)."""
     for name, reference in REFERENCES.items():
+        if checked.reported(name):
+            continue
         missing = [code for code in checked.codes(name) if code not in found[name]]
         if missing:
             noun = reference.noun + ("s" if len(missing) > 1 else "")
@@ -327,9 +395,10 @@ def model_values(record, found):
     return values
 
 
-def relations(record, found):
-    """{relation: [rows]} of a checked record whose codes all exist."""
-    return {name: [found[name][code] for code in record[name]] for name in RELATIONS}
+def relations(record, found, names=RELATIONS):
+    """{relation: [rows]} of a checked record whose codes all exist, for the
+    relations `names`."""
+    return {name: [found[name][code] for code in record[name]] for name in names}
 
 
 def check_model(checked, found):

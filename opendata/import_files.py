@@ -11,6 +11,8 @@ import csv
 import io
 import json
 import re
+import sys
+import threading
 from dataclasses import dataclass, field
 
 from .records import CSV_COLUMNS, record_from_csv
@@ -26,11 +28,32 @@ class Problem:
     field: str
     reason: str
 
+    def __post_init__(self):
+        # A problem quotes what the file holds, which may be a character a page
+        # or a terminal cannot show (NUL, a lone surrogate): written as escapes.
+        for name in ("slug", "field", "reason"):
+            object.__setattr__(self, name, printable(getattr(self, name)))
+
     def __str__(self):
         where = "file" if self.line is None else f"line {self.line}"
         if self.slug:
             where += f" (slug '{self.slug}')"
         return f"{where}: {self.reason}"
+
+
+# What no string of the catalogue may hold: PostgreSQL refuses NUL in text, and a
+# lone surrogate (only a JSON escape such as "\\ud800" makes one) cannot be
+# encoded as UTF-8, so neither queried nor shown.
+UNSAFE = re.compile("[\x00\ud800-\udfff]")
+
+
+def printable(text):
+    """`text` with NUL characters and lone surrogates written as escapes."""
+    if not UNSAFE.search(text):
+        return text
+    return UNSAFE.sub(
+        lambda found: found.group().encode("unicode_escape").decode(), text
+    )
 
 
 class FileProblems(Exception):
@@ -86,7 +109,25 @@ def read_file(data, name):
 # --- CSV ------------------------------------------------------------------------------
 
 
+# Python's csv module refuses a cell longer than csv.field_size_limit() (131,072
+# characters by default), yet a long Markdown description exports fine. The limit
+# is process-wide: it is raised for the time of one read (no cell can be longer
+# than the file) and restored after, under a lock so that two imports at once
+# cannot restore it under each other's feet.
+_FIELD_LIMIT_LOCK = threading.Lock()
+
+
 def _read_csv(text):
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(previous, len(text) + 1))
+        try:
+            return _read_csv_rows(text)
+        finally:
+            csv.field_size_limit(previous)
+
+
+def _read_csv_rows(text):
     # csv.reader rather than DictReader: DictReader skips blank lines and fills
     # short rows silently; here each row's first line is counted exactly and a
     # row with a missing or extra cell is reported.
@@ -165,16 +206,8 @@ _decoder = json.JSONDecoder()
 def _read_json(text):
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise FileProblems(
-            Problem(
-                error.lineno,
-                "",
-                "",
-                f"the file is not valid JSON: {error.msg} (line {error.lineno}, "
-                f"column {error.colno}).",
-            )
-        ) from error
+    except (ValueError, RecursionError) as error:
+        raise FileProblems(_json_problem(error)) from error
     if isinstance(data, dict) and isinstance(data.get("practices"), list):
         records = data["practices"]
     elif isinstance(data, list):
@@ -190,14 +223,38 @@ def _read_json(text):
             )
         )
     # The export writes one record per line, but a file edited by hand may not
-    # be laid out so: find where each record really starts.
-    starts = _record_starts(text)
+    # be laid out so: find where each record really starts. The walk decodes the
+    # values again: should it fail as json.loads can, a problem, never a 500.
+    try:
+        starts = _record_starts(text)
+    except (ValueError, RecursionError) as error:
+        raise FileProblems(_json_problem(error)) from error
     lines, line, position = [], 1, 0
     for start in starts:  # in increasing order: count each newline once
         line += text.count("\n", position, start)
         position = start
         lines.append(line)
     return [Row(line, record) for line, record in zip(lines, records, strict=True)]
+
+
+def _json_problem(error):
+    """Why json.loads refused the text: a syntax error (with its line and column),
+    nesting too deep for the parser, or a number too long to convert."""
+    if isinstance(error, json.JSONDecodeError):
+        return Problem(
+            error.lineno,
+            "",
+            "",
+            f"the file is not valid JSON: {error.msg} (line {error.lineno}, "
+            f"column {error.colno}).",
+        )
+    if isinstance(error, RecursionError):
+        reason = "its lists and objects are nested too deeply to be read"
+    elif "integer string conversion" in str(error):
+        reason = f"it holds a number of more than {sys.get_int_max_str_digits()} digits"
+    else:
+        reason = str(error)
+    return Problem(None, "", "", f"the file cannot be read as JSON: {reason}.")
 
 
 def _record_starts(text):
@@ -213,7 +270,9 @@ def _record_starts(text):
     while text[i] != "}":
         key, i = _decoder.raw_decode(text, i)
         i = _skip(text, _skip(text, i) + 1)  # past the colon
-        if key == "practices":  # if repeated, json.loads keeps the last: so do we
+        if key == "practices" and text[i] == "[":
+            # If repeated, json.loads keeps the last (read_file checked that it is
+            # a list): so do we.
             starts, i = _array_items(text, i)
         else:
             i = _decoder.raw_decode(text, i)[1]

@@ -15,22 +15,31 @@ path of `manage.py import_practices` and of the admin's import page.
 
 Import matches records on slug, so importing the same file twice changes nothing
 the second time. It never creates reference rows: an unknown code is a problem.
+
+A column the CSV does not have, or a key a JSON record does not have, means "keep
+what is stored" when the record updates a practice (and "empty" when it creates
+one): only the fields the file gives are compared with the stored practice and
+written, relations and sources included. An empty cell or value, present in the
+file, means empty.
 """
 
 from dataclasses import dataclass, field
 from itertools import islice
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from practices.models import Practice, PracticeSource, Status
 from practices.signals import batched_search_refresh
 from practices.workflow import label, may, move_between, moves_from
 
 from .import_checks import (
+    FIELDS,
     REFERENCES,
+    RELATIONS,
     check_model,
     check_record,
     check_references,
+    complete,
     model_values,
     relations,
 )
@@ -49,8 +58,9 @@ class Action:
     kind: str  # CREATE, UPDATE, UNCHANGED or SKIP
     line: int
     slug: str
-    record: dict  # the normalised record (import_checks)
+    record: dict  # the normalised record (import_checks), complete
     practice: Practice | None = None  # the stored practice, if the slug exists
+    fields: frozenset = frozenset(FIELDS)  # those to write: the file's, on update
 
 
 @dataclass
@@ -121,32 +131,33 @@ def import_practices(
     except IntegrityError as error:
         # Something changed between validation and writing (e.g. a curator added
         # a practice with one of the file's slugs): all of it was rolled back.
-        report = plan.report(name)
-        report.problems = [
-            Problem(
-                None,
-                "",
-                "",
-                f"the catalogue changed during the import ({error}); nothing was "
-                "imported. Import the file again.",
-            )
-        ]
-        return report
+        reason = (
+            f"the catalogue changed during the import ({error}); nothing was "
+            "imported. Import the file again."
+        )
+    except DatabaseError as error:
+        # A value the checks let through and the database refuses: a problem
+        # to report, not a server error. All of it was rolled back.
+        reason = f"the database refused the import ({error}); nothing was imported."
+    return Report(name=name, rows=plan.rows, problems=[Problem(None, "", "", reason)])
 
 
 def validate(rows, *, update=False, user=None, progress=None):
     """Check every row; return the Plan (with all problems, sorted by line)."""
     checked = [check_record(row) for row in rows]
+    found, stored = _look_up(checked)  # only the values that passed the checks
     _check_repeated_slugs(checked)
-    found, stored = _look_up(checked)
     actions = []
     for done, row in enumerate(checked, 1):
+        practice = stored.get(row.record.get("slug"))  # if its slug was looked up
+        was = stored_record(practice) if practice is not None else None
         if row.record:
             check_references(row, found)
+            complete(row, was)  # the fields the file leaves out, from `was`
             check_model(row, found)
         if not row.problems:
-            action = _action(row, stored.get(row.slug), update)
-            _check_write(row, action, user)
+            action = _action(row, practice, was, update)
+            _check_write(row, action, was, user)
             actions.append(action)
         if progress:
             progress(done, len(checked), "Validating")
@@ -179,13 +190,22 @@ def _look_up(checked):
     file's slugs: a query per kind (per CHUNK_SIZE codes), not per row."""
     found = {}
     for name, reference in REFERENCES.items():
-        codes = {code for row in checked for code in row.codes(name)}
+        codes = {
+            code
+            for row in checked
+            if not row.reported(name)
+            for code in row.codes(name)
+        }
         found[name] = {
             getattr(obj, reference.key): obj
             for chunk in _chunks(codes)
             for obj in reference.model.objects.filter(**{f"{reference.key}__in": chunk})
         }
-    slugs = {row.record["slug"] for row in checked if row.record.get("slug")}
+    slugs = {
+        row.record["slug"]
+        for row in checked
+        if row.record.get("slug") and not row.reported("slug")
+    }
     stored = {
         practice.slug: practice
         for chunk in _chunks(slugs)
@@ -206,17 +226,17 @@ def stored_record(practice):
     return {name: value for name, value in record.items() if name not in DERIVED}
 
 
-def _action(row, practice, update):
+def _action(row, practice, was, update):
+    """What to do with a checked row; `was` is the stored practice's record. The
+    row's record is complete (the fields the file leaves out are `was`'s): it
+    equals `was` exactly when the fields the file gives do."""
     if practice is None:
-        kind = CREATE
-    elif stored_record(practice) == row.record:
-        kind = UNCHANGED
-    else:
-        kind = UPDATE if update else SKIP
-    return Action(kind, row.line, row.slug, row.record, practice)
+        return Action(CREATE, row.line, row.slug, row.record)
+    kind = UNCHANGED if was == row.record else UPDATE if update else SKIP
+    return Action(kind, row.line, row.slug, row.record, practice, row.provided)
 
 
-def _check_write(row, action, user):
+def _check_write(row, action, was, user):
     """The rules for a row that will be written: a status change must be a move
     of the curation workflow, and a curator (the admin) needs the permissions
     the admin's own forms would ask for. The command (user None) is trusted, as
@@ -226,11 +246,11 @@ def _check_write(row, action, user):
     if user is None:
         return
     if action.kind == CREATE:
-        _check_create(row, action.record["status"], user)
+        _check_create(row, action.record, user)
     elif action.kind == UPDATE:
         if not user.has_perm("practices.change_practice"):
             row.problem("", "you may not change practices")
-        stored_date = stored_record(action.practice)["published_on"]
+        stored_date = was["published_on"]
         if action.record["published_on"] != stored_date and not user.has_perm(PUBLISH):
             # As in the admin, where only reviewers may set a publication date.
             row.problem(
@@ -258,13 +278,17 @@ def _check_move(row, practice, status, user):
         )
 
 
-def _check_create(row, status, user):
+def _check_create(row, record, user):
     """A new record may start in any status (as the loaders' may), but a curator
     adds a published or archived one only with the permission to publish, and
-    one in review only with the permission to submit."""
+    one in review only with the permission to submit. A publication date, too,
+    needs the permission to publish, as in the admin (where the field is
+    read-only without it)."""
+    status = record["status"]
     if not user.has_perm("practices.add_practice"):
         row.problem("", "you may not add practices")
-    elif status in (Status.PUBLISHED, Status.ARCHIVED) and not user.has_perm(PUBLISH):
+        return
+    if status in (Status.PUBLISHED, Status.ARCHIVED) and not user.has_perm(PUBLISH):
         row.problem(
             "status",
             f"you may not add a practice as {status}: that needs the permission "
@@ -272,6 +296,15 @@ def _check_create(row, status, user):
         )
     elif status == Status.IN_REVIEW and not user.has_perm("practices.submit_practice"):
         row.problem("status", "you may not submit practices for review")
+    if (
+        record["published_on"]
+        and not user.has_perm(PUBLISH)
+        and not row.reported("status")  # said already: a published record's date
+    ):
+        row.problem(
+            "published_on",
+            "you may not set publication dates (published_on): leave it empty",
+        )
 
 
 def apply(plan, *, name="a file", user=None, progress=None):
@@ -293,8 +326,10 @@ def apply(plan, *, name="a file", user=None, progress=None):
 def _write(action, found, user, reason):
     practice = action.practice or Practice()
     creating = practice.pk is None
+    given = action.fields  # on update, only what the file gives: the rest is kept
     for name, value in model_values(action.record, found).items():
-        setattr(practice, name, value)
+        if name in given:
+            setattr(practice, name, value)
     practice._history_user = user
     # One version in the history per imported record, saying who and why:
     # simple-history would add a version for the new row and another for each
@@ -304,9 +339,11 @@ def _write(action, found, user, reason):
     try:
         if creating:
             practice.save()
-        for name, rows in relations(action.record, found).items():
+        names = [name for name in RELATIONS if name in given]
+        for name, rows in relations(action.record, found, names).items():
             getattr(practice, name).set(rows)
-        _replace_sources(practice, action.record["sources"], user, reason, creating)
+        if "sources" in given:
+            _replace_sources(practice, action.record["sources"], user, reason, creating)
     finally:
         del practice.skip_history_when_saving
     practice._change_reason = reason

@@ -206,15 +206,18 @@ def _date(value):
 # --- CSV ------------------------------------------------------------------------
 
 # A cell a spreadsheet would run as a formula starts with one of these. Such cells
-# are written with a leading apostrophe (which spreadsheets hide), and reading
-# removes it again, so every value survives the round trip unchanged.
+# are written with a leading apostrophe (so spreadsheets show them as text), and
+# reading removes it again, so every value survives the round trip unchanged.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _needs_guard(text):
     if text.startswith("'"):
         return _needs_guard(text[1:])  # keep apostrophes we did not add intact
-    return text.startswith(FORMULA_STARTS) and not text.startswith("- ")
+    # Every leading "-", Markdown lists included: spreadsheets read "- 2+3" as a
+    # formula too. Programs reading the CSV drop the apostrophe (as the data page
+    # says, and import_practices does).
+    return text.startswith(FORMULA_STARTS)
 
 
 def guard_cell(text):

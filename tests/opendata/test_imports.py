@@ -10,12 +10,12 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import DataError, connection
 from django.test.utils import CaptureQueriesContext
 
 from opendata import imports
 from opendata.imports import import_practices, read_file, validate
-from opendata.records import CSV_COLUMNS, csv_row
+from opendata.records import CSV_COLUMNS, DERIVED, csv_row
 from practices.models import Practice, PracticeSource, Status
 from tests.factories import (
     make_country,
@@ -75,6 +75,11 @@ def record(**changes):
     }
     values.update(changes)
     return values
+
+
+def stored(values):
+    """A record as stored_record gives it back: without the derived fields."""
+    return {name: value for name, value in values.items() if name not in DERIVED}
 
 
 def csv_file(records, columns=CSV_COLUMNS):
@@ -349,7 +354,9 @@ def test_a_status_change_on_update_must_be_a_workflow_move():
 def test_a_curator_needs_the_permission_to_publish_to_import_published_records(
     editor, reviewer
 ):
-    data = json_file([record(), record(slug="draft", status="draft")])
+    data = json_file(
+        [record(), record(slug="draft", status="draft", published_on=None)]
+    )
     report = import_practices(data, "e.json", user=editor)
     assert reasons(report) == [
         "line 3 (slug 'export-desk'): you may not add a practice as published: "
@@ -506,3 +513,187 @@ def test_validation_reads_the_database_a_fixed_number_of_times(reviewer):
     # instruments, sources); the user's permissions: two, once.
     assert queries_to_validate(5) == queries_to_validate(50) == 11
     assert queries_to_validate(5, reviewer) == queries_to_validate(50, reviewer) == 13
+
+
+# --- values and files the checks once let through ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply to be read"),
+        ('[{"slug": "a", "start_year": 1' + "0" * 5000 + "}]", "more than 4300 digits"),
+    ],
+)
+def test_json_too_deep_or_with_a_huge_number_is_a_problem_with_the_file(text, reason):
+    report = import_practices(text.encode(), "odd.json")
+    assert problems(report) == [(None, "", "")]
+    assert reason in report.problems[0].reason
+    assert report.problems[0].reason.startswith("the file cannot be read as JSON")
+
+
+def test_a_repeated_practices_key_is_read_as_json_reads_it():
+    # json.loads keeps the last "practices": the line-finding walk must too.
+    text = '{"practices": 5,\n"practices": [\n' + json.dumps(record()) + "\n]}"
+    rows = read_file(text.encode(), "p.json")
+    assert [(row.line, row.record["slug"]) for row in rows] == [(3, "export-desk")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "what"),
+    [
+        ({"slug": "desk\ud800"}, "slug", "lone surrogate"),
+        ({"slug": "desk\x00"}, "slug", "NUL character"),
+        ({"countries": ["I\udc80"]}, "countries", "lone surrogate"),
+        ({"themes": ["first\x00steps"]}, "themes", "NUL character"),
+        ({"project": "ergo\ud800"}, "project", "lone surrogate"),
+        ({"project": "er\x00go"}, "project", "NUL character"),
+        ({"title": "Desk \ud800"}, "title", "lone surrogate"),
+        ({"description": "A\x00B"}, "description", "NUL character"),
+        ({"status": "published\x00"}, "status", "NUL character"),
+        ({"uncertain_fields": ["budget\ud800"]}, "uncertain_fields", "surrogate"),
+        ({"sources": [{"url": "https://a.org/\x00", "title": "A"}]}, "sources", "NUL"),
+        ({"sources": [{"url": "https://a.org/", "title": "\udfff"}]}, "sources", "sur"),
+    ],
+)
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_strings_the_database_cannot_hold_are_one_problem_on_their_field(
+    changes, field, what, dry_run
+):
+    with CaptureQueriesContext(connection) as queries:
+        report = import_practices(
+            json_file([record(**changes)]), "p.json", dry_run=dry_run
+        )
+    assert [(p.line, p.field) for p in report.problems] == [(3, field)]
+    assert what in report.problems[0].reason
+    # Shown as escapes: the admin page and the terminal can print it.
+    for problem in report.problems:
+        str(problem).encode("utf-8")
+        assert "\x00" not in str(problem)
+    # The bad value was never put in a query (a surrogate would have raised).
+    assert not any("\x00" in query["sql"] for query in queries)
+    assert not Practice.objects.exists()
+
+
+def test_an_error_of_the_database_while_writing_is_a_problem(monkeypatch):
+    write = imports._write
+
+    def refused(action, *args, **kwargs):
+        if action.slug == "second":
+            raise DataError("invalid byte sequence for encoding")
+        return write(action, *args, **kwargs)
+
+    monkeypatch.setattr(imports, "_write", refused)
+    report = import_practices(json_file([record(), record(slug="second")]), "p.json")
+    assert problems(report) == [(None, "", "")]
+    assert "the database refused the import" in report.problems[0].reason
+    assert report.created == [] and report.rows == 2
+    assert not Practice.objects.exists()
+
+
+@pytest.mark.parametrize("slug", ["feed", "compare"])
+def test_a_reserved_slug_is_a_problem_on_its_row(slug):
+    report = import_practices(
+        json_file([record(), record(slug=slug)]), "p.json", dry_run=True
+    )
+    assert reasons(report) == [
+        f"line 4 (slug '{slug}'): slug '{slug}' is the address of a page of the "
+        "site: choose another"
+    ]
+
+
+def test_columns_left_out_of_a_csv_keep_what_is_stored_on_update():
+    assert import_practices(csv_file([record()]), "full.csv").ok
+    columns = ["slug", "title", "summary", "attribution", "status"]
+    same = csv_file([record()], columns=columns)
+    report = import_practices(same, "same.csv", update=True)
+    assert report.unchanged == ["export-desk"], reasons(report)
+
+    versions = Practice.history.count()
+    edited = csv_file([record(title="Export desk, renamed")], columns=columns)
+    report = import_practices(edited, "edited.csv", update=True)
+    assert report.updated == ["export-desk"], reasons(report)
+    assert Practice.history.count() == versions + 1
+    practice = Practice.objects.for_export().get(slug="export-desk")
+    assert imports.stored_record(practice) == {
+        **stored(record()),
+        "title": "Export desk, renamed",
+    }
+
+
+def test_keys_left_out_of_a_json_record_keep_what_is_stored_on_update():
+    assert import_practices(json_file([record()]), "full.json").ok
+    # Not even the required fields: only what changes.
+    report = import_practices(
+        json_file([{"slug": "export-desk", "city": "Modena"}]), "p.json", update=True
+    )
+    assert report.updated == ["export-desk"], reasons(report)
+    practice = Practice.objects.for_export().get(slug="export-desk")
+    assert imports.stored_record(practice) == {
+        **stored(record()),
+        "city": "Modena",
+    }
+    # Without `update`, a differing record is skipped, an equal one unchanged.
+    partial = json_file([{"slug": "export-desk", "city": "Parma"}])
+    assert import_practices(partial, "p.json").skipped == ["export-desk"]
+    partial = json_file([{"slug": "export-desk", "themes": ["first-steps"]}])
+    assert import_practices(partial, "p.json").unchanged == ["export-desk"]
+
+
+def test_present_but_empty_values_are_empty_and_left_out_ones_empty_on_create():
+    assert import_practices(json_file([record()]), "full.json").ok
+    columns = ["slug", "description", "themes", "source_urls", "source_titles"]
+    empty = csv_file([record(description="", themes=[], sources=[])], columns)
+    report = import_practices(empty, "empty.csv", update=True)
+    assert report.updated == ["export-desk"], reasons(report)
+    practice = Practice.objects.get(slug="export-desk")
+    assert practice.description == ""
+    assert not practice.themes.exists() and not practice.sources.exists()
+    assert practice.title == "Export desk" and practice.countries.exists()
+    # A new practice: what is left out is empty, and the required fields needed.
+    report = import_practices(json_file([{"slug": "new"}]), "new.json")
+    assert [p.field for p in report.problems] == ["title", "summary", "attribution"]
+
+
+def test_the_rules_between_fields_see_the_stored_values_left_out_of_the_file():
+    assert import_practices(json_file([record()]), "full.json").ok  # 2016-2020
+    partial = json_file([{"slug": "export-desk", "end_year": 2010}])
+    report = import_practices(partial, "p.json", update=True)
+    assert [p.reason for p in report.problems] == [
+        "end_year 2010 is before start_year 2016"
+    ]
+    # A published practice stays so: a file without the status moves nothing.
+    partial = json_file([{"slug": "export-desk", "title": "Renamed"}])
+    assert import_practices(partial, "p.json", update=True).updated == ["export-desk"]
+    assert Practice.objects.get().status == Status.PUBLISHED
+
+
+def test_a_curator_without_the_permission_to_publish_adds_no_publication_date(
+    editor, reviewer
+):
+    data = json_file([record(status="draft", published_on="2026-01-01")])
+    report = import_practices(data, "e.json", user=editor)
+    assert problems(report) == [(3, "export-desk", "published_on")]
+    assert "you may not set publication dates" in report.problems[0].reason
+    assert not Practice.objects.exists()
+    undated = json_file([record(status="draft", published_on=None)])
+    assert import_practices(undated, "e.json", user=editor).ok
+    Practice.objects.all().delete()
+    report = import_practices(data, "r.json", user=reviewer)
+    assert report.ok and Practice.objects.get().published_on == date(2026, 1, 1)
+
+
+def test_a_csv_cell_longer_than_the_csv_module_s_limit_round_trips(client):
+    limit = csv.field_size_limit()
+    description = "A long description.\n\n" + "x" * 200_000
+    data = csv_file([record(description=description)])
+    report = import_practices(data, "long.csv")
+    assert report.ok, reasons(report)
+    practice = Practice.objects.for_export().get()
+    assert practice.description == description
+    # The CSV export writes it; imported again, it is the same record.
+    response = client.get("/practices/export.csv")
+    again = b"".join(response.streaming_content)
+    assert description.encode() in again
+    assert import_practices(again, "export.csv").unchanged == ["export-desk"]
+    assert csv.field_size_limit() == limit  # the process-wide limit is restored

@@ -54,7 +54,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--update",
             action="store_true",
-            help="Overwrite stored practices whose record differs from the file.",
+            help="Overwrite stored practices whose record differs from the file "
+            "(a column left out of the file keeps the stored value; an empty cell "
+            "empties it).",
         )
 
     def handle(self, *args, **options):
