@@ -21,6 +21,10 @@ from .imports import import_practices
 from .records import LICENCE
 
 MAX_UPLOAD = 10 * 1024 * 1024  # bytes; bigger files go through manage.py
+# Practices one import from this page may create or update: writing one takes about
+# 25 ms (relations, sources, history, search index), and a web request has 30 s
+# (config/gunicorn.py). Checking a whole 10 MB file takes a few seconds.
+MAX_WRITES = 500
 
 
 # --- export selected ------------------------------------------------------------------
@@ -60,7 +64,8 @@ class ImportForm(forms.Form):
         label="File",
         error_messages={"required": "Choose a CSV or JSON file to import."},
         help_text="A CSV or JSON file as the exports write it (the data page lists "
-        "the fields), at most 10 MB.",
+        f"the fields), at most 10 MB; at most {MAX_WRITES} practices are created or "
+        "updated at a time here (manage.py import_practices takes any number).",
     )
     dry_run = forms.BooleanField(
         label="Dry run (check only)",
@@ -106,6 +111,7 @@ def import_view(modeladmin, request):
                 update=form.cleaned_data["update"],
                 dry_run=form.cleaned_data["dry_run"],
                 user=request.user,
+                max_writes=MAX_WRITES,
             )
             status = 200 if report.ok else 400
             if report.ok:

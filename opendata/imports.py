@@ -113,12 +113,21 @@ class Plan:
 
 
 def import_practices(
-    data, name, *, update=False, dry_run=False, user=None, progress=None
+    data,
+    name,
+    *,
+    update=False,
+    dry_run=False,
+    user=None,
+    progress=None,
+    max_writes=None,
 ):
     """Read, validate and (unless dry_run, and only when no row has a problem)
     apply the file `data` (bytes) called `name`. `user`: the admin's curator,
     whose permissions are checked row by row (None: manage.py, trusted).
-    `progress(done, total, stage)` is called as rows are checked and written."""
+    `progress(done, total, stage)` is called as rows are checked and written.
+    `max_writes`: refuse (as a problem, writing nothing) a file that would create
+    or update more practices than that."""
     try:
         rows = read_file(data, name)
     except FileProblems as error:
@@ -126,6 +135,16 @@ def import_practices(
     plan = validate(rows, update=update, user=user, progress=progress)
     if plan.problems or dry_run:
         return plan.report(name, dry_run)
+    writes = sum(1 for action in plan.actions if action.kind in (CREATE, UPDATE))
+    if max_writes is not None and writes > max_writes:
+        reason = (
+            f"this file would create or update {writes} practices, and at most "
+            f"{max_writes} can be written here at a time; nothing was imported. "
+            "Split the file, or import it with manage.py import_practices."
+        )
+        return Report(
+            name=name, rows=plan.rows, problems=[Problem(None, "", "", reason)]
+        )
     try:
         return apply(plan, name=name, user=user, progress=progress)
     except IntegrityError as error:

@@ -118,6 +118,26 @@ def test_a_file_that_is_too_big_or_missing_is_a_form_error(
     assert not Practice.objects.exists()
 
 
+def test_the_page_writes_a_bounded_number_of_practices_at_a_time(
+    client, reviewer, monkeypatch
+):
+    """So that an import finishes within a web request; the command has no bound.
+    A dry run checks the whole file whatever its size."""
+    client.force_login(reviewer)
+    monkeypatch.setattr(opendata_admin, "MAX_WRITES", 2)
+    three = [record("one"), record("two"), record("three")]
+    checked = client.post(IMPORT, {"file": upload(three), "dry_run": "on"})
+    assert checked.status_code == 200
+    assert checked.context["report"].created == ["one", "two", "three"]
+    refused = client.post(IMPORT, {"file": upload(three)})
+    assert refused.status_code == 400
+    assert "would create or update 3 practices, and at most 2" in refused.text
+    assert "manage.py import_practices" in refused.text
+    assert not Practice.objects.exists()
+    assert client.post(IMPORT, {"file": upload(three[:2])}).status_code == 200
+    assert Practice.objects.count() == 2
+
+
 def test_staff_without_permission_get_403_and_others_the_login_page(client):
     client.force_login(make_user())  # staff, in no group
     assert client.get(IMPORT).status_code == 403
