@@ -90,7 +90,7 @@ class PracticeExportView(View):
         if self.format == "json":
             metadata = self.metadata(request, listing)
         # A HEAD answer has no body: nothing to read for it.
-        ids = [] if request.method == "HEAD" else listing.ids[:]
+        ids = [] if request.method == "HEAD" else listing.ids
         practices = exports.iter_practices(
             Practice.objects.published(), ids, chunk_size=exports.CHUNK_SIZE
         )

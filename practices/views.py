@@ -10,7 +10,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
-from django_filters.views import FilterView
 
 from briefs.models import Brief
 
@@ -18,7 +17,6 @@ from . import compare
 from .caching import private_preview, public_page
 from .cards import attach_card_terms
 from .facets import OVERDUE_LAST, build_facets
-from .filters import PracticeFilterSet
 from .listing import SORT_LABELS, list_practices
 from .models import Country, InstrumentType, Practice, Region, Status, Theme
 from .search import snippet
@@ -49,22 +47,19 @@ class HomeView(TemplateView):
 
 
 @method_decorator(public_page, name="dispatch")
-class PracticeListView(FilterView):
+class PracticeListView(ListView):
     """The catalogue with facets, search, sorting and pagination. Every state lives
     in the query string, so any view of it can be shared as a link.
 
-    PracticeFilterSet validates the query string; the results, their count and
-    the facet counts come from the in-memory index (practices/facets.py), and only
-    the page's practices are read from the database."""
+    list_practices (practices/listing.py, shared with the exports and the feed)
+    validates the query string with PracticeFilterSet; the results, their count
+    and the facet counts come from the in-memory index (practices/facets.py), and
+    only the page's practices are read from the database."""
 
-    filterset_class = PracticeFilterSet
     template_name = "practices/practice_list.html"
     context_object_name = "practices"
     paginate_by = PAGE_SIZE
     max_per_page = 100
-
-    def get_queryset(self):
-        return Practice.objects.published()
 
     def get(self, request, *args, **kwargs):
         self.listing = list_practices(request.GET)

@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 
 from opendata.discovery import absolute_uri
 from opendata.records import LICENCE
+from opendata.views import with_query
 
 register = template.Library()
 
@@ -71,10 +72,7 @@ def canonical_url(context, *keep):
             for value in request.GET.getlist(name)
             if not (name == "page" and value == "1")
         ]
-        query = urlencode(kept)
-        return absolute_uri(
-            request, f"{request.path}?{query}" if query else request.path
-        )
+        return absolute_uri(request, with_query(request.path, urlencode(kept)))
     except SuspiciousOperation:
         return ""  # no canonical address on a page that answers a bad request
 
