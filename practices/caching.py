@@ -115,7 +115,9 @@ def release():
     digest = hashlib.sha256()
     newest = 0.0
     for path in files:
-        digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+        # STATIC_ROOT may lie outside the project: its manifest goes by its name.
+        name = path.relative_to(base) if path.is_relative_to(base) else path.name
+        digest.update(str(name).encode() + b"\0" + path.read_bytes())
         newest = max(newest, path.stat().st_mtime)
     return digest.hexdigest(), newest
 

@@ -1,4 +1,9 @@
+import os
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
@@ -29,6 +34,26 @@ def pytest_collection_modifyitems(items):
     database (the curation groups of practices 0008_curation_groups) before the
     tests that rely on it. A stable sort keeps pytest's grouping within each part."""
     items.sort(key=_database_order)
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """A STATIC_ROOT collected as production collects it (hashed, compressed
+    names and a manifest), once per session, for tests that start the real
+    settings in another process; never the project's own staticfiles/."""
+    root = tmp_path_factory.mktemp("static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "STATIC_ROOT": str(root),
+        },
+        check=True,
+        timeout=120,
+    )
+    return root
 
 
 @pytest.fixture(autouse=True)

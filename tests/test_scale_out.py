@@ -4,8 +4,8 @@ settings, share one database and one Redis, and an edit shows on both at once.
 The database is real and shared: on PostgreSQL (when the suite runs with a
 postgres:// DATABASE_URL) a fresh database on the same server, dropped afterwards;
 otherwise a SQLite file. Redis database 2, under a key prefix of this run's own.
-Static files are served from the collected ones (staticfiles/, as in production);
-they are collected first only if they never were."""
+Static files are served from ones collected as production collects them (hashed,
+compressed), into a folder of the test session's own (`collected_static`)."""
 
 import os
 import re
@@ -71,7 +71,7 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def site_env(database_url):
+def site_env(database_url, collected_static):
     """The production settings, pointed at the shared database and Redis."""
     redis_or_skip()
     prefix = f"atlas-scale-{uuid.uuid4().hex[:12]}"
@@ -87,6 +87,7 @@ def site_env(database_url):
         "CACHE_KEY_PREFIX": prefix,
         "PAGE_CACHE_SECONDS": "600",
         "LOG_LEVEL": "WARNING",
+        "STATIC_ROOT": str(collected_static),
     }
     yield env
     import redis
@@ -177,8 +178,6 @@ def instances(site_env, tmp_path_factory):
     running = [Instance(name, site_env, logs) for name in ("a", "b")]
     try:
         setup = ["migrate --noinput --verbosity 0", "load_catalogue"]
-        if not (BASE_DIR / "staticfiles" / "staticfiles.json").exists():
-            setup.append("collectstatic --noinput --verbosity 0")
         manage(site_env, "shell", "-c", setup_script(setup))
         deadline = time.monotonic() + 20
         for instance in running:

@@ -23,7 +23,7 @@ def random_secret_key(length=50):
 
 
 @pytest.fixture
-def production_env(tmp_path):
+def production_env(tmp_path, collected_static):
     """The environment of a production deployment behind an HTTPS proxy."""
     env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
     env.update(
@@ -36,6 +36,7 @@ def production_env(tmp_path):
         DJANGO_DEBUG="false",
         ADMIN_PATH="admin/",
         TRUSTED_PROXY_COUNT="0",
+        STATIC_ROOT=str(collected_static),
     )
     return env
 

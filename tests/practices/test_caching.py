@@ -2,6 +2,7 @@
 the cache, are never stale after a committed change, never carry one reader's data
 to another, and still answer when the cache is down."""
 
+import json
 import logging
 import os
 import socket
@@ -268,6 +269,23 @@ def test_a_new_release_does_not_reuse_pages(client, practice, monkeypatch):
     assert cache_state(client.get("/")) == "hit"
     monkeypatch.setattr(caching, "release", lambda: ("another-release", 0.0))
     assert cache_state(client.get("/")) == "miss"
+
+
+def test_the_release_covers_a_static_manifest_outside_the_project(settings, tmp_path):
+    """STATIC_ROOT may be anywhere: a new manifest (a deploy's static files) is a
+    new release there too."""
+    settings.STATIC_ROOT = tmp_path
+    manifest = tmp_path / "staticfiles.json"
+    digests = []
+    for paths in (
+        {"css/site.css": "css/site.111.css"},
+        {"css/site.css": "css/site.222.css"},
+    ):
+        manifest.write_text(json.dumps({"paths": paths}))
+        caching.release.cache_clear()
+        digests.append(caching.release()[0])
+    caching.release.cache_clear()
+    assert digests[0] != digests[1]
 
 
 def test_a_change_from_another_process_is_seen(client, practice):
