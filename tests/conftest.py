@@ -9,31 +9,60 @@ from django.core.cache.backends.locmem import LocMemCache
 
 from practices.content import load_catalogue
 from tests.factories import make_user
+from tests.shared_data import leave_unless_used, shared_data, used_by
 
 
-def _database_order(item):
-    """0: uses the database inside a transaction; 1: flushes it afterwards
-    (transaction=True, transactional_db, live_server); 2: no database."""
-    marker = item.get_closest_marker("django_db")
+def database_use(item):
+    """How a test uses the database: "rollback" (inside a transaction, rolled back
+    after it), "flush" (commits, then the database is emptied: transaction=True,
+    transactional_db), "live" (reads the catalogue a live server commits once for
+    the browser tests, tests/browser/conftest.py) or None."""
     fixtures = getattr(item, "fixturenames", ())
-    if marker is not None:
-        kwargs = marker.kwargs
-        if kwargs.get("transaction") or kwargs.get("reset_sequences"):
-            return 1
+    if "live_catalogue" in fixtures:
+        return "live"
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+    ):
+        return "flush"
     if "transactional_db" in fixtures or "live_server" in fixtures:
-        return 1
-    return 0 if marker is not None or "db" in fixtures else 2
+        return "flush"
+    if marker is not None or "db" in fixtures:
+        return "rollback"
+    return None
+
+
+ORDER = {"rollback": 0, "flush": 1, None: 2, "live": 3}
+
+
+def pytest_itemcollected(item):
+    """A test that asks for shared data (tests/shared_data.py) uses the database."""
+    if used_by(item) and database_use(item) in (None, "rollback"):
+        item.add_marker(pytest.mark.django_db)  # the shared rows need it
+    elif used_by(item):
+        raise pytest.UsageError(
+            f"{item.nodeid}: shared data needs a test rolled back after it"
+        )
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """Tests in a transaction run before the ones that flush the database, as in
-    Django's runner. pytest-django sorts them so, but pytest then regroups tests
-    by session-scoped parameters (the browser tests' browser name) and put the
-    browser tests first: their flush removed what migrations put in the test
-    database (the curation groups of practices 0008_curation_groups) before the
-    tests that rely on it. A stable sort keeps pytest's grouping within each part."""
-    items.sort(key=_database_order)
+    """The order tests run in, as Django's runner orders them, and more:
+    1. tests rolled back after them, those sharing data (tests/shared_data.py) one
+       set after the other, so each set is built once;
+    2. tests that flush the database (nothing shared is open then; the flush also
+       removes what migrations put in, such as the curation groups, so they come
+       after every test that relies on it);
+    3. tests without the database;
+    4. the browser tests, against the catalogue committed once for them all.
+    A stable sort keeps pytest's own grouping (by module, by parameter) in each.
+    With pytest-xdist (`make test`), each worker gets its tests in this order."""
+    items.sort(key=lambda item: (ORDER[database_use(item)], used_by(item) or ""))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    leave_unless_used(item, uses_database=database_use(item) is not None)
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +95,10 @@ def empty_page_cache():
         cache.clear()
 
 
-@pytest.fixture
-def catalogue(db):
-    """The real catalogue content, loaded as `make run` loads it."""
+@shared_data
+def catalogue():
+    """The real catalogue content, loaded as `make run` loads it (once: see
+    tests/shared_data.py); what load_catalogue() created, by kind."""
     return load_catalogue()
 
 

@@ -11,6 +11,9 @@ import shutil
 
 import pytest
 
+from practices.content import load_catalogue
+from practices.models import CatalogueVersion
+
 # pytest-playwright's sync API keeps an asyncio event loop open in the main
 # thread; without this every database test after the first browser test fails
 # with SynchronousOnlyOperation. Set at import, before any test runs.
@@ -52,10 +55,55 @@ def browser_type_launch_args(browser_type_launch_args, chromium_executable):
     }
 
 
-@pytest.fixture
-def site(catalogue, live_server):
-    """The base URL of a live server holding the real catalogue content."""
+@pytest.fixture(scope="session")
+def live_catalogue(django_db_setup, django_db_blocker, live_server):
+    """pytest-django's live server, with the real catalogue committed once for
+    every browser test (the server's threads read it through connections of their
+    own). Browser tests run last (tests/conftest.py), so no other test sees these
+    rows, and a test that changes a row puts it back (`change` below)."""
+    with django_db_blocker.unblock():
+        load_catalogue()
     return live_server.url
+
+
+@pytest.fixture
+def transactional_db(django_db_blocker):
+    """pytest-django asks for this for every test that uses the live server, and
+    would empty the database after each one, so that the next had to load the
+    catalogue again. Here it only lets the test and the server's threads use the
+    database, which keeps the catalogue committed by `live_catalogue`."""
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture
+def site(live_catalogue, transactional_db):
+    """The base URL of the live server holding the real catalogue."""
+    return live_catalogue
+
+
+@pytest.fixture
+def change(site):
+    """change(record, field=value, ...): save a change the live server can see,
+    for this test only: the row is put back as it was afterwards, and the
+    catalogue version moves again so no page cached meanwhile is served."""
+    saved = []
+
+    def change(record, **values):
+        model = type(record)
+        row = {
+            f.attname: getattr(record, f.attname) for f in model._meta.concrete_fields
+        }
+        saved.append((model, record.pk, row))
+        for name, value in values.items():
+            setattr(record, name, value)
+        record.save()
+
+    yield change
+    for model, pk, row in reversed(saved):
+        model.objects.filter(pk=pk).update(**row)
+    if saved:
+        CatalogueVersion.bump()
 
 
 @pytest.fixture(scope="session", autouse=True)

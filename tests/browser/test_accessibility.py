@@ -16,8 +16,6 @@ from pytest_playwright_axe.axe import MIN_AXE_PATH
 from briefs.models import Brief
 from practices.models import Practice, Status
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 PHONE, DESKTOP = 320, 1280  # 320 CSS px is WCAG 1.4.10's reflow width
 WIDTHS = [PHONE, DESKTOP]
 
@@ -51,16 +49,15 @@ PAGES = [
 ]
 
 
-def archive_practice(page, site):
+def archive_practice(page, site, change):
     practice = Practice.objects.get(slug="the-wakefield-first-bondholder-scheme")
-    practice.status = Status.ARCHIVED
-    practice.save()
+    change(practice, status=Status.ARCHIVED)
 
 
 def sign_in_as_curator(page, site):
     """A staff account that may view practices and briefs, signed in through the
     session cookie (the admin login form is not what is tested here)."""
-    user = User.objects.create_user("curator", is_staff=True)
+    user = User.objects.get_or_create(username="curator", is_staff=True)[0]
     user.user_permissions.set(
         Permission.objects.filter(codename__in=["view_practice", "view_brief"])
     )
@@ -72,22 +69,22 @@ def sign_in_as_curator(page, site):
     )
 
 
-def preview_overdue_draft(page, site):
+def preview_overdue_draft(page, site, change):
     """A practice taken back to draft, past its review date: the preview banner,
     the "review overdue" badge and "last verified" all on one page."""
-    practice = Practice.objects.get(slug="xport-accelerator")
     today = timezone.localdate()
-    practice.status = Status.DRAFT
-    practice.last_verified_on = today - timedelta(days=400)
-    practice.review_by = today - timedelta(days=30)
-    practice.save()
+    change(
+        Practice.objects.get(slug="xport-accelerator"),
+        status=Status.DRAFT,
+        last_verified_on=today - timedelta(days=400),
+        review_by=today - timedelta(days=30),
+    )
     sign_in_as_curator(page, site)
 
 
-def preview_brief(page, site):
+def preview_brief(page, site, change):
     brief = Brief.objects.get(slug="internationalisation-of-smes")
-    brief.status = Status.ARCHIVED  # the archived notice inside the preview
-    brief.save()
+    change(brief, status=Status.ARCHIVED)  # the archived notice inside the preview
     sign_in_as_curator(page, site)
 
 
@@ -183,9 +180,9 @@ def screenshot_dir(pytestconfig):
 @pytest.mark.parametrize(
     ("name", "path", "status"), PAGES, ids=[name for name, _, _ in PAGES]
 )
-def test_page_is_accessible(page, site, screenshot_dir, name, path, status):
+def test_page_is_accessible(page, site, change, screenshot_dir, name, path, status):
     if name in PREPARE:
-        PREPARE[name][0](page, site)
+        PREPARE[name][0](page, site, change)
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
     response = page.goto(site + path)
     assert response.status == status, f"{path} answered {response.status}"

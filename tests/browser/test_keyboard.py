@@ -6,8 +6,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 MAX_TAB_STOPS = 400
 
 FOCUSED_JS = """() => {

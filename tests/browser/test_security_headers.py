@@ -5,8 +5,6 @@ page type must load with neither."""
 
 import pytest
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 PAGES = [
     ("home", "/", 200),
     ("practice-list", "/practices/?country=IT&q=export", 200),

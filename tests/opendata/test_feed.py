@@ -19,6 +19,7 @@ from tests.factories import (
     make_practice,
     make_theme,
 )
+from tests.shared_data import shared_data
 
 pytestmark = pytest.mark.django_db
 
@@ -118,8 +119,7 @@ def test_the_whole_catalogue_is_cut_at_fifty(client, catalogue):
 # --- with factory practices --------------------------------------------------------
 
 
-@pytest.fixture
-def terms(db):
+def make_terms():
     return {
         "italy": make_country(code="IT", name="Italy"),
         "spain": make_country(code="ES", name="Spain"),
@@ -127,6 +127,17 @@ def terms(db):
         "skills": make_theme(slug="skills", name="Skills & talent"),
         "voucher": make_instrument(slug="voucher", name="Voucher"),
     }
+
+
+@pytest.fixture
+def terms(db):
+    return make_terms()
+
+
+@shared_data
+def seventy_practices():
+    """70 practices (make_many), built once for the tests that only read them."""
+    return make_many(70, make_terms())
 
 
 def make_many(amount, terms, start=0):
@@ -161,8 +172,9 @@ FACTORY_QUERIES = [
 
 
 @pytest.mark.parametrize("params", FACTORY_QUERIES, ids=str)
-def test_entries_match_the_list_with_factory_practices(client, terms, params):
-    make_many(70, terms)
+def test_entries_match_the_list_with_factory_practices(
+    client, seventy_practices, params
+):
     root = valid_atom(client.get(FEED, params))
     expected = list_links(client, params)
     assert expected  # each query selects something

@@ -11,6 +11,7 @@ from tests.factories import (
     make_region,
     make_theme,
 )
+from tests.shared_data import shared_data
 
 pytestmark = pytest.mark.django_db
 
@@ -208,13 +209,18 @@ PAGES = {
 }
 
 
-@pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("amount", [3, 30])
-def test_query_counts_do_not_grow_with_data(
-    client, django_assert_num_queries, settings, page, amount
-):
-    practices = make_rich_practices(amount)
-    url, expected = PAGES[page]
+@shared_data
+def three_rich_practices():
+    return make_rich_practices(3)
+
+
+@shared_data
+def thirty_rich_practices():
+    return make_rich_practices(30)
+
+
+def assert_query_count(client, django_assert_num_queries, settings, name, practices):
+    url, expected = PAGES[name]
     url = url(practices)
     settings.PAGE_CACHE_SECONDS = 0
     assert client.get(url).status_code == 200
@@ -225,6 +231,24 @@ def test_query_counts_do_not_grow_with_data(
     assert client.get(url).headers["X-Page-Cache"] == "miss"
     with django_assert_num_queries(1):
         assert client.get(url).headers["X-Page-Cache"] == "hit"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_query_counts_with_a_few_practices(
+    client, django_assert_num_queries, settings, name, three_rich_practices
+):
+    assert_query_count(
+        client, django_assert_num_queries, settings, name, three_rich_practices
+    )
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_query_counts_stay_the_same_with_ten_times_more(
+    client, django_assert_num_queries, settings, name, thirty_rich_practices
+):
+    assert_query_count(
+        client, django_assert_num_queries, settings, name, thirty_rich_practices
+    )
 
 
 def test_lists_right_after_a_line_of_text_render_as_lists(client):

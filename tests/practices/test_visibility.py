@@ -7,6 +7,7 @@ A new public surface (an export, a feed, the sitemap) is one row in SURFACES: th
 leak test then checks it for every hidden title and slug.
 """
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +31,7 @@ from tests.factories import (
     make_region,
     make_theme,
 )
+from tests.shared_data import shared_data
 
 pytestmark = pytest.mark.django_db
 
@@ -57,8 +59,9 @@ class World:
         return [text for record in records for text in (record.title, record.slug)]
 
 
-@pytest.fixture
-def world():
+@shared_data
+def world_rows():
+    """The records, built once for every test of this module."""
     italy = make_country(code="IT", name="Italy")
     ith = make_region(code="ITH", name="Nord-Est", country=italy)
     ith5 = make_region(code="ITH5", name="Emilia-Romagna", country=italy, parent=ith)
@@ -134,6 +137,12 @@ def world():
         for state, values in HIDDEN_STATES.items()
     }
     return World(twin, companion, hidden, brief, hidden_briefs, shared, secret)
+
+
+@pytest.fixture
+def world(world_rows):
+    """A copy of the records for each test, which may change them."""
+    return copy.deepcopy(world_rows)
 
 
 # --- every public surface ----------------------------------------------------------
