@@ -73,8 +73,14 @@ loadtest: setup
 superuser: setup
 	$(MANAGE) createsuperuser
 
+# The whole suite on as many workers as CPUs (pytest-xdist), each with its own
+# test database. xdist's default distribution hands tests out in the suite's
+# order, which each worker then keeps (tests/conftest.py says why it matters).
+# `make test TESTS=tests/practices` runs one app's tests; WORKERS=0, in one process.
+WORKERS ?= auto
+TESTS ?=
 test: $(VENV)/.dev
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(WORKERS) --durations=10 $(TESTS)
 
 check: $(VENV)/.dev var/.env-checked
 	$(MANAGE) check

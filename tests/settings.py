@@ -16,3 +16,6 @@ STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
 # The cache: this process's memory whatever REDIS_URL says (a .env may set it for
 # `make run`). Tests that need Redis point at databases 1-3 themselves.
 CACHES = cache_settings("", key_prefix="atlas-tests")
+# django-axes announces itself at start-up, in every test process: noise in the
+# test output (its warnings still show).
+LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}  # noqa: F405
