@@ -55,12 +55,14 @@ def browser_type_launch_args(browser_type_launch_args, chromium_executable):
     }
 
 
-@pytest.fixture(scope="session")
-def live_catalogue(django_db_setup, django_db_blocker, live_server):
+@pytest.fixture(scope="session", autouse=True)
+def live_catalogue(release_live_server_connections, django_db_blocker, live_server):
     """pytest-django's live server, with the real catalogue committed once for
     every browser test (the server's threads read it through connections of their
     own). Browser tests run last (tests/conftest.py), so no other test sees these
-    rows, and a test that changes a row puts it back (`change` below)."""
+    rows, and a test that changes a row puts it back (`change` below).
+    Autouse, so started before Chromium and stopped after it: stopped first, its
+    request threads failed on Chromium's last keep-alive connections."""
     with django_db_blocker.unblock():
         load_catalogue()
     return live_server.url
@@ -106,12 +108,12 @@ def change(site):
         CatalogueVersion.bump()
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def release_live_server_connections(django_db_setup, django_db_blocker):
-    """Set up before the browser, so torn down after it, and before the test
-    database is dropped: the live server's request threads may still hold
-    PostgreSQL sessions for Chromium's keep-alive connections, and PostgreSQL
-    refuses to drop a database that others are using."""
+    """Set up before the live server and the browser, so torn down after them,
+    and before the test database is dropped: the live server's request threads may
+    still hold PostgreSQL sessions for Chromium's keep-alive connections, and
+    PostgreSQL refuses to drop a database that others are using."""
     yield
     from django.db import connection
 
