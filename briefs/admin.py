@@ -58,7 +58,10 @@ class BriefAdmin(WorkflowAdmin):
         (None, {"fields": ["title", "slug", "standfirst"]}),
         (
             "Source",
-            {"fields": ["source_url", "attribution"], "classes": [AFTER_INLINES]},
+            {
+                "fields": ["source_url", "source_published_on", "attribution"],
+                "classes": [AFTER_INLINES],
+            },
         ),
         (
             "Status",

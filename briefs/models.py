@@ -19,6 +19,13 @@ class Brief(WorkflowMixin, models.Model):
     slug = models.SlugField(max_length=120)
     standfirst = models.TextField(help_text="The short introduction under the title.")
     source_url = models.URLField("original brief", max_length=500)
+    source_published_on = models.DateField(
+        "original brief published on",
+        null=True,
+        blank=True,
+        help_text="When the original brief came out, if a source says so; shown "
+        "as not recorded otherwise. (published_on is this page's own date.)",
+    )
     attribution = models.TextField(help_text="Attribution and licence line.")
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
     published_on = models.DateField(null=True, blank=True)

@@ -21,6 +21,7 @@ from django.utils.http import urlencode
 
 from practices.caching import public_page
 from practices.cards import attach_card_terms
+from practices.facts import is_unconfirmed
 from practices.listing import list_practices
 from practices.models import Practice
 
@@ -156,9 +157,13 @@ class PracticeFeed(Feed):
         return xml_text(practice.title)
 
     # Atom summaries are written as type="html": escaped, the summary reads as the
-    # plain text it is, whatever characters it holds.
+    # plain text it is, whatever characters it holds. A summary its sources do not
+    # confirm says so, as on the practice's page (practices/facts.py).
     def item_description(self, practice):
-        return xml_text(escape(practice.summary))
+        summary = escape(practice.summary)
+        if is_unconfirmed(practice, "summary"):
+            summary += " [Unconfirmed: the sources do not confirm this summary.]"
+        return xml_text(summary)
 
     def item_link(self, practice):
         return practice.page_url
@@ -173,6 +178,9 @@ class PracticeFeed(Feed):
         return practice.updated_at
 
     def item_categories(self, practice):
+        """Its themes; none when they are unconfirmed (a category cannot say so)."""
+        if is_unconfirmed(practice, "themes"):
+            return []
         return [xml_text(name) for name in practice.terms.themes]
 
     def item_copyright(self, practice):

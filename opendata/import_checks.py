@@ -50,6 +50,8 @@ TEXT = [name for name in FIELDS if KINDS[name] in ("text", "markdown")]
 REQUIRED = [name for name in TEXT if not Practice._meta.get_field(name).blank]
 CHOICES = {"status": Status.values, "level": ImplementationLevel.values}
 YEARS = [name for name in FIELDS if KINDS[name] == "year"]
+FLAGS = [name for name in FIELDS if KINDS[name] == "flag"]
+FLAG_WORDS = {"true": True, "false": False}
 DATES = [name for name in FIELDS if KINDS[name] == "date"]
 FIRST_YEAR, LAST_YEAR = 1900, 2100  # a plausible range for a practice's years
 UNCERTAIN = [name for name, _ in Practice.UNCERTAIN_CHOICES]
@@ -132,6 +134,8 @@ def check_record(row):
         values[name] = _choice(checked, name, text, allowed)
     for name in YEARS:
         values[name] = _year(checked, name, record.get(name))
+    for name in FLAGS:
+        values[name] = _flag(checked, name, record.get(name))
     for name in DATES:
         values[name] = _date(checked, name, record.get(name))
     for name in [*RELATIONS, "uncertain_fields"]:
@@ -282,6 +286,18 @@ def _year(checked, name, value):
     return year
 
 
+def _flag(checked, name, value):
+    """True or false; an empty cell is false (the default)."""
+    if isinstance(value, bool):
+        return value
+    if value in (None, ""):
+        return False
+    if isinstance(value, str) and value.strip().lower() in FLAG_WORDS:
+        return FLAG_WORDS[value.strip().lower()]
+    checked.problem(name, f"{name} {_show(value)} is not true or false")
+    return False
+
+
 def _date(checked, name, value):
     """The date as YYYY-MM-DD text (as records hold it), or None."""
     if value in (None, ""):
@@ -386,7 +402,7 @@ def check_references(checked, found):
 
 def model_values(record, found):
     """The Practice field values of a checked record (not its relations)."""
-    values = {name: record[name] for name in [*TEXT, "status", "level", *YEARS]}
+    values = {name: record[name] for name in [*TEXT, "status", "level", *YEARS, *FLAGS]}
     for name in DATES:
         values[name] = date.fromisoformat(record[name]) if record[name] else None
     values["slug"] = record["slug"]

@@ -13,18 +13,29 @@ from django.apps import apps
 
 # The reuse terms of the source material, shown with every export. Interreg Europe
 # material may be reproduced for non-commercial purposes with acknowledgement: not
-# an open licence, so our records are not relabelled as one.
+# an open licence, so our records are not relabelled as one. A record carries
+# these terms only when one of its sources is an Interreg Europe page
+# (record_licence); for other sources no reuse terms are recorded.
 LICENCE = {
     "name": "Non-commercial reuse with acknowledgement",
     "url": "https://www.interregeurope.eu/help/legal-notice-privacy-policy/",
     "note": (
         "Practice Atlas writes each record in its own words from the sources it "
-        "lists. The source material comes mostly from Interreg Europe, whose legal "
+        "lists. Where those include Interreg Europe pages, Interreg Europe's legal "
         "notice allows reproduction for non-commercial purposes with "
-        "acknowledgement. Reuse the data on the same terms: credit Practice Atlas "
-        "and the sources, and keep each record's attribution line."
+        "acknowledgement; for the other sources no reuse terms are recorded. Reuse "
+        "the data on those terms, non-commercially: credit Practice Atlas and the "
+        "sources, and keep each record's attribution line."
     ),
 }
+
+
+def record_licence(practice):
+    """The reuse terms of a record's source material: Interreg Europe's when one
+    of its sources is an Interreg Europe page, else none recorded (""). For a
+    practice loaded with with_source_terms() (for_detail, for_export do)."""
+    return LICENCE["url"] if practice.cites_interreg_europe else ""
+
 
 # How each kind of value is written: (description, JSON type).
 KINDS = {
@@ -33,6 +44,7 @@ KINDS = {
     "markdown": ("Markdown text (paragraphs and lists)", "string"),
     "choice": ("one of the listed values, or empty", "string"),
     "year": ("four-digit year, or empty", "integer or null"),
+    "flag": ("true or false (in CSV: “true” or “false”)", "boolean"),
     "date": ("date as YYYY-MM-DD, or empty", "string or null"),
     "url": ("absolute URL", "string"),
     "codes": ("list of codes; in CSV separated by “;”", "array of strings"),
@@ -120,6 +132,7 @@ COLUMNS = [
     Column("city", "text", "Practice.city"),
     Column("start_year", "year", "Practice.start_year"),
     Column("end_year", "year", "Practice.end_year"),
+    Column("still_running", "flag", "Practice.still_running"),
     Column("budget", "text", "Practice.budget"),
     Column("countries", "codes", "Practice.countries"),
     Column("regions", "codes", "Practice.regions"),
@@ -154,7 +167,9 @@ COLUMNS = [
     Column(
         "licence",
         "url",
-        about="The reuse terms of the source material (see the data page).",
+        about="The reuse terms of the record's source material: Interreg Europe's "
+        "legal notice when one of its sources is an Interreg Europe page; empty "
+        "when no terms are recorded for its sources (see the data page).",
         derived=True,
     ),
 ]
@@ -183,6 +198,7 @@ def practice_record(practice, absolute_url):
         "city": practice.city,
         "start_year": practice.start_year,
         "end_year": practice.end_year,
+        "still_running": practice.still_running,
         "budget": practice.budget,
         # Sorted: a record's content, not the order rows happened to be linked in.
         "countries": sorted(c.code for c in practice.countries.all()),
@@ -195,7 +211,7 @@ def practice_record(practice, absolute_url):
         "last_verified_on": _date(practice.last_verified_on),
         "review_by": _date(practice.review_by),
         "attribution": practice.attribution,
-        "licence": LICENCE["url"],
+        "licence": record_licence(practice),
     }
 
 
@@ -235,7 +251,13 @@ def csv_row(record):
         cells[name] = LIST_SEPARATOR.join(record[name])
     cells["source_urls"] = LINE_SEPARATOR.join(s["url"] for s in record["sources"])
     cells["source_titles"] = LINE_SEPARATOR.join(s["title"] for s in record["sources"])
-    return [guard_cell("" if cells[n] is None else str(cells[n])) for n in CSV_COLUMNS]
+    return [guard_cell(_cell(cells[name])) for name in CSV_COLUMNS]
+
+
+def _cell(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def record_from_csv(row):

@@ -13,6 +13,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import TemplateView
 
+from practices import facts
 from practices.caching import catalogue_version, public_page
 from practices.filters import PracticeFilterSet
 from practices.listing import SORT_LABELS, list_practices
@@ -44,7 +45,8 @@ PARAMETER_VALUES = {
     "project": "a project slug",
     "level": "an implementation level: "
     + ", ".join(value for value, _label in ImplementationLevel.choices),
-    "period": "ongoing, ended, or unknown (no years recorded)",
+    "period": "ongoing (a source says it still runs, or its end year is this year "
+    "or later), ended (its end year is past), or unknown (its end is not recorded)",
 }
 
 
@@ -160,8 +162,15 @@ class DataPageView(TemplateView):
                 "default, as on the list)",
             }
         )
+        published = Practice.objects.published()
+        citing_interreg = (
+            published.with_source_terms().filter(cites_interreg_europe=True).count()
+        )
         return super().get_context_data(
-            practice_count=Practice.objects.published().count(),
+            holdings=facts.holdings(published),
+            completeness=facts.completeness(published),
+            citing_interreg=citing_interreg,
+            citing_interreg_negative=-citing_interreg,
             columns=COLUMNS,
             licence=LICENCE,
             parameters=parameters,

@@ -145,7 +145,7 @@ class PracticeAdmin(BrokenLinksColumnMixin, WorkflowAdmin):
                     "city",
                     "level",
                     "institution",
-                    ("start_year", "end_year"),
+                    ("start_year", "end_year", "still_running"),
                     "budget",
                     "beneficiaries",
                     "project",

@@ -218,6 +218,7 @@ class PracticeLoader(_Loader):
         "slug",
         "start_year",
         "end_year",
+        "still_running",
         "countries",
         "regions",
         "themes",
@@ -234,6 +235,7 @@ class PracticeLoader(_Loader):
             slug=e["slug"],
             start_year=e.get("start_year"),
             end_year=e.get("end_year"),
+            still_running=e.get("still_running", False),
             project=Project.objects.get(slug=e["project"])
             if e.get("project")
             else None,
@@ -277,6 +279,7 @@ class BriefLoader(_Loader):
                 "title",
                 "standfirst",
                 "source_url",
+                "source_published_on",
                 "attribution",
                 "published_on",
                 "sections",
@@ -289,6 +292,7 @@ class BriefLoader(_Loader):
                 title=e["title"],
                 standfirst=e["standfirst"],
                 source_url=e["source_url"],
+                source_published_on=e.get("source_published_on"),
                 attribution=e["attribution"],
                 status=Status.PUBLISHED,
                 published_on=e.get("published_on") or timezone.localdate(),

@@ -4,13 +4,14 @@ from collections import Counter
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .facts import with_held_facts
 from .history import HistoricalRecordsWithReverseM2M
 
 # Status lives with its moves and their rules; import it from here or from there.
@@ -259,7 +260,7 @@ RELATED_WEIGHTS = [
 class Period(models.TextChoices):
     ONGOING = "ongoing", "Ongoing"
     ENDED = "ended", "Ended"
-    UNKNOWN = "unknown", "Not recorded"
+    UNKNOWN = "unknown", "End not recorded"
 
 
 # Addresses under /practices/ that belong to pages, not to practices.
@@ -268,14 +269,15 @@ RESERVED_SLUGS = ["compare", "feed"]
 
 class PracticeQuerySet(PublishableQuerySet):
     def with_period(self):
-        """Annotate `period`: ended when the end year is past; ongoing when a year
-        is recorded and no past end year is; unknown when no year is recorded."""
+        """Annotate `period`: ended when the recorded end year is past; ongoing
+        when a source says so (still_running) or the end year is this year or
+        later; otherwise unknown. A start year alone says nothing about an end."""
         this_year = timezone.localdate().year
         return self.annotate(
             period=Case(
                 When(end_year__lt=this_year, then=Value(Period.ENDED)),
                 When(
-                    Q(end_year__isnull=False) | Q(start_year__isnull=False),
+                    Q(still_running=True) | Q(end_year__gte=this_year),
                     then=Value(Period.ONGOING),
                 ),
                 default=Value(Period.UNKNOWN),
@@ -310,9 +312,26 @@ class PracticeQuerySet(PublishableQuerySet):
         ranked = sorted(found.values(), key=lambda p: (-scores[p.pk], p.title))
         return [(p, scores[p.pk]) for p in ranked[:limit]]
 
+    def with_held_facts(self):
+        """Annotate `has_<fact>` for each fact a record can state (practices.facts:
+        what the practice page's completeness line counts)."""
+        return with_held_facts(self)
+
     def for_export(self):
         """Everything an exported record holds (opendata.records)."""
         return self.for_detail()
+
+    def with_source_terms(self):
+        """Annotate `cites_interreg_europe`: whether one of its sources is an
+        Interreg Europe page, whose reuse terms then apply to the record
+        (opendata.records.record_licence)."""
+        return self.annotate(
+            cites_interreg_europe=Exists(
+                PracticeSource.objects.filter(
+                    practice_id=OuterRef("pk"), url__regex=INTERREG_EUROPE_PAGE
+                )
+            )
+        )
 
     def for_detail(self):
         """Everything a practice page (or the comparison) shows, linked."""
@@ -322,6 +341,7 @@ class PracticeQuerySet(PublishableQuerySet):
             .prefetch_related(
                 "countries", "regions", "themes", "instruments", "sources"
             )
+            .with_source_terms()
         )
 
 
@@ -399,6 +419,13 @@ class Practice(WorkflowMixin, models.Model):
         null=True,
         blank=True,
         help_text="The year the practice ended or is planned to end.",
+    )
+    still_running = models.BooleanField(
+        "still running",
+        default=False,
+        help_text="A source says the practice is still running. Only then (or "
+        "with an end year still to come) is it shown as ongoing: without an end "
+        "year, its end is not recorded.",
     )
     budget = models.TextField(
         "budget note",
@@ -607,6 +634,10 @@ class CatalogueVersion(models.Model):
         changed_at) named tuple, or None before the first change."""
         rows = cls.objects.filter(pk=1)
         return rows.values_list("number", "token", "changed_at", named=True).first()
+
+
+# A page of Interreg Europe's site (interregeurope.eu or a subdomain), in SQL.
+INTERREG_EUROPE_PAGE = r"^https?://([^/?#]*\.)?interregeurope\.eu([/?#:]|$)"
 
 
 class PracticeSource(models.Model):

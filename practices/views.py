@@ -13,7 +13,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from briefs.models import Brief
 
-from . import compare
+from . import compare, facts
 from .caching import private_preview, public_page
 from .cards import attach_card_terms
 from .facets import OVERDUE_LAST, build_facets
@@ -32,7 +32,7 @@ class HomeView(TemplateView):
     def get_context_data(self, **kwargs):
         published = Practice.objects.published()
         return super().get_context_data(
-            practice_count=published.count(),
+            holdings=facts.holdings(published),
             briefs=Brief.objects.published()[:3],
             countries=Country.objects.with_practice_counts().filter(
                 practice_count__gt=0
@@ -244,13 +244,15 @@ class PracticePage(DetailView):
             .distinct(),
             related=published.related_to(practice),
             country=country,
-            more_from_country=published.filter(countries=country).only("slug", "title")[
-                :5
-            ]
+            # With their flags: a practice whose place (project) is unconfirmed
+            # is marked so in "More from" its country (project).
+            more_from_country=published.filter(countries=country).only(
+                "slug", "title", "uncertain_fields"
+            )[:5]
             if country
             else [],
             more_from_project=published.filter(project=practice.project).only(
-                "slug", "title"
+                "slug", "title", "uncertain_fields"
             )[:5]
             if practice.project
             else [],
@@ -265,7 +267,7 @@ class PracticeDetailView(PracticePage):
     ones are 404 here (staff preview them at PracticePreviewView)."""
 
     def get_queryset(self):
-        return Practice.objects.reachable().for_detail()
+        return Practice.objects.reachable().for_detail().with_held_facts()
 
 
 def can_preview(user, model):
@@ -310,7 +312,7 @@ class PracticePreviewView(StaffPreviewMixin, PracticePage):
     model = Practice
 
     def get_queryset(self):
-        return super().get_queryset().for_detail()
+        return super().get_queryset().for_detail().with_held_facts()
 
 
 # --- countries, themes, instruments ------------------------------------------

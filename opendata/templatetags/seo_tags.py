@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from opendata.discovery import absolute_uri
-from opendata.records import LICENCE
+from opendata.records import record_licence
 from opendata.views import with_query
 
 register = template.Library()
@@ -121,12 +121,9 @@ def practice_data(practice, request):
     uncertain = set(practice.uncertain_fields or [])
     url = absolute_uri(request, practice.get_absolute_url())
 
-    service = {
-        "@type": "Service",
-        "name": practice.title,
-        "description": practice.summary,
-        "url": url,
-    }
+    # A summary its sources do not confirm is left out, as every unconfirmed fact.
+    summary = {} if "summary" in uncertain else {"description": practice.summary}
+    service = {"@type": "Service", "name": practice.title, **summary, "url": url}
     if "places" not in uncertain:
         places = [
             {
@@ -176,7 +173,7 @@ def practice_data(practice, request):
         "@id": url,
         "url": url,
         "name": practice.title,
-        "description": practice.summary,
+        **summary,
         "inLanguage": "en",
         "isPartOf": _site(request),
         "mainEntity": service,
@@ -205,7 +202,8 @@ def practice_data(practice, request):
     if practice.published_on:
         page["datePublished"] = practice.published_on.isoformat()
     page["dateModified"] = _datetime(practice.updated_at)
-    page["license"] = LICENCE["url"]
+    if licence := record_licence(practice):
+        page["license"] = licence
     if practice.attribution:
         page["creditText"] = practice.attribution
     return page
@@ -226,8 +224,9 @@ def brief_data(brief, features, request):
         "inLanguage": "en",
         "isPartOf": _site(request),
     }
-    if brief.published_on:
-        report["datePublished"] = brief.published_on.isoformat()
+    # The original brief's date, when recorded; never this page's own date.
+    if brief.source_published_on:
+        report["datePublished"] = brief.source_published_on.isoformat()
     report["dateModified"] = _datetime(brief.updated_at)
     if brief.source_url:
         report["isBasedOn"] = brief.source_url  # the original brief

@@ -1,13 +1,15 @@
 import functools
 import html
 import re
+from collections import Counter
 
 import markdown as md
 import nh3
 from django import template
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
-from practices import charts
+from practices import charts, facts
 
 register = template.Library()
 
@@ -55,24 +57,99 @@ def render_markdown(text):
     )
 
 
+# --- facts and how sure we are of them (practices.facts) ---------------------------
+
+BADGE = mark_safe('<span class="badge badge-unconfirmed">Unconfirmed</span>')
+# On cards: a "?" for the eye, the word for screen readers (the page's legend,
+# includes/certainty_legend.html, says what "?" means).
+COMPACT_MARK = mark_safe(
+    '<span class="mark-unconfirmed" aria-hidden="true" '
+    'title="Unconfirmed: the sources do not confirm this">?</span>'
+    '<span class="visually-hidden"> (unconfirmed)</span>'
+)
+NOT_RECORDED = mark_safe('<span class="not-recorded">Not recorded</span>')
+
+
 @register.filter
-def is_uncertain(practice, field_names):
-    """True when curators flagged any of these comma-separated facts as unconfirmed."""
-    flagged = set(practice.uncertain_fields or [])
-    return any(name in flagged for name in field_names.split(","))
+def is_uncertain(practice, names):
+    """True when curators flagged any of these comma-separated facts."""
+    return facts.is_unconfirmed(practice, names)
+
+
+@register.simple_tag
+def unconfirmed_mark(compact=False):
+    return COMPACT_MARK if compact else BADGE
+
+
+@register.simple_tag
+def fact(practice, names, value, compact=False, block=False):
+    """A fact as every page shows it: its value; marked unconfirmed, inside an
+    element of class "unconfirmed", when curators flagged any of `names`; "Not
+    recorded" when there is no value. `block`: the value is block HTML (Markdown)."""
+    sureness = facts.certainty(practice, names, value)
+    if sureness == facts.Certainty.NOT_RECORDED:
+        return NOT_RECORDED
+    if sureness == facts.Certainty.RECORDED:
+        return conditional_escape(value)
+    mark = unconfirmed_mark(compact)
+    if block:
+        return format_html('<div class="unconfirmed"><p>{}</p>{}</div>', mark, value)
+    return format_html('<span class="unconfirmed">{} {}</span>', value, mark)
+
+
+@register.filter
+def completeness(practice):
+    """{certainty value: count} over every fact of a practice loaded with
+    with_held_facts(), plus "total" and "stated" (recorded or unconfirmed)."""
+    counts = Counter(sureness for _, sureness in facts.record_certainties(practice))
+    return {
+        "recorded": counts[facts.Certainty.RECORDED],
+        "unconfirmed": counts[facts.Certainty.UNCONFIRMED],
+        "not_recorded": counts[facts.Certainty.NOT_RECORDED],
+        "stated": counts[facts.Certainty.RECORDED]
+        + counts[facts.Certainty.UNCONFIRMED],
+        "total": counts.total(),
+    }
 
 
 @register.filter
 def years(practice):
-    """The practice's period in words, or "" when neither year is recorded."""
+    """The practice's period in words, or "" when neither year is recorded. A
+    start year alone says nothing of an end: "ongoing" only when a source says
+    the practice still runs (Practice.still_running)."""
     start, end = practice.start_year, practice.end_year
     if start and end:
         return f"{start}–{end}" if start != end else str(start)
+    if start and practice.still_running:
+        return f"Since {start}, still running"
     if start:
-        return f"Since {start}"
+        return f"From {start}, end not recorded"
     if end:
         return f"Until {end}"
     return ""
+
+
+@register.filter
+def place_names(practice):
+    """Countries, then NUTS regions with their codes, from the practice's
+    (prefetched) relations: "Italy: Emilia-Romagna (ITH5)", or ""."""
+    countries = ", ".join(country.name for country in practice.countries.all())
+    regions = ", ".join(f"{r.name} ({r.code})" for r in practice.regions.all())
+    return ": ".join(part for part in (countries, regions) if part)
+
+
+@register.filter
+def term_names(practice, relation):
+    """The names of the practice's (prefetched) themes or instruments, or ""."""
+    return ", ".join(term.name for term in getattr(practice, relation).all())
+
+
+@register.filter
+def card_places(terms):
+    """A card's place: its countries · its regions (practices.cards), or ""."""
+    return " · ".join(
+        ", ".join(names) for names in (terms.countries, terms.regions) if names
+    )
 
 
 @register.filter

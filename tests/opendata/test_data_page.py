@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from datetime import datetime
 from html import escape, unescape
 from urllib.parse import parse_qs, urlsplit
@@ -13,6 +14,7 @@ import pytest
 from django.apps import apps
 
 from opendata.records import COLUMNS, LICENCE
+from practices.content import content_files
 from practices.filters import PracticeFilterSet
 from practices.models import Practice
 
@@ -229,3 +231,75 @@ def test_catalog_feed_answers(client, catalogue):
     ]
     answer = client.get(urlsplit(feed["dcat:accessURL"]["@id"]).path)
     assert answer.status_code == 200
+
+
+# --- what the catalogue holds, counted from the data (issue 15) ----------------
+
+
+def fixture_practices():
+    return [
+        record
+        for path in content_files()
+        for record in json.loads(path.read_text(encoding="utf-8")).get("practices", [])
+    ]
+
+
+def fixture_certainty(record, fact):
+    """The certainty of one fact, read from the content files themselves."""
+    if fact == "places":
+        held = bool(record.get("countries") or record.get("regions"))
+    else:
+        held = record.get(fact) not in (None, "", [])
+    if not held:
+        return "Not recorded"
+    return "Unconfirmed" if fact in record.get("uncertain", []) else "Recorded"
+
+
+def test_the_completeness_table_matches_a_count_of_the_content_files(data_page):
+    table = re.search(
+        r'<table class="completeness-table">.*?</table>', data_page, re.S
+    ).group()
+    shown = {}
+    for row in re.findall(r"<tr><th scope=\"row\">.*?</tr>", table, re.S):
+        label, *numbers = [
+            unescape(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)
+        ]
+        shown[label] = [int(n) for n in numbers]
+    records = fixture_practices()
+    assert len(records) == Practice.objects.published().count()
+    for fact, label in Practice.UNCERTAIN_CHOICES:
+        counted = Counter(fixture_certainty(record, fact) for record in records)
+        expected = [counted[c] for c in ("Recorded", "Unconfirmed", "Not recorded")]
+        assert shown[label] == expected, label
+
+
+def test_the_holdings_are_counted_not_typed(client, data_page):
+    records = fixture_practices()
+    levels = Counter(record.get("level") or "" for record in records)
+    without_facts = sum(
+        all(
+            fixture_certainty(record, fact) == "Not recorded"
+            for fact, _ in Practice.UNCERTAIN_CHOICES
+            if fact != "summary"
+        )
+        for record in records
+    )
+    claim = (
+        f"{len(records)} practices: {levels['national']} national, "
+        f"{levels['regional']} regional"
+    )
+    home = client.get("/").text
+    for page in (data_page, home):
+        assert claim in page
+        assert f"and {levels['']} whose level is not recorded." in page
+        assert f"{without_facts} of them record nothing beyond a name" in page
+    assert "good practices from European regions" not in home
+    citing = sum(
+        any("interregeurope.eu/" in source["url"] for source in record["sources"])
+        for record in records
+    )
+    assert (
+        f"{citing} of the {len(records)} published records cite an Interreg Europe "
+        "page" in data_page
+    )
+    assert "mostly from Interreg Europe" not in data_page

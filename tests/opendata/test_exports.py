@@ -234,7 +234,7 @@ def test_csv_has_the_stable_columns_sources_and_attribution(client, sourced):
     assert row["source_urls"] == "https://one.example/a;b\nhttps://two.example/c"
     assert row["source_titles"] == "Source 0\nSource 1"
     assert row["attribution"] == sourced.attribution
-    assert row["licence"] == LICENCE["url"]
+    assert row["licence"] == ""  # no Interreg Europe page among its sources
     assert row["countries"] == "IT"
     # Cells a spreadsheet would run as formulas are guarded with an apostrophe.
     assert row["title"] == '\'=HYPERLINK("https://evil.example")'
@@ -268,7 +268,28 @@ def test_json_has_the_metadata_block_and_records(client, sourced):
         {"url": "https://two.example/c", "title": "Source 1"},
     ]
     assert record["attribution"] == sourced.attribution
-    assert record["licence"] == LICENCE["url"]
+    assert record["licence"] == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "licensed"),
+    [
+        ("https://www.interregeurope.eu/good-practices/export-desk", True),
+        ("https://interregeurope.eu/policy-learning-platform", True),
+        ("http://projects2014-2020.interregeurope.eu/eis/", True),
+        ("https://interregeurope.eu.example.org/page", False),
+        ("https://example.org/?from=https://www.interregeurope.eu/", False),
+        ("https://www.interreg4c.eu/programme/", False),
+    ],
+)
+def test_a_record_carries_interreg_europe_terms_only_when_it_cites_their_pages(
+    client, url, licensed
+):
+    make_practice(slug="sourced", sources=["https://example.org/desk", url])
+    (record,) = json_document(client.get(JSON_URL))["practices"]
+    assert record["licence"] == (LICENCE["url"] if licensed else "")
+    (row,) = csv_rows(client.get(CSV_URL))[1:]
+    assert (LICENCE["url"] in row) == licensed
 
 
 def test_json_metadata_names_the_search(client, catalogue):

@@ -60,6 +60,7 @@ def record(**changes):
         "city": "Bologna",
         "start_year": 2016,
         "end_year": 2020,
+        "still_running": False,
         "budget": "",
         "countries": ["IT"],
         "regions": ["ITH5"],
@@ -200,6 +201,26 @@ def test_every_bad_csv_row_is_reported_with_its_line_and_nothing_is_written():
     assert report.created == [] and not report.ok
     assert Practice.objects.count() == before
     assert Practice.objects.get(pk=kept.pk).title == "Kept as it is"
+
+
+def test_still_running_is_true_or_false_in_either_format():
+    rows = [
+        record(slug="runs", still_running=True),
+        record(slug="stopped", still_running="FALSE"),
+        record(slug="empty", still_running=""),
+        record(slug="maybe", still_running="maybe"),
+    ]
+    report = import_practices(csv_file(rows[:3]), "flags.csv")
+    assert report.ok, reasons(report)
+    flags = dict(Practice.objects.values_list("slug", "still_running"))
+    assert flags == {"runs": True, "stopped": False, "empty": False}
+    assert csv_row(record(still_running=True))[CSV_COLUMNS.index("still_running")] == (
+        "true"
+    )
+    report = import_practices(json_file(rows[3:]), "flags.json")
+    assert reasons(report) == [
+        "line 3 (slug 'maybe'): still_running 'maybe' is not true or false"
+    ]
 
 
 def test_bad_json_records_are_reported_on_the_lines_they_start_on():

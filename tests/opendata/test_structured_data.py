@@ -4,7 +4,7 @@ tags, and the feed links on taxonomy pages."""
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
@@ -91,7 +91,7 @@ def test_a_practice_page_describes_the_practice(client, full_practice):
     assert data["datePublished"] == practice.published_on.isoformat()
     modified = timezone.datetime.fromisoformat(data["dateModified"])
     assert modified == practice.updated_at.replace(microsecond=0)
-    assert data["license"] == LICENCE["url"]
+    assert "license" not in data  # no Interreg Europe page among its sources
     assert data["creditText"] == practice.attribution
     assert data["temporalCoverage"] == "2016/2020"
     assert data["about"] == [
@@ -158,6 +158,32 @@ def test_unconfirmed_facts_are_left_out(client, full_practice):
     assert "about" not in data
     assert data["temporalCoverage"] == "../2020"  # the confirmed end year stays
     assert data["mainEntity"]["serviceType"] == ["Voucher"]
+    assert data["description"] == full_practice.summary  # confirmed: it stays
+
+
+def test_an_unconfirmed_summary_is_never_a_description_or_snippet(
+    client, full_practice
+):
+    full_practice.uncertain_fields = ["summary"]
+    full_practice.save()
+    text = client.get(full_practice.get_absolute_url()).text
+    data = json_ld(text)
+    assert "description" not in data and "description" not in data["mainEntity"]
+    for name in ("description", "og:description"):
+        assert full_practice.summary not in meta(text)[name]
+        assert meta(text)[name].startswith("Export vouchers: a practice")
+
+
+def test_the_licence_is_interreg_europe_s_only_for_records_citing_its_pages(
+    client, full_practice
+):
+    full_practice.sources.create(
+        url="https://www.interregeurope.eu/good-practices/export-vouchers",
+        title="Interreg Europe good practice",
+        position=5,
+    )
+    data = json_ld(client.get(full_practice.get_absolute_url()).text)
+    assert data["license"] == LICENCE["url"]
 
 
 def test_a_title_cannot_break_out_of_the_script_element(client, db):
@@ -196,7 +222,8 @@ def test_a_brief_page_is_a_report(client, full_practice):
     assert data["url"] == data["@id"] == url
     assert data["headline"] == "Going global"
     assert data["description"] == brief.standfirst
-    assert data["datePublished"] == brief.published_on.isoformat()
+    # The original brief's date is not recorded: never this page's own date.
+    assert "datePublished" not in data
     assert data["isBasedOn"] == "https://example.org/brief.pdf"
     assert data["creditText"] == brief.attribution
     assert data["mentions"] == [
@@ -206,6 +233,16 @@ def test_a_brief_page_is_a_report(client, full_practice):
             "url": f"{ORIGIN}/practices/export-vouchers/",
         }
     ]  # the published featured practice only
+
+
+def test_a_brief_s_recorded_date_is_the_original_s(client, full_practice):
+    brief = make_brief(slug="dated", source_published_on=date(2021, 6, 1))
+    text = client.get(brief.get_absolute_url()).text
+    assert json_ld(text)["datePublished"] == "2021-06-01"
+    assert "The original brief's date: 1 June 2021." in text
+    undated = make_brief(slug="undated")
+    text = client.get(undated.get_absolute_url()).text
+    assert 'date: <span class="not-recorded">not recorded</span>.' in text
 
 
 def test_archived_records_and_previews_carry_no_structured_data(client, db):

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core.management import call_command
 from django.http import QueryDict
+from django.utils import timezone
 
 from practices.facets import (
     SORT_ORDERS,
@@ -133,12 +134,21 @@ def test_region_counts_include_the_regions_inside_them_once(db):
 
 
 def test_periods(db):
+    """Ongoing only when a source says so: still running, or an end year still to
+    come. A start year alone leaves the end not recorded."""
+    this_year = timezone.localdate().year
     make_practice(slug="ended", start_year=2010, end_year=2015)
-    make_practice(slug="running", start_year=2020)
+    make_practice(slug="ended-last-year", end_year=this_year - 1)
+    make_practice(slug="running", start_year=2020, still_running=True)
+    make_practice(slug="ends-this-year", start_year=2020, end_year=this_year)
+    make_practice(slug="started", start_year=2020)  # no end recorded
     make_practice(slug="unknown")
     counts = {o.value: o.count for o in facets_for("")["period"].options}
-    assert counts == {Period.ONGOING: 1, Period.ENDED: 1, Period.UNKNOWN: 1}
-    assert sql_count("period=ended") == 1
+    assert counts == {Period.ONGOING: 2, Period.ENDED: 2, Period.UNKNOWN: 2}
+    labels = {o.value: o.label for o in facets_for("")["period"].options}
+    assert labels[Period.UNKNOWN] == "End not recorded"
+    for period, count in counts.items():
+        assert sql_count(f"period={period}") == count
 
 
 def test_counts_follow_edits_publishing_and_deletion(db):
