@@ -1,0 +1,112 @@
+"""The corrections of issue 15 reach databases that already held the catalogue
+(migration 0011): a database holding what was shipped before ends up with what
+the fixtures hold now, and a curator's edit is never overwritten."""
+
+import importlib
+from types import SimpleNamespace
+
+from django.apps import apps
+from django.db import connection
+
+from briefs.models import Brief
+from opendata.records import practice_record
+from practices.models import CatalogueVersion, Country, Practice, Project
+
+corrections = importlib.import_module(
+    "practices.migrations.0011_corrections_from_the_research"
+)
+OLD_PROJECT = {
+    "slug": "expedire-slovenia-austria",
+    "acronym": "Expedire",
+    "name": "Expedire - economic bridge between Slovenia and Austria",
+    "start_year": 2017,
+}
+
+
+def as_shipped_before(catalogue):
+    """Put back the values the corrections replace, as an older load left them."""
+    Project.objects.create(**OLD_PROJECT)
+    for slug, fields in corrections.PRACTICES.items():
+        practice = Practice.objects.get(slug=slug)
+        for name, change in fields.items():
+            before = change if name == "source_titles" else change[0]
+            if name == "countries":
+                practice.countries.set(catalogue_countries(before))
+            elif name == "project":
+                practice.project = Project.objects.filter(slug=before).first()
+            elif name == "new_sources":
+                practice.sources.filter(url__in=[url for url, _ in change]).delete()
+            elif name == "source_titles":
+                for url, title, _corrected in before:
+                    practice.sources.filter(url=url).update(title=title)
+            else:
+                setattr(practice, name, before)
+        practice.save()
+    brief = Brief.objects.get(slug=corrections.BRIEF)
+    for anchor, (before, _after) in corrections.SECTIONS.items():
+        brief.sections.filter(anchor=anchor).update(body=before)
+    for slug, fields in corrections.FEATURED.items():
+        feature = brief.featured.get(practice__slug=slug)
+        feature.note = fields["note"][0]
+        feature.section = brief.sections.get(anchor=fields["section"][0])
+        feature.save()
+
+
+def catalogue_countries(codes):
+    return Country.objects.filter(code__in=codes)
+
+
+def records(slugs):
+    practices = Practice.objects.for_export().filter(slug__in=slugs)
+    return {p.slug: practice_record(p, absolute_url=str) for p in practices}
+
+
+def brief_state():
+    brief = Brief.objects.get(slug=corrections.BRIEF)
+    sections = dict(brief.sections.values_list("anchor", "body"))
+    featured = {
+        f.practice.slug: (f.section.anchor if f.section else None, f.note)
+        for f in brief.featured.select_related("practice", "section")
+    }
+    return sections, featured
+
+
+def run_corrections():
+    corrections.correct(apps, SimpleNamespace(connection=connection))
+
+
+def test_an_older_database_gets_the_corrected_records(catalogue):
+    slugs = list(corrections.PRACTICES)
+    expected, expected_brief = records(slugs), brief_state()
+    as_shipped_before(catalogue)
+    assert records(slugs) != expected
+    version = CatalogueVersion.current()
+
+    run_corrections()
+
+    assert records(slugs) == expected
+    assert brief_state() == expected_brief
+    assert not Project.objects.filter(slug="expedire-slovenia-austria").exists()
+    assert CatalogueVersion.current() != version  # no page cached before is served
+    # The search index follows: the corrected evidence is searchable.
+    xport = Practice.objects.get(slug="xport-accelerator")
+    assert "service standard" in xport.search_text
+
+
+def test_a_curator_s_edit_is_kept(catalogue):
+    as_shipped_before(catalogue)
+    Practice.objects.filter(slug="xport-accelerator").update(
+        description="Rewritten by a curator."
+    )
+
+    run_corrections()
+
+    xport = Practice.objects.get(slug="xport-accelerator")
+    assert xport.description == "Rewritten by a curator."
+    assert "evidence" in xport.uncertain_fields  # what was not edited is corrected
+
+
+def test_a_new_database_is_left_to_the_loader(db):
+    run_corrections()
+    assert not Practice.objects.exists()
+    assert not Project.objects.exists()
