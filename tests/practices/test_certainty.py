@@ -228,3 +228,28 @@ def test_structured_data_and_snippets_leave_every_unconfirmed_fact_out(client, u
     for value in SHOWN:
         assert value not in data, value
         assert value not in metas, value
+
+
+def test_every_card_of_the_real_catalogue_marks_what_its_record_flags(
+    client, catalogue
+):
+    """For each of the catalogue's records, its card carries one mark per flagged
+    fact it shows: the same certainty as on its own page."""
+    page = Page(client.get("/practices/", {"per_page": 100}).text)
+    practices = Practice.objects.published()
+    assert practices.count() <= 100
+    for practice in practices.prefetch_related("countries", "regions", "instruments"):
+        card = page.region("article", "card", containing=practice.title)
+        shown = {
+            "places": practice.countries.exists() or practice.regions.exists(),
+            "level": bool(practice.level),
+            "start_year,end_year": bool(practice.start_year or practice.end_year),
+            "summary": True,
+            "instruments": practice.instruments.exists(),
+        }
+        flagged = sum(
+            show and bool(set(names.split(",")) & set(practice.uncertain_fields))
+            for names, show in shown.items()
+        )
+        marks = sum(1 for text, _ in card if text == "?")
+        assert marks == flagged, practice.slug
