@@ -122,6 +122,10 @@ class FacetIndex:
     """Bitmasks of the published practices for every facet value."""
 
     def __init__(self, version):
+        # Its queries may see different states of the catalogue when a practice
+        # is published or unpublished meanwhile: rows of practices that are not
+        # in the first query are left out (the version has moved, so the next
+        # request builds a new index), never a KeyError.
         self.version = version
         published = Practice.objects.published().with_period()
         rows = list(
@@ -150,6 +154,8 @@ class FacetIndex:
                 practice_id__in=published.values("pk")
             ).values_list("practice_id", column)
             for pk, value in pairs:
+                if pk not in self.position:
+                    continue  # published since the first query: in the next index
                 if name == "region":
                     # A practice in ES212 is also in ES21 and ES2: NUTS codes nest
                     # by prefix, and OR-ing masks counts each practice once.
@@ -167,6 +173,7 @@ class FacetIndex:
             sort: [
                 self.position[pk]
                 for pk in published.order_by(*ordering).values_list("pk", flat=True)
+                if pk in self.position
             ]
             for sort, ordering in SORT_ORDERS.items()
         }
