@@ -135,3 +135,11 @@ class FeaturedPractice(models.Model):
 
     def __str__(self):
         return f"{self.practice} in {self.brief}"
+
+    def clean(self):
+        # The database refuses it too (trigger featuredpractice_section_in_brief,
+        # migration 0005): a form says it on the field first.
+        if self.section_id and self.section.brief_id != self.brief_id:
+            raise ValidationError(
+                {"section": "Choose a section of this brief, or none."}
+            )
