@@ -79,6 +79,7 @@ YEARS_IN_ORDER = (
     | Q(start_year__isnull=True)
     | Q(end_year__gte=F("start_year"))
 )
+YEARS_IN_ORDER_MESSAGE = "The end year cannot be before the start year."
 
 
 # --- places -----------------------------------------------------------------
@@ -229,6 +230,7 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=YEARS_IN_ORDER,
                 name="project_end_after_start",
+                violation_error_message=YEARS_IN_ORDER_MESSAGE,
             ),
         ]
 
@@ -529,6 +531,7 @@ class Practice(WorkflowMixin, models.Model):
             models.CheckConstraint(
                 condition=YEARS_IN_ORDER,
                 name="practice_end_after_start",
+                violation_error_message=YEARS_IN_ORDER_MESSAGE,
             ),
             models.CheckConstraint(
                 condition=Q(level__in=["", *ImplementationLevel.values]),
@@ -578,10 +581,6 @@ class Practice(WorkflowMixin, models.Model):
         if unknown:
             raise ValidationError(
                 {"uncertain_fields": f"Unknown field names: {', '.join(unknown)}."}
-            )
-        if self.start_year and self.end_year and self.end_year < self.start_year:
-            raise ValidationError(
-                {"end_year": "The end year cannot be before the start year."}
             )
 
 
