@@ -227,6 +227,9 @@ if ACCESSIBILITY_ENFORCEMENT_BODY_URL and not (
         "https://enforcement-body.example.eu/complaints"
     )
 
+# The site's name, as feeds, structured data and the DCAT catalogue give it.
+SITE_NAME = "Practice Atlas"
+
 # This site's public address, e.g. https://atlas.example.org. The link checker
 # (manage.py check_links) names it in its User-Agent so webmasters know who asks.
 SITE_URL = env.str("SITE_URL", default="")

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponseBadRequest
 from django.urls import reverse
@@ -29,7 +30,6 @@ from .discovery import absolute_uri
 from .records import LICENCE
 
 FEED_SIZE = 50
-SITE_NAME = "Practice Atlas"
 # Characters XML 1.0 cannot hold (a search may contain them): left out of the feed.
 XML_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]")
 
@@ -83,7 +83,7 @@ def describe(listing, parts):
 def feed_page(request, listing):
     parts = filter_parts(listing)
     description = describe(listing, parts)
-    title = f"{SITE_NAME}: practices"
+    title = f"{settings.SITE_NAME}: practices"
     if description:
         title += f" — {description}"
     feed_path = reverse("opendata:feed")
@@ -122,7 +122,7 @@ def feed_page(request, listing):
 
 class PracticeFeed(Feed):
     feed_type = Atom1Feed
-    author_name = SITE_NAME
+    author_name = settings.SITE_NAME
     feed_copyright = (
         f"{LICENCE['name']}: {LICENCE['url']}. Each entry carries the attribution "
         "line of its record."

@@ -5,6 +5,7 @@ DCAT-AP description of the dataset (/data/catalog.jsonld)."""
 import json
 from functools import partial
 
+from django.conf import settings
 from django.db.models import Max
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
@@ -233,7 +234,7 @@ class CatalogView(View):
         data_page = url(reverse("opendata:data"))
         publisher = {
             "@type": "foaf:Agent",
-            "foaf:name": "Practice Atlas",
+            "foaf:name": settings.SITE_NAME,
             "foaf:homepage": {"@id": url(reverse("home"))},
         }
         licence = {

@@ -12,6 +12,7 @@ import json
 from urllib.parse import urlencode
 
 from django import template
+from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.urls import reverse
 from django.utils import timezone
@@ -22,8 +23,6 @@ from opendata.records import record_licence
 from opendata.views import with_query
 
 register = template.Library()
-
-SITE_NAME = "Practice Atlas"
 
 
 # --- reusing rendered text -----------------------------------------------------
@@ -92,7 +91,7 @@ def json_ld_script(data):
 def _site(request):
     return {
         "@type": "WebSite",
-        "name": SITE_NAME,
+        "name": settings.SITE_NAME,
         "url": absolute_uri(request, reverse("home")),
     }
 
