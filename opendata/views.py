@@ -163,15 +163,8 @@ class DataPageView(TemplateView):
                 "default, as on the list)",
             }
         )
-        published = Practice.objects.published()
-        citing_interreg = (
-            published.with_source_terms().filter(cites_interreg_europe=True).count()
-        )
         return super().get_context_data(
-            holdings=facts.holdings(published),
-            completeness=facts.completeness(published),
-            citing_interreg=citing_interreg,
-            citing_interreg_negative=-citing_interreg,
+            holdings=facts.holdings(Practice.objects.published()),
             columns=COLUMNS,
             licence=LICENCE,
             parameters=parameters,

@@ -118,21 +118,6 @@ class FactCounts:
         return self.counts[Certainty.NOT_RECORDED]
 
 
-def completeness(queryset):
-    """[FactCounts] over `queryset`: for each fact, how many practices hold it
-    recorded, unconfirmed, or do not record it. One query."""
-    all_facts = facts()
-    counts = [FactCounts(fact, Counter()) for fact in all_facts]
-    rows = with_held_facts(queryset.order_by()).values_list(
-        "uncertain_fields", *[fact.annotation for fact in all_facts]
-    )
-    for flagged, *held in rows:
-        flagged = flagged or ()
-        for row, fact, has in zip(counts, all_facts, held, strict=True):
-            row.counts[rule(has, fact.name in flagged)] += 1
-    return counts
-
-
 @dataclass
 class LevelCount:
     label: str
@@ -142,39 +127,59 @@ class LevelCount:
 
 @dataclass
 class Holdings:
-    """What a set of practices holds, counted from the data, for claims such as
-    the home page's: never typed by hand."""
+    """What a set of practices holds, counted from the data, for the claims of the
+    home and data pages: never typed by hand."""
 
     total: int
     levels: list  # [LevelCount] in ImplementationLevel order, levels held only
     level_not_recorded: int
     without_facts: int  # records that state nothing beyond their summary
+    citing_interreg_europe: int  # records with an Interreg Europe page as a source
+    facts: list  # [FactCounts] for every fact: how complete the records are
+
+    @property
+    def not_citing_interreg_europe(self):
+        return self.total - self.citing_interreg_europe
 
 
 def holdings(queryset):
+    """Holdings of `queryset`, in one query."""
     from .models import ImplementationLevel
 
-    rows = with_held_facts(queryset.order_by()).values_list(
-        "level", "uncertain_fields", *[fact.annotation for fact in facts()]
+    all_facts = facts()
+    rows = (
+        with_held_facts(queryset.order_by())
+        .with_source_terms()
+        .values_list(
+            "level",
+            "uncertain_fields",
+            "cites_interreg_europe",
+            *[fact.annotation for fact in all_facts],
+        )
     )
+    fact_counts = [FactCounts(fact, Counter()) for fact in all_facts]
     by_level = {level: Counter() for level in ImplementationLevel.values}
-    total = level_not_recorded = without_facts = 0
-    for level, flagged, *held in rows:
+    total = level_not_recorded = without_facts = citing = 0
+    for level, flagged, cites, *held in rows:
+        flagged = flagged or ()
         total += 1
-        sureness = rule(bool(level), "level" in (flagged or ()))
-        if sureness == Certainty.NOT_RECORDED:
-            level_not_recorded += 1
+        citing += cites
+        if level:
+            by_level[level][rule(True, "level" in flagged)] += 1
         else:
-            by_level[level][sureness] += 1
-        stated = [
+            level_not_recorded += 1
+        for row, has in zip(fact_counts, held, strict=True):
+            row.counts[rule(has, row.fact.name in flagged)] += 1
+        without_facts += not any(
             has
-            for fact, has in zip(facts(), held, strict=True)
-            if fact.name != "summary"
-        ]
-        without_facts += not any(stated)
+            for row, has in zip(fact_counts, held, strict=True)
+            if row.fact.name != "summary"
+        )
     levels = [
         LevelCount(label, counts.total(), counts[Certainty.UNCONFIRMED])
         for (level, label) in ImplementationLevel.choices
         if (counts := by_level[level]).total()
     ]
-    return Holdings(total, levels, level_not_recorded, without_facts)
+    return Holdings(
+        total, levels, level_not_recorded, without_facts, citing, fact_counts
+    )
