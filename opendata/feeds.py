@@ -24,7 +24,6 @@ from practices.caching import public_page
 from practices.cards import attach_card_terms
 from practices.facts import is_unconfirmed
 from practices.listing import list_practices
-from practices.models import Practice
 
 from .discovery import absolute_uri
 from .records import LICENCE
@@ -74,7 +73,7 @@ def describe(listing, parts):
         if name == "q":
             words.append(f"search “{values[0]}”")
             continue
-        labels = dict(listing.index.options.get(name, []))
+        labels = listing.labels(name)
         names = ", ".join(str(labels.get(value, value)) for value in values)
         words.append(f"{listing.filterset.filters[name].label}: {names}")
     return "; ".join(words)
@@ -98,9 +97,7 @@ def feed_page(request, listing):
 
     # The FEED_SIZE newest, read in one query (plus one for their theme names),
     # whatever the size of the catalogue.
-    ids = list(listing.ids[:FEED_SIZE])
-    found = Practice.objects.published().for_listing().in_bulk(ids)
-    practices = attach_card_terms(found[pk] for pk in ids if pk in found)
+    practices = attach_card_terms(listing.practices.for_listing()[:FEED_SIZE])
     for practice in practices:
         practice.page_url = absolute_uri(request, practice.get_absolute_url())
 

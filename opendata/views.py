@@ -93,7 +93,7 @@ class PracticeExportView(View):
         if self.format == "json":
             metadata = self.metadata(request, listing)
         # A HEAD answer has no body: nothing to read for it.
-        ids = [] if request.method == "HEAD" else listing.ids
+        ids = [] if request.method == "HEAD" else list(listing.ids)
         practices = exports.iter_practices(
             Practice.objects.published(), ids, chunk_size=exports.CHUNK_SIZE
         )
@@ -126,7 +126,7 @@ class PracticeExportView(View):
             "description": DESCRIPTION,
             "generated_at": timezone.now().isoformat(timespec="seconds"),
             "filters": filters,
-            "count": len(listing.ids),
+            "count": listing.practices.count(),
             "licence": LICENCE,
             "attribution": (
                 "Credit Practice Atlas and the sources of each record, and keep "

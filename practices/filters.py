@@ -1,17 +1,61 @@
-from functools import partial
+from functools import cache, partial
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Concat
 
-from .facets import known_values
-from .models import ImplementationLevel, Period, Practice
+from .models import (
+    Country,
+    ImplementationLevel,
+    InstrumentType,
+    Period,
+    Practice,
+    Project,
+    Region,
+    Theme,
+)
 from .search import search
+
+# The values each term filter accepts, with their labels: the same rows validate
+# the query string and label the list's facet options.
+TERMS = {
+    "country": (Country, "code", "name"),
+    "region": (Region, "code", Concat("name", Value(" ("), "code", Value(")"))),
+    "theme": (Theme, "slug", "name"),
+    "instrument": (InstrumentType, "slug", "name"),
+    "project": (Project, "slug", "acronym"),
+}
+
+
+def term_choices():
+    """{filter: [(value, label)]} in each model's order, in one query."""
+    parts = [
+        model.objects.order_by().values(
+            facet=Value(name, output_field=CharField()),
+            value=F(value),
+            label=label if isinstance(label, Concat) else F(label),
+            sort=F(model._meta.ordering[0]),  # each model's own order
+        )
+        for name, (model, value, label) in TERMS.items()
+    ]
+    choices = {name: [] for name in TERMS}
+    for row in parts[0].union(*parts[1:], all=True).order_by("sort"):
+        choices[row["facet"]].append((row["value"], row["label"]))
+    return choices
+
+
+def term_filter(field_name, label, method="filter_related"):
+    return django_filters.MultipleChoiceFilter(
+        field_name=field_name, label=label, method=method
+    )
 
 
 class PracticeFilterSet(django_filters.FilterSet):
-    """The list page's filters. Several values of one filter mean OR; different
-    filters combine with AND. Invalid values make the set invalid (strict)."""
+    """The one definition of the list's filters, used by the list and its facet
+    counts, the exports and the feed. Several values of one filter mean OR;
+    different filters combine with AND. Invalid values make the set invalid
+    (strict). Each filter's `field_name` is also what its facet counts."""
 
     q = django_filters.CharFilter(
         method="filter_text",
@@ -19,36 +63,21 @@ class PracticeFilterSet(django_filters.FilterSet):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    # Known codes and slugs come from the list's in-memory index (kept current by
-    # the catalogue version), so checking them costs no query.
-    country = django_filters.MultipleChoiceFilter(
-        field_name="countries__code",
-        choices=partial(known_values, "country"),
-        label="Country",
-    )
-    region = django_filters.MultipleChoiceFilter(
-        choices=partial(known_values, "region"),
-        method="filter_region",
-        label="Region (NUTS)",
-    )
-    theme = django_filters.MultipleChoiceFilter(
-        field_name="themes__slug", choices=partial(known_values, "theme"), label="Theme"
-    )
-    instrument = django_filters.MultipleChoiceFilter(
-        field_name="instruments__slug",
-        choices=partial(known_values, "instrument"),
-        label="Instrument type",
-    )
-    project = django_filters.MultipleChoiceFilter(
-        field_name="project__slug",
-        choices=partial(known_values, "project"),
-        label="Project",
-    )
+    country = term_filter("countries__code", "Country")
+    region = term_filter("regions__code", "Region (NUTS)", method="filter_region")
+    theme = term_filter("themes__slug", "Theme")
+    instrument = term_filter("instruments__slug", "Instrument type")
+    project = term_filter("project__slug", "Project")
     level = django_filters.MultipleChoiceFilter(
-        choices=ImplementationLevel.choices, label="Implementation level"
+        field_name="level",
+        choices=ImplementationLevel.choices,
+        label="Implementation level",
     )
     period = django_filters.MultipleChoiceFilter(
-        choices=Period.choices, method="filter_period", label="Period"
+        field_name="period",
+        choices=Period.choices,
+        method="filter_period",
+        label="Period",
     )
 
     class Meta:
@@ -65,25 +94,42 @@ class PracticeFilterSet(django_filters.FilterSet):
                     values = [v.upper() for v in values]
                 data.setlist(name, values)
         super().__init__(data, *args, **kwargs)
+        # Read at most once, and only when a term filter has values or the
+        # facets are shown.
+        choices = cache(term_choices)
+        for name in TERMS:
+            self.filters[name].extra["choices"] = partial(lambda n: choices()[n], name)
 
     def filter_text(self, queryset, name, value):
         return search(queryset, value) if value.strip() else queryset
 
+    def filter_related(self, queryset, name, values):
+        # A subquery from the term's side (its link table, not the practices), so
+        # a practice with two of the values is listed and counted once.
+        relation, column = name.split("__")
+        terms = Practice._meta.get_field(relation).related_model.objects
+        matching = terms.filter(**{f"{column}__in": values}).values("practices")
+        return queryset.filter(pk__in=matching)
+
     def filter_region(self, queryset, name, regions):
         """A region also matches the practices of the regions inside it: NUTS
         codes nest by prefix (ES2 > ES21 > ES212)."""
-        if not regions:
-            return queryset
         match = Q()
         for code in regions:
-            match |= Q(regions__code__startswith=code)
-        return queryset.filter(pk__in=Practice.objects.filter(match).values("pk"))
+            match |= Q(code__startswith=code)
+        return queryset.filter(pk__in=Region.objects.filter(match).values("practices"))
 
     def filter_period(self, queryset, name, periods):
-        if not periods:
+        matching = Practice.objects.with_period().filter(period__in=periods)
+        return queryset.filter(pk__in=matching.values("pk"))
+
+    def filter_queryset_without(self, excluded):
+        """The queryset with every valid filter applied except `excluded`: what a
+        facet's counts are taken over (its own values combine with OR)."""
+        queryset = self.queryset
+        if not self.is_bound:
             return queryset
-        return queryset.filter(
-            pk__in=Practice.objects.with_period()
-            .filter(period__in=periods)
-            .values("pk")
-        )
+        for name, value in self.form.cleaned_data.items():
+            if name != excluded:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset

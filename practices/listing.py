@@ -1,16 +1,54 @@
-"""Which practices a list query string selects, in which order.
+"""Which practices a list query string selects, in which order, and the facet
+counts beside them.
 
 One code path for every surface that takes the list page's filters: the HTML list,
 the CSV and JSON exports and the Atom feed. So an export or a feed holds exactly
-the practices the list shows for the same query string, by construction.
+the practices the list shows for the same query string, by construction. Results
+and counts are database queries over PracticeFilterSet's querysets, so a request
+sees one state of the catalogue, whatever curators do meanwhile.
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import urlencode
 
-from .facets import OVERDUE_LAST, current_index, selections_from
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Expression,
+    F,
+    Value,
+    When,
+)
+from django.db.models.functions import Left, Length
+from django.utils import timezone
+
 from .filters import PracticeFilterSet
 from .models import Practice
-from .search import search
+
+
+class LocalDate(Expression):
+    """Today in the site's time zone, read when the query is compiled, so an
+    ordering declared once is right on every day."""
+
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection):
+        return compiler.compile(Value(timezone.localdate(), output_field=DateField()))
+
+
+# Freshness ranking: practices past their review date (Practice.is_review_overdue)
+# come after the fresh ones (and those with no review date) in the default order
+# and among equally relevant search results. The chronological orders (newest,
+# start year) stay purely chronological: a reader who picks them asked for that.
+OVERDUE_LAST = Case(
+    When(review_by__lt=LocalDate(), then=Value(True)),
+    default=Value(False),
+    output_field=BooleanField(),
+).asc()
 
 SORT_LABELS = {
     "relevance": "Relevance",
@@ -18,6 +56,38 @@ SORT_LABELS = {
     "newest": "Newest in the catalogue",
     "start": "Start year (latest first)",
 }
+SORT_ORDERS = {
+    "relevance": [F("rank").desc(), OVERDUE_LAST, "title", "pk"],
+    "title": [OVERDUE_LAST, "title", "pk"],
+    "newest": ["-published_on", "-pk"],
+    "start": [F("start_year").desc(nulls_last=True), "title", "pk"],
+}
+
+FACETS = ["country", "region", "theme", "instrument", "project", "level", "period"]
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+    @property
+    def disabled(self):
+        return self.count == 0 and not self.selected
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    options: list = field(default_factory=list)
+    clear_url: str = ""
+
+    @property
+    def selected(self):
+        return [option for option in self.options if option.selected]
 
 
 @dataclass
@@ -25,11 +95,6 @@ class Listing:
     filterset: PracticeFilterSet
     query: str = ""  # the validated search text
     sort: str = "title"  # a key of SORT_LABELS
-    # Practice ids in order (facets.Results: a length and slices); empty if invalid.
-    ids: object = field(default_factory=list)
-    index: object = None  # the facet index the ids come from (None if invalid)
-    selections: dict = field(default_factory=dict)
-    text_mask: int = 0
 
     @property
     def valid(self):
@@ -55,32 +120,98 @@ class Listing:
             if value not in (None, "", [])
         }
 
+    @cached_property
+    def practices(self):
+        """The selected published practices, in the chosen order."""
+        if not self.valid:
+            return Practice.objects.none()
+        return self.filterset.qs.order_by(*SORT_ORDERS[self.sort])
+
+    @property
+    def ids(self):
+        return self.practices.values_list("pk", flat=True)
+
+    def labels(self, name):
+        """{value: label} of a filter's options."""
+        return dict(self.filterset.form.fields[name].choices)
+
+    def facets(self, query_data):
+        """The list's facets: every option of each filter, with how many practices
+        the list would hold with it ticked too (the *other* filters applied)."""
+        counts = facet_counts(self.filterset)
+        chosen = self.filters
+        facets = []
+        for name in FACETS:
+            selected = set(chosen.get(name, []))
+            options = [
+                Option(value, label, counts.get((name, value), 0), value in selected)
+                for value, label in self.filterset.form.fields[name].choices
+            ]
+            kept = [
+                (key, value)
+                for key, values in query_data.lists()
+                if key not in {name, "page"}
+                for value in values
+            ]
+            facets.append(
+                Facet(
+                    name,
+                    self.filterset.filters[name].label,
+                    # Selected options first, so a long facet always shows them.
+                    sorted(options, key=lambda option: not option.selected),
+                    "?" + urlencode(kept),
+                )
+            )
+        return facets
+
+
+def facet_counts(filterset):
+    """{(facet, value): practices} in one query: for each facet, the practices
+    grouped by the field its filter matches on, over the queryset every *other*
+    filter selects. A region counts the practices of the regions inside it too
+    (NUTS codes nest by prefix), each practice once."""
+    parts = []
+    for name in FACETS:
+        base = filterset.filter_queryset_without(name).order_by()
+        column = filterset.filters[name].field_name
+        if name == "period":
+            base = base.with_period()
+        if name == "region":
+            for length in range(3, 6):  # NUTS 1, 2 and 3
+                prefixes = base.alias(code_length=Length(column)).filter(
+                    code_length__gte=length
+                )
+                parts.append(grouped(prefixes, name, Left(column, length), True))
+        else:
+            parts.append(grouped(base, name, F(column), False))
+    return {
+        (name, value): count
+        # order_by(): a union would otherwise take Practice's Meta.ordering.
+        for name, value, count in parts[0].union(*parts[1:], all=True).order_by()
+    }
+
+
+def grouped(queryset, name, value, distinct):
+    return (
+        queryset.values(
+            facet=Value(name, output_field=CharField()),
+            value=value,
+        )
+        .annotate(count=Count("pk", distinct=distinct))
+        .values_list("facet", "value", "count")
+    )
+
 
 def list_practices(data, sort=None):
     """The published practices the list's query string `data` (a QueryDict)
     selects. `sort` overrides the query string's own `sort`."""
     filterset = PracticeFilterSet(data or None, queryset=Practice.objects.published())
     listing = Listing(filterset=filterset)
-    if not listing.valid:
-        return listing
-    cleaned = filterset.form.cleaned_data if filterset.is_bound else {}
-    listing.query = (cleaned.get("q") or "").strip()
-    wanted = sort or (data.get("sort", "") if data else "")
-    listing.sort = pick_sort(wanted, listing.query)
-    index = current_index()
-    text_mask, ranked = index.all, None
-    if listing.query:
-        ranked = list(
-            search(Practice.objects.published(), listing.query)
-            .order_by("-rank", OVERDUE_LAST, "title", "pk")
-            .values_list("pk", flat=True)
-        )
-        text_mask = index.mask_of_ids(ranked)
-    selections = selections_from(cleaned)
-    matching = index.matching(selections, text_mask)
-    order = ranked if listing.sort == "relevance" else listing.sort
-    listing.ids = index.results(matching, order)
-    listing.index, listing.selections, listing.text_mask = index, selections, text_mask
+    if listing.valid:
+        cleaned = filterset.form.cleaned_data if filterset.is_bound else {}
+        listing.query = (cleaned.get("q") or "").strip()
+        wanted = sort or (data.get("sort", "") if data else "")
+        listing.sort = pick_sort(wanted, listing.query)
     return listing
 
 

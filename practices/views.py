@@ -16,8 +16,7 @@ from briefs.models import Brief
 from . import compare, facts
 from .caching import private_preview, public_page
 from .cards import attach_card_terms
-from .facets import OVERDUE_LAST, build_facets
-from .listing import SORT_LABELS, list_practices
+from .listing import OVERDUE_LAST, SORT_LABELS, list_practices
 from .models import Country, InstrumentType, Practice, Region, Status, Theme
 from .search import snippet
 
@@ -49,12 +48,9 @@ class HomeView(TemplateView):
 @method_decorator(public_page, name="dispatch")
 class PracticeListView(ListView):
     """The catalogue with facets, search, sorting and pagination. Every state lives
-    in the query string, so any view of it can be shared as a link.
-
-    list_practices (practices/listing.py, shared with the exports and the feed)
-    validates the query string with PracticeFilterSet; the results, their count
-    and the facet counts come from the in-memory index (practices/facets.py), and
-    only the page's practices are read from the database."""
+    in the query string, so any view of it can be shared as a link. The practices
+    and facet counts come from list_practices (practices/listing.py), shared with
+    the exports and the feed."""
 
     template_name = "practices/practice_list.html"
     context_object_name = "practices"
@@ -63,32 +59,22 @@ class PracticeListView(ListView):
 
     def get(self, request, *args, **kwargs):
         self.listing = list_practices(request.GET)
-        self.filterset = self.listing.filterset
         self.object_list = self.listing.ids
-        self.facets = []
-        if self.listing.valid:
-            listing = self.listing
-            self.facets = build_facets(
-                listing.index, request.GET, listing.selections, listing.text_mask
-            )
-        context = self.get_context_data(
-            filter=self.filterset, object_list=self.object_list
-        )
+        context = self.get_context_data(filter=self.listing.filterset)
         response = self.render_to_response(context)
         if not self.listing.valid:
             response.status_code = 400  # the page explains which value is wrong
         return response
 
     def paginate_queryset(self, queryset, page_size):
-        # `queryset` holds ids; load just the page's practices for their cards.
+        # Pages of ids first: ordering the narrow rows (an index-only scan on
+        # PostgreSQL) and reading only the page's practices in full.
         paginator, page, ids, is_paginated = super().paginate_queryset(
             queryset, page_size
         )
-        # published() again: the index is a cache, never the authority on that.
-        practices = Practice.objects.published().for_listing().in_bulk(list(ids))
-        page.object_list = attach_card_terms(
-            practices[pk] for pk in ids if pk in practices
-        )
+        ids = list(ids)
+        found = Practice.objects.published().for_listing().in_bulk(ids)
+        page.object_list = attach_card_terms(found[pk] for pk in ids if pk in found)
         return paginator, page, page.object_list, is_paginated
 
     def get_paginate_by(self, queryset):
@@ -100,7 +86,9 @@ class PracticeListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["facets"] = self.facets
+        context["facets"] = (
+            self.listing.facets(self.request.GET) if self.listing.valid else []
+        )
         query, sort = self.listing.query, self.listing.sort
         if query:
             for practice in context["practices"]:

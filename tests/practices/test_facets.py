@@ -1,4 +1,4 @@
-"""Facet counts, checked against counts the filters compute independently in SQL."""
+"""Facet counts, checked against the list each option leads to."""
 
 import re
 
@@ -7,38 +7,19 @@ from django.core.management import call_command
 from django.http import QueryDict
 from django.utils import timezone
 
-from practices.facets import (
-    SORT_ORDERS,
-    build_facets,
-    current_index,
-    selections_from,
-)
 from practices.filters import PracticeFilterSet
+from practices.listing import list_practices
 from practices.models import Period, Practice, Status
-from practices.search import search
 from tests.factories import make_country, make_practice, make_region, make_theme
 
 pytestmark = pytest.mark.django_db
 
 
-def index_view(query):
-    """(index, selections, text mask) for a query string, as the list view makes."""
-    data = QueryDict(query)
-    filterset = PracticeFilterSet(data, queryset=Practice.objects.published())
-    assert filterset.is_valid(), filterset.errors
-    cleaned = filterset.form.cleaned_data
-    index = current_index()
-    text_mask = index.all
-    if cleaned.get("q"):
-        ids = search(Practice.objects.published(), cleaned["q"]).values_list("pk")
-        text_mask = index.mask_of_ids(pk for (pk,) in ids)
-    return index, selections_from(cleaned), text_mask
-
-
 def facets_for(query):
-    index, selections, text_mask = index_view(query)
-    facets = build_facets(index, QueryDict(query), selections, text_mask)
-    return {f.name: f for f in facets}
+    data = QueryDict(query)
+    listing = list_practices(data)
+    assert listing.valid, listing.errors
+    return {f.name: f for f in listing.facets(data)}
 
 
 def sql_count(query):
@@ -75,33 +56,6 @@ def test_every_option_count_equals_the_filtered_list_it_leads_to(catalogue, quer
                 name,
                 option.value,
             )
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        "",
-        "country=ES&country=IT",
-        "theme=access-to-new-markets&instrument=trade-missions-and-fairs&level=regional",
-        "region=ES2&period=ongoing&period=unknown",
-        "q=export&project=compete-in",
-    ],
-)
-@pytest.mark.parametrize("sort", ["title", "newest", "start"])
-def test_list_results_are_exactly_what_the_filters_select_in_sql(
-    catalogue, query, sort
-):
-    call_command("generate_practices", count=60, seed=5, stdout=None)
-    index, selections, text_mask = index_view(query)
-    results = index.results(index.matching(selections, text_mask), sort)
-    expected = list(
-        PracticeFilterSet(QueryDict(query), queryset=Practice.objects.published())
-        .qs.order_by(*SORT_ORDERS[sort])
-        .values_list("pk", flat=True)
-    )
-    assert len(results) == len(expected)
-    assert results[0 : len(expected)] == expected
-    assert results[3:7] == expected[3:7]
 
 
 def test_zero_options_are_disabled_but_selected_ones_stay_visible(db):

@@ -194,12 +194,14 @@ def test_theme_and_instrument_pages_list_their_practices(client):
 # country: version, the country, count, page, card terms, its regions; theme: one
 #       fewer. countries: version, the countries with counts.
 PAGES = {
-    "list": (lambda ps: reverse("practices:list"), 3),
+    # The version, the filters' values, the facet counts, the count, a page of
+    # ids, its practices and their card terms.
+    "list": (lambda ps: reverse("practices:list"), 7),
     "list-filtered": (
         lambda ps: f"/practices/?country=it&theme={ps[0].themes.get().slug}",
-        3,
+        7,
     ),
-    "list-search": (lambda ps: "/practices/?q=practice&sort=relevance", 4),
+    "list-search": (lambda ps: "/practices/?q=practice&sort=relevance", 7),
     "detail": (lambda ps: ps[0].get_absolute_url(), 15),
     "home": (lambda ps: reverse("home"), 8),
     "country": (lambda ps: "/countries/it/", 6),
