@@ -360,7 +360,7 @@ class Practice(WorkflowMixin, models.Model):
     @classproperty
     def UNCERTAIN_CHOICES(cls):
         return [
-            (name, "Places" if name == "places" else cls.label(name))
+            (name, "Places" if name == "places" else cls.field_label(name))
             for name in cls.UNCERTAIN_FIELDS
         ]
 
@@ -571,7 +571,7 @@ class Practice(WorkflowMixin, models.Model):
         return self.review_by is not None and self.review_by < timezone.localdate()
 
     @classmethod
-    def label(cls, name):
+    def field_label(cls, name):
         """A field's label on every page: its verbose name."""
         return capfirst(cls._meta.get_field(name).verbose_name)
 

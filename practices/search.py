@@ -47,7 +47,7 @@ def _label(name):
     """The label a snippet shows: the field's, but "Place" for all three places."""
     if name in ("city", "countries", "regions"):
         return "Place"
-    return Practice.label(name)
+    return Practice.field_label(name)
 
 
 def fold(text):

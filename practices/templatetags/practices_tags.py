@@ -74,7 +74,7 @@ NOT_RECORDED = mark_safe('<span class="not-recorded">Not recorded</span>')
 @register.simple_tag
 def field_label(name):
     """A practice field's label, the same on every page: its verbose name."""
-    return Practice.label(name)
+    return Practice.field_label(name)
 
 
 @register.filter
