@@ -11,15 +11,6 @@ class FeedbackAdmin(admin.ModelAdmin):
     list_filter = ["is_handled", "created_at"]
     search_fields = ["description", "page_url", "name", "email"]
     date_hierarchy = "created_at"
-    # The report is the sender's words; curators only record that it was handled.
-    readonly_fields = [
-        "page_url",
-        "description",
-        "name",
-        "email",
-        "created_at",
-        "handled_at",
-    ]
     fields = [
         "description",
         "page_url",
@@ -29,6 +20,8 @@ class FeedbackAdmin(admin.ModelAdmin):
         "is_handled",
         "handled_at",
     ]
+    # The report is the sender's words; curators only record that it was handled.
+    readonly_fields = [name for name in fields if name != "is_handled"]
     actions = ["mark_handled", "mark_not_handled"]
 
     def has_add_permission(self, request):

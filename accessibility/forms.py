@@ -6,6 +6,13 @@ from .models import DESCRIPTION_MAX_LENGTH, Feedback
 HONEYPOT_FIELD = "website"
 
 
+def too_long(what):
+    return {
+        "max_length": f"Keep {what} to %(limit_value)d characters or fewer "
+        "(it has %(show_value)d)."
+    }
+
+
 class FeedbackForm(forms.ModelForm):
     """The accessibility feedback form. `website` is a honeypot: the page hides it
     from people (and from assistive technology); a bot that fills in every field
@@ -49,25 +56,12 @@ class FeedbackForm(forms.ModelForm):
             ),
         }
         error_messages = {
-            "page_url": {
-                "max_length": (
-                    "Keep the page address to %(limit_value)d characters or fewer "
-                    "(it has %(show_value)d)."
-                ),
-            },
+            "page_url": too_long("the page address"),
             "description": {
                 "required": "Describe the problem you met.",
-                "max_length": (
-                    "Keep the description to %(limit_value)d characters or fewer "
-                    "(it has %(show_value)d)."
-                ),
+                **too_long("the description"),
             },
-            "name": {
-                "max_length": (
-                    "Keep your name to %(limit_value)d characters or fewer "
-                    "(it has %(show_value)d)."
-                ),
-            },
+            "name": too_long("your name"),
             "email": {
                 "invalid": (
                     "Enter an email address such as name@example.org, "

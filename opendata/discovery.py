@@ -1,18 +1,10 @@
-"""How search engines and other robots find the catalogue: absolute addresses (the
-canonical URLs of pages, and every address in the feed, the sitemap and
-robots.txt), /sitemap.xml and /robots.txt.
+"""How search engines and other robots find the catalogue: absolute addresses,
+/sitemap.xml and /robots.txt.
 
-Addresses are made absolute against SITE_URL, the site's public address, when it
-is set (so a page reached through another host name still names the public one),
-and against the request's own scheme and host otherwise. Only SITE_URL's scheme and
-host are used: paths come from reverse() and request.path, which already carry any
-prefix the site is mounted under.
-
-The sitemap lists what a reader can reach from the catalogue's lists, and only
-that: published() practices and briefs (never drafts, records in review, scheduled
-or archived ones), the countries with published practices (as /countries/ lists
-them), every theme and instrument type (as their indexes do), and the static pages.
-Each section costs one query, whatever the size of the catalogue.
+Addresses are made absolute against SITE_URL's scheme and host when it is set (so a
+page reached through another host name still names the public one; paths already
+carry any prefix), else against the request's. The sitemap lists what the
+catalogue's lists and indexes show, one query a section.
 """
 
 from urllib.parse import urlsplit
@@ -34,7 +26,7 @@ from practices.models import Country, InstrumentType, Practice, Theme
 
 def site_origin():
     """(scheme, host) of SITE_URL, or None when it is unset or not an http(s) URL."""
-    parts = urlsplit(getattr(settings, "SITE_URL", "") or "")
+    parts = urlsplit(settings.SITE_URL)
     if parts.scheme in ("http", "https") and parts.netloc:
         return parts.scheme, parts.netloc
     return None

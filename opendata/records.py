@@ -1,15 +1,11 @@
 """The one definition of an exported practice record: its columns, their types and
 meanings, and how a practice becomes a record (JSON shape) and a record a CSV row.
-
-Everything that reads or writes practice data in bulk uses this module: the CSV and
-JSON exports, the Atom feed's content, the data dictionary on /data/ (generated
-from COLUMNS and the models' help texts, so it cannot drift), and import_practices
-(which reads what the exports write).
-"""
+The exports, the data dictionary on /data/ and import_practices all use it."""
 
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.utils.text import capfirst
 
 # The reuse terms of the source material, shown with every export. Interreg Europe
 # material may be reproduced for non-commercial purposes with acknowledgement: not
@@ -83,7 +79,7 @@ class Column:
             return self.heading
         if self.model_field is None:
             return self.name.replace("_", " ").capitalize()
-        return str(self.model_field.verbose_name).capitalize()
+        return capfirst(self.model_field.verbose_name)
 
     @property
     def description(self):
@@ -174,6 +170,7 @@ COLUMNS = [
     ),
 ]
 CSV_COLUMNS = [c.name for c in COLUMNS if "csv" in c.formats]
+LISTS = [c.name for c in COLUMNS if c.kind == "codes"]  # joined by ";" in CSV
 JSON_COLUMNS = [c.name for c in COLUMNS if "json" in c.formats]
 DERIVED = {c.name for c in COLUMNS if c.derived}
 
@@ -247,7 +244,7 @@ def unguard_cell(text):
 def csv_row(record):
     """A record as CSV cells, in CSV_COLUMNS order."""
     cells = dict(record)
-    for name in ("countries", "regions", "themes", "instruments", "uncertain_fields"):
+    for name in LISTS:
         cells[name] = LIST_SEPARATOR.join(record[name])
     cells["source_urls"] = LINE_SEPARATOR.join(s["url"] for s in record["sources"])
     cells["source_titles"] = LINE_SEPARATOR.join(s["title"] for s in record["sources"])
@@ -269,7 +266,7 @@ def record_from_csv(row):
         for name, value in cells.items()
         if name not in ("source_urls", "source_titles")
     }
-    for name in ("countries", "regions", "themes", "instruments", "uncertain_fields"):
+    for name in LISTS:
         if name in record:
             record[name] = [v.strip() for v in record[name].split(LIST_SEPARATOR)]
             record[name] = [v for v in record[name] if v]

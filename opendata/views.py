@@ -2,7 +2,6 @@
 data page (/data/: the data dictionary, generated from records.COLUMNS) and the
 DCAT-AP description of the dataset (/data/catalog.jsonld)."""
 
-import json
 from functools import partial
 
 from django.conf import settings
@@ -217,9 +216,10 @@ class CatalogView(View):
     http_method_names = ["get", "head"]
 
     def get(self, request):
-        return HttpResponse(
-            json.dumps(self.catalog(request), indent=2, ensure_ascii=False),
+        return JsonResponse(
+            self.catalog(request),
             content_type="application/ld+json; charset=utf-8",
+            json_dumps_params={"indent": 2, "ensure_ascii": False},
         )
 
     def catalog(self, request):

@@ -9,10 +9,8 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
-from briefs.models import Brief
-
-from .links import MALFORMED
-from .models import LinkCheck, PracticeSource, Project
+from .links import MALFORMED, link_keepers
+from .models import LinkCheck, PracticeSource
 
 
 def _count(queryset, column):
@@ -82,16 +80,11 @@ class LinkCheckAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        url = OuterRef("url")
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                used_by_count=_count(PracticeSource.objects.filter(url=url), "url")
-                + _count(Brief.objects.filter(source_url=url), "source_url")
-                + _count(Project.objects.filter(url=url), "url")
-            )
+        used_by_count = sum(
+            _count(model.objects.filter(**{field: OuterRef("url")}), field)
+            for model, field, *_ in link_keepers()
         )
+        return super().get_queryset(request).annotate(used_by_count=used_by_count)
 
     @admin.display(description="Used by", ordering="used_by_count")
     def used_by_count(self, obj):
@@ -99,32 +92,17 @@ class LinkCheckAdmin(admin.ModelAdmin):
 
     @admin.display(description="Used by")
     def used_by(self, obj):
-        rows = [
-            (reverse("admin:practices_practice_change", args=[pk]), "Practice", title)
-            for pk, title in PracticeSource.objects.filter(url=obj.url)
-            .order_by("practice__title")
-            .values_list("practice_id", "practice__title")
-        ]
-        rows += [
-            (reverse("admin:briefs_brief_change", args=[pk]), "Brief", title)
-            for pk, title in Brief.objects.filter(source_url=obj.url).values_list(
-                "pk", "title"
-            )
-        ]
-        rows += [
-            (reverse("admin:practices_project_change", args=[pk]), "Project", acronym)
-            for pk, acronym in Project.objects.filter(url=obj.url).values_list(
-                "pk", "acronym"
-            )
-        ]
-        if not rows:
+        items = []
+        for model, field, name, user, page, pk in link_keepers():
+            rows = model.objects.filter(**{field: obj.url}).order_by(name, "pk")
+            for pk_value, label in rows.values_list(pk, name):
+                url = reverse(f"admin:{page}_change", args=[pk_value])
+                kind = user.split()[0].capitalize()  # "Practice", "Brief", …
+                items.append((kind, url, label))
+        if not items:
             return "Nothing any more"
-        items = format_html_join(
-            "",
-            '<li>{}: <a href="{}">{}</a></li>',
-            [(kind, url, label) for url, kind, label in rows],
-        )
-        return format_html("<ul>{}</ul>", items)
+        rows = format_html_join("", '<li>{}: <a href="{}">{}</a></li>', items)
+        return format_html("<ul>{}</ul>", rows)
 
 
 class BrokenLinksFilter(admin.SimpleListFilter):

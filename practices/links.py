@@ -1,37 +1,13 @@
 """Checking that the catalogue's links still work (`manage.py check_links`).
 
-Which links: every practice source, every brief's original, every project website
-(`catalogue_links()`). Each distinct URL is checked once, however many records use it.
+Each distinct URL is checked once, politely: one request at a time per host, `delay`
+seconds apart, hosts in parallel. HEAD first, then GET (reading only BODY_BYTES)
+when HEAD gives no success, so a server that mishandles HEAD never gets a link
+flagged. Redirects are followed hop by hop, each hop a request of its own.
 
-How one link is checked (`LinkChecker.check`): a HEAD request first; when that does
-not give a success (any 4xx/5xx except 429 and 503) or the server closes the
-connection without answering, the verdict comes from a GET instead, of which only the
-first KiB of the body is read. So a server that mishandles HEAD never gets a link
-flagged. Redirects are followed (at most MAX_REDIRECTS hops, each hop a request of
-its own); the status recorded is the final one. Only http and https are fetched.
-
-Outcomes:
-- OK: a 2xx answer, directly or after redirects.
-- BROKEN: any other final answer (4xx, 5xx, a 3xx without Location), more than
-  MAX_REDIRECTS redirects or a redirect to a non-http(s) or malformed address (the
-  last redirect's status is recorded), or a malformed URL.
-- UNREACHABLE: no HTTP answer at all: the host name does not resolve, the connection
-  is refused or reset, no answer within the timeout, a TLS error.
-- TRY_LATER: 429 Too Many Requests or 503 Service Unavailable. The server says "not
-  now", which tells nothing about the link, so nothing is recorded: the previous
-  result stands and the next run asks again.
-- SKIPPED: a scheme other than http(s) (e.g. ftp): not fetched, not recorded.
-
-OK, BROKEN and UNREACHABLE are recorded in LinkCheck (`record()`); BROKEN and
-UNREACHABLE count as failures there.
-
-Politeness (`HostGate`): one request at a time per host name (ports ignored, so one
-machine is one host), and at least `delay` seconds between the end of one request
-to a host and the start of the next, redirect hops and GET fallbacks included. Each
-worker thread takes all the links of one host in turn, busiest hosts first, so
-`workers` hosts are checked in parallel; results come back to the calling thread,
-which alone touches the database. The timeout applies to connecting and to each
-read (urllib's socket timeout); name resolution uses the system resolver's own.
+BROKEN (a final non-2xx answer, a bad redirect, a malformed URL) and UNREACHABLE
+(no HTTP answer) count as failures; 429 and 503 (TRY_LATER) say nothing about the
+link, so they are not recorded, nor are other schemes than http(s) (SKIPPED).
 """
 
 import http.client
@@ -107,8 +83,7 @@ def user_agent():
     """Names the checker, and the site when SITE_URL is set, so that a webmaster
     who sees it in a log knows who is asking."""
     agent = "PracticeAtlasLinkChecker/1.0"
-    site = getattr(settings, "SITE_URL", "")
-    return f"{agent} (+{site})" if site else agent
+    return f"{agent} (+{settings.SITE_URL})" if settings.SITE_URL else agent
 
 
 class MalformedURL(ValueError):
@@ -381,27 +356,34 @@ def check_urls(
 # --- the catalogue's links and their records -------------------------------------
 
 
+def link_keepers():
+    """What keeps links: [(model, URL field, name column, how a user is named,
+    admin change page, that page's object id column)]."""
+    from briefs.models import Brief  # briefs depends on practices, not the reverse
+
+    return [
+        (
+            PracticeSource,
+            "url",
+            "practice__title",
+            "practice “{}”",
+            "practices_practice",
+            "practice_id",
+        ),
+        (Brief, "source_url", "title", "brief “{}”", "briefs_brief", "pk"),
+        (Project, "url", "acronym", "project {}", "practices_project", "pk"),
+    ]
+
+
 def catalogue_links():
     """Every distinct link the catalogue keeps, with who uses it:
     {url: ["practice “…”", "brief “…”", "project …"]}, sorted by URL. Drafts and
     archived records count too: curators fix links before publishing."""
-    from briefs.models import Brief  # briefs depends on practices, not the reverse
-
     usages = defaultdict(list)
-    sources = PracticeSource.objects.order_by("practice__title", "position", "pk")
-    for url, title in sources.values_list("url", "practice__title"):
-        usages[url].append(f"practice “{title}”")
-    for url, title in Brief.objects.order_by("title").values_list(
-        "source_url", "title"
-    ):
-        if url:
-            usages[url].append(f"brief “{title}”")
-    for url, acronym in (
-        Project.objects.exclude(url="")
-        .order_by("acronym")
-        .values_list("url", "acronym")
-    ):
-        usages[url].append(f"project {acronym}")
+    for model, field, name, user, *_ in link_keepers():
+        rows = model.objects.exclude(**{field: ""}).order_by(name, "pk")
+        for url, label in rows.values_list(field, name):
+            usages[url].append(user.format(label))
     return {url: list(dict.fromkeys(users)) for url, users in sorted(usages.items())}
 
 

@@ -9,6 +9,8 @@ from django.db.models.functions import Greatest
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import classproperty
+from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 
 from .facts import with_held_facts
@@ -348,25 +350,19 @@ class PracticeQuerySet(PublishableQuerySet):
 
 
 class Practice(WorkflowMixin, models.Model):
-    # Field names a curator can flag as unconfirmed; pages mark them as such.
-    UNCERTAIN_CHOICES = [
-        ("summary", "Summary"),
-        ("description", "About this practice"),
-        ("places", "Places"),
-        ("city", "City"),
-        ("level", "Implementation level"),
-        ("institution", "Main institution"),
-        ("project", "Project"),
-        ("start_year", "Start year"),
-        ("end_year", "End year"),
-        ("budget", "Budget"),
-        ("resources", "Resources needed"),
-        ("evidence", "Evidence of success"),
-        ("transfer", "Potential for learning or transfer"),
-        ("beneficiaries", "Beneficiaries"),
-        ("themes", "Themes"),
-        ("instruments", "Instrument types"),
-    ]
+    # Facts a curator can flag as unconfirmed (pages mark them as such): these
+    # fields, and "places" (countries and regions together).
+    UNCERTAIN_FIELDS = (
+        "summary description places city level institution project start_year "
+        "end_year budget resources evidence transfer beneficiaries themes instruments"
+    ).split()
+
+    @classproperty
+    def UNCERTAIN_CHOICES(cls):
+        return [
+            (name, "Places" if name == "places" else cls.field_label(name))
+            for name in cls.UNCERTAIN_FIELDS
+        ]
 
     # Help texts serve curators in the admin and readers of the data dictionary
     # on /data/ (opendata.records), which is generated from them.
@@ -430,7 +426,6 @@ class Practice(WorkflowMixin, models.Model):
         "year, its end is not recorded.",
     )
     budget = models.TextField(
-        "budget note",
         blank=True,
         help_text="The budget as the sources give it: amount, period and funders.",
     )
@@ -588,9 +583,13 @@ class Practice(WorkflowMixin, models.Model):
         list ranks these last: practices.listing.OVERDUE_LAST)."""
         return self.review_by is not None and self.review_by < timezone.localdate()
 
+    @classmethod
+    def field_label(cls, name):
+        """A field's label on every page: its verbose name."""
+        return capfirst(cls._meta.get_field(name).verbose_name)
+
     def clean(self):
-        known = {name for name, _ in self.UNCERTAIN_CHOICES}
-        unknown = sorted(set(self.uncertain_fields or []) - known)
+        unknown = sorted(set(self.uncertain_fields or []) - set(self.UNCERTAIN_FIELDS))
         if unknown:
             raise ValidationError(
                 {"uncertain_fields": f"Unknown field names: {', '.join(unknown)}."}

@@ -18,27 +18,36 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from .models import Practice
+
 CONFIG = "english"
 
-# (field, label shown with a snippet, tsvector weight), in the order snippets prefer.
+# (field, tsvector weight), in the order snippets prefer.
 FIELDS = [
-    ("title", "Title", "A"),
-    ("summary", "Summary", "B"),
-    ("description", "About this practice", "C"),
-    ("evidence", "Evidence of success", "C"),
-    ("transfer", "Potential for learning or transfer", "C"),
-    ("resources", "Resources needed", "D"),
-    ("institution", "Main institution", "B"),
-    ("city", "Place", "B"),
+    ("title", "A"),
+    ("summary", "B"),
+    ("description", "C"),
+    ("evidence", "C"),
+    ("transfer", "C"),
+    ("resources", "D"),
+    ("institution", "B"),
+    ("city", "B"),
 ]
-# Names of related records, gathered per practice: (relation, label, weight).
+# Names of related records, gathered per practice: (relation, weight).
 RELATED = [
-    ("countries__name", "Place", "B"),
-    ("regions__name", "Place", "B"),
-    ("themes__name", "Themes", "B"),
-    ("instruments__name", "Instrument types", "B"),
-    ("project__acronym", "Project", "B"),
+    ("countries__name", "B"),
+    ("regions__name", "B"),
+    ("themes__name", "B"),
+    ("instruments__name", "B"),
+    ("project__acronym", "B"),
 ]
+
+
+def _label(name):
+    """The label a snippet shows: the field's, but "Place" for all three places."""
+    if name in ("city", "countries", "regions"):
+        return "Place"
+    return Practice.field_label(name)
 
 
 def fold(text):
@@ -49,7 +58,7 @@ def fold(text):
 
 def _related_names(model, ids, using):
     names = {pk: {} for pk in ids}
-    for relation, _label, _weight in RELATED:
+    for relation, _weight in RELATED:
         rows = (
             model.objects.using(using)
             .filter(pk__in=ids)
@@ -61,19 +70,17 @@ def _related_names(model, ids, using):
     return names
 
 
-def refresh_search_index(ids, model=None, using="default"):
+def refresh_search_index(ids, model=Practice, using="default"):
     """Rebuild the search index of these practices (ids may be any iterable)."""
-    if model is None:
-        from .models import Practice as model
     ids = list(ids)
     on_postgres = connections[using].vendor == "postgresql"
     for start in range(0, len(ids), 500):
         batch = ids[start : start + 500]
         related = _related_names(model, batch, using)
         rows = model.objects.using(using).filter(pk__in=batch)
-        for row in rows.values("pk", *(name for name, _label, _weight in FIELDS)):
-            parts = [(fold(row[name]), weight) for name, _label, weight in FIELDS]
-            for relation, _label, weight in RELATED:
+        for row in rows.values("pk", *(name for name, _weight in FIELDS)):
+            parts = [(fold(row[name]), weight) for name, weight in FIELDS]
+            for relation, weight in RELATED:
                 text = " ".join(related[row["pk"]].get(relation, []))
                 parts.append((fold(text), weight))
             values = {"search_text": "\n".join(text for text, _ in parts if text)}
@@ -137,14 +144,12 @@ def snippet(practice, query, width=28):
     if not stems:
         return None
     pattern = re.compile("|".join(re.escape(s) for s in stems))
-    fields = [(getattr(practice, name), label) for name, label, _ in FIELDS]
+    fields = [(getattr(practice, name), name) for name, _ in FIELDS]
     fields += [
-        (", ".join(practice.terms.countries), "Place"),
-        (", ".join(practice.terms.regions), "Place"),
-        (", ".join(practice.terms.themes), "Themes"),
-        (", ".join(practice.terms.instruments), "Instrument types"),
+        (", ".join(getattr(practice.terms, name)), name)
+        for name in ("countries", "regions", "themes", "instruments")
     ]
-    for text, label in fields:
+    for text, name in fields:
         if not text:
             continue
         words = text.split()
@@ -160,5 +165,5 @@ def snippet(practice, query, width=28):
                 )
                 prefix = "… " if start else ""
                 suffix = " …" if start + width < len(words) else ""
-                return label, mark_safe(f"{prefix}{html}{suffix}")
+                return _label(name), mark_safe(f"{prefix}{html}{suffix}")
     return None

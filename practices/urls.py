@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from . import views
-from .models import Country, InstrumentType, Theme
+from .models import InstrumentType, Theme
 
 app_name = "practices"
 urlpatterns = [
@@ -23,59 +23,25 @@ urlpatterns = [
     path("<slug:slug>/preview/", views.PracticePreviewView.as_view(), name="preview"),
 ]
 
-# Taxonomy pages, mounted under their own prefixes and namespaces in config/urls.py.
+
+def term_patterns(model, relation, param):
+    """A taxonomy's index and term pages; `relation` is the practices' field that
+    holds the terms, `param` the list page's filter for them."""
+    detail = views.TermDetailView.as_view(
+        model=model, filter_field=relation, filter_param=param
+    )
+    return [
+        path("", views.TermListView.as_view(model=model), name="list"),
+        path("<slug:slug>/", detail, name="detail"),
+    ]
+
+
+# Mounted under their own prefixes and namespaces in config/urls.py.
 country_patterns = [
-    path(
-        "",
-        views.TermListView.as_view(
-            model=Country,
-            template_name="practices/country_list.html",
-            heading="Countries",
-            intro="Countries with at least one published practice. Each country's "
-            "page lists its practices and the regions they name.",
-            hide_empty=True,
-        ),
-        name="list",
-    ),
+    path("", views.CountryListView.as_view(), name="list"),
     re_path(
         r"^(?P<code>[A-Za-z]{2})/$", views.CountryDetailView.as_view(), name="detail"
     ),
 ]
-theme_patterns = [
-    path(
-        "",
-        views.TermListView.as_view(
-            model=Theme,
-            heading="Themes",
-            intro="What a practice addresses: the problem or goal it works on.",
-        ),
-        name="list",
-    ),
-    path(
-        "<slug:slug>/",
-        views.TermDetailView.as_view(
-            model=Theme, filter_field="themes", filter_param="theme"
-        ),
-        name="detail",
-    ),
-]
-instrument_patterns = [
-    path(
-        "",
-        views.TermListView.as_view(
-            model=InstrumentType,
-            heading="Instrument types",
-            intro="How a practice intervenes: the policy tool it uses.",
-        ),
-        name="list",
-    ),
-    path(
-        "<slug:slug>/",
-        views.TermDetailView.as_view(
-            model=InstrumentType,
-            filter_field="instruments",
-            filter_param="instrument",
-        ),
-        name="detail",
-    ),
-]
+theme_patterns = term_patterns(Theme, "themes", "theme")
+instrument_patterns = term_patterns(InstrumentType, "instruments", "instrument")

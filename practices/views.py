@@ -308,23 +308,24 @@ class PracticePreviewView(StaffPreviewMixin, PracticePage):
 
 @method_decorator(public_page, name="dispatch")
 class TermListView(ListView):
-    """Index page of a taxonomy, with the number of published practices per term."""
+    """Index page of a taxonomy, with the number of published practices per term;
+    its text is in the template, <app>/<model>_list.html."""
 
-    template_name = "practices/term_list.html"
     context_object_name = "terms"
-    model = None
-    heading = ""
-    intro = ""
-    hide_empty = False
 
     def get_queryset(self):
-        terms = self.model.objects.with_practice_counts()
-        return terms.filter(practice_count__gt=0) if self.hide_empty else terms
+        return self.model.objects.with_practice_counts()
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            heading=self.heading, intro=self.intro, **kwargs
-        )
+        heading = self.model._meta.verbose_name_plural.capitalize()
+        return super().get_context_data(heading=heading, **kwargs)
+
+
+class CountryListView(TermListView):
+    model = Country
+
+    def get_queryset(self):
+        return super().get_queryset().filter(practice_count__gt=0)
 
 
 @method_decorator(public_page, name="dispatch")

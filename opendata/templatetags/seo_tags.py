@@ -1,12 +1,8 @@
 """What a page tells search engines and link previews about itself: its canonical
 address, text reused between <title>, meta description and Open Graph tags, and
-schema.org JSON-LD for practices and briefs.
-
-JSON-LD is built as a Python dict and states only what the record holds: a fact
-that is not recorded has no key (never an empty or guessed value), and facts a
-curator marked as unconfirmed are left out too, since structured data has no way
-to say "unconfirmed" and the page itself does.
-"""
+schema.org JSON-LD for practices and briefs. JSON-LD states only what the record
+holds: no key for a fact not recorded, nor for one a curator marked unconfirmed
+(structured data cannot say "unconfirmed"; the page does)."""
 
 import json
 from urllib.parse import urlencode
@@ -107,16 +103,16 @@ def _years(start, end):
     return f"{start or '..'}/{end or '..'}"
 
 
-def practice_data(practice, request):
-    """The practice's page as a schema.org WebPage whose mainEntity is the practice.
+def _place(kind, place, scheme):
+    identifier = {"@type": "PropertyValue", "propertyID": scheme, "value": place.code}
+    return {"@type": kind, "name": place.name, "identifier": identifier}
 
-    The practice is a schema.org Service: a scheme run for the enterprises it
-    benefits (grants, vouchers, advice, trade missions). Not GovernmentService,
-    which would assert a government operator: a practice's main institution may be
-    a chamber of commerce, a cluster or an agency, and its kind is not recorded.
-    Not CreativeWork either: the practice is not a work; our *record* of it is, so
-    the record's own facts (dates, licence, credit, sources, period covered) sit on
-    the WebPage."""
+
+def practice_data(practice, request):
+    """The practice's page as a schema.org WebPage whose mainEntity is the practice,
+    a Service: not GovernmentService (its institution may be a chamber or an
+    agency), nor CreativeWork (our *record* of it is a work, so the record's dates,
+    licence, credit, sources and period covered sit on the WebPage)."""
     uncertain = set(practice.uncertain_fields or [])
     url = absolute_uri(request, practice.get_absolute_url())
 
@@ -125,26 +121,10 @@ def practice_data(practice, request):
     service = {"@type": "Service", "name": practice.title, **summary, "url": url}
     if "places" not in uncertain:
         places = [
-            {
-                "@type": "Country",
-                "name": country.name,
-                "identifier": {
-                    "@type": "PropertyValue",
-                    "propertyID": "ISO 3166-1 alpha-2",
-                    "value": country.code,
-                },
-            }
+            _place("Country", country, "ISO 3166-1 alpha-2")
             for country in practice.countries.all()
         ] + [
-            {
-                "@type": "AdministrativeArea",
-                "name": region.name,
-                "identifier": {
-                    "@type": "PropertyValue",
-                    "propertyID": "NUTS",
-                    "value": region.code,
-                },
-            }
+            _place("AdministrativeArea", region, "NUTS")
             for region in practice.regions.all()
         ]
         if places:

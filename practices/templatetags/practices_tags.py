@@ -10,6 +10,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from practices import charts, facts
+from practices.models import Practice
 
 register = template.Library()
 
@@ -68,6 +69,12 @@ COMPACT_MARK = mark_safe(
     '<span class="visually-hidden"> (unconfirmed)</span>'
 )
 NOT_RECORDED = mark_safe('<span class="not-recorded">Not recorded</span>')
+
+
+@register.simple_tag
+def field_label(name):
+    """A practice field's label, the same on every page: its verbose name."""
+    return Practice.field_label(name)
 
 
 @register.filter

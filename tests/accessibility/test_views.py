@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from accessibility.forms import HONEYPOT_FIELD
 from accessibility.models import DESCRIPTION_MAX_LENGTH, Feedback
-from accessibility.views import EU_ENFORCEMENT_BODIES_URL
 from tests.test_site import public_pages
 
 pytestmark = pytest.mark.django_db
@@ -222,7 +221,10 @@ def test_enforcement_falls_back_to_the_commission_list(client, settings):
     settings.ACCESSIBILITY_ENFORCEMENT_BODY_NAME = ""
     text = client.get(STATEMENT).text
     assert "member state where the operator of this website is established" in text
-    assert f'href="{EU_ENFORCEMENT_BODIES_URL}"' in text
+    assert (
+        'href="https://digital-strategy.ec.europa.eu/en/policies/'
+        'web-accessibility-monitoring"' in text
+    )
 
 
 def test_enforcement_body_comes_from_the_settings(client, settings):

@@ -1,5 +1,5 @@
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from practices.models import Status
 from tests.factories import (
@@ -165,6 +165,43 @@ def test_indexes_show_counts_of_published_practices(client):
     assert "France" not in countries
     assert "Skills" in client.get("/themes/").text
     assert "Voucher" in client.get("/instruments/").text
+
+
+@pytest.mark.parametrize(
+    "url, heading, intro",
+    [
+        ("/countries/", "Countries", "Countries with at least one published practice."),
+        ("/themes/", "Themes", "What a practice addresses: the problem or goal"),
+        ("/instruments/", "Instrument types", "How a practice intervenes: the policy"),
+    ],
+)
+def test_indexes_have_their_heading_and_intro(client, url, heading, intro):
+    text = client.get(url).text
+    assert f"<title>{heading} · " in text and f"<h1>{heading}</h1>" in text
+    assert intro in text
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, path",
+    [
+        ("practices:list", {}, "/practices/"),
+        ("practices:compare", {}, "/practices/compare/"),
+        ("practices:compare-add", {}, "/practices/compare/add/"),
+        ("practices:compare-remove", {}, "/practices/compare/remove/"),
+        ("practices:detail", {"slug": "ergo"}, "/practices/ergo/"),
+        ("practices:preview", {"slug": "ergo"}, "/practices/ergo/preview/"),
+        ("countries:list", {}, "/countries/"),
+        ("countries:detail", {"code": "it"}, "/countries/it/"),
+        ("themes:list", {}, "/themes/"),
+        ("themes:detail", {"slug": "skills"}, "/themes/skills/"),
+        ("instruments:list", {}, "/instruments/"),
+        ("instruments:detail", {"slug": "voucher"}, "/instruments/voucher/"),
+    ],
+)
+def test_every_page_keeps_its_address(name, kwargs, path):
+    assert reverse(name, kwargs=kwargs) == path
+    match = resolve(path)
+    assert f"{match.namespace}:{match.url_name}" == name and match.kwargs == kwargs
 
 
 def test_theme_and_instrument_pages_list_their_practices(client):

@@ -40,23 +40,12 @@ LABEL_MIN_AREA = 250.0  # …and do not print a count inside smaller shapes
 
 def project(lon, lat):
     lam, phi = math.radians(lon) - LON0, math.radians(lat)
-    k = math.sqrt(
-        2
-        / (
-            1
-            + math.sin(LAT0) * math.sin(phi)
-            + math.cos(LAT0) * math.cos(phi) * math.cos(lam)
-        )
+    sin0, cos0 = math.sin(LAT0), math.cos(LAT0)
+    k = RADIUS_KM * math.sqrt(
+        2 / (1 + sin0 * math.sin(phi) + cos0 * math.cos(phi) * math.cos(lam))
     )
-    x = RADIUS_KM * k * math.cos(phi) * math.sin(lam)
-    y = (
-        RADIUS_KM
-        * k
-        * (
-            math.cos(LAT0) * math.sin(phi)
-            - math.sin(LAT0) * math.cos(phi) * math.cos(lam)
-        )
-    )
+    x = k * math.cos(phi) * math.sin(lam)
+    y = k * (cos0 * math.sin(phi) - sin0 * math.cos(phi) * math.cos(lam))
     return x, y
 
 
