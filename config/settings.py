@@ -59,8 +59,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Outermost: the request id, the X-Request-ID header and one log line per
-    # request (config/observability.py).
-    "config.observability.RequestIdMiddleware",
+    # request (ops/observability.py).
+    "ops.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # directly after Security
     # Security headers and request limits (config/security.py). The header
@@ -111,7 +111,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Operations: an unreachable server fails a request within seconds (a 503 page,
-    # config/health.py) instead of hanging until gunicorn kills the worker. A
+    # ops/health.py) instead of hanging until gunicorn kills the worker. A
     # `?connect_timeout=N` in DATABASE_URL wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
@@ -235,7 +235,7 @@ SITE_NAME = "Practice Atlas"
 SITE_URL = env.str("SITE_URL", default="")
 
 # --- Operations: logs -------------------------------------------------------------
-# One line per record on stderr, each carrying the request id (config/observability.py).
+# One line per record on stderr, each carrying the request id (ops/observability.py).
 # LOG_FORMAT=json (the default in production) writes JSON lines for a log collector;
 # LOG_FORMAT=plain (the default with DJANGO_DEBUG=true) is easier to read in a terminal.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
@@ -244,9 +244,9 @@ if LOG_FORMAT not in ("json", "plain"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "ops.observability.RequestIdFilter"}},
     "formatters": {
-        "json": {"()": "config.observability.JsonFormatter"},
+        "json": {"()": "ops.observability.JsonFormatter"},
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
         },

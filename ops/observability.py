@@ -31,13 +31,6 @@ def current_request_id():
     return request_id_var.get()
 
 
-def request_id_from(headers):
-    incoming = headers.get(REQUEST_ID_HEADER, "")
-    if VALID_REQUEST_ID.fullmatch(incoming):
-        return incoming
-    return uuid.uuid4().hex
-
-
 class RequestIdMiddleware:
     """Assigns the request id, sets the response header, logs the request."""
 
@@ -45,8 +38,9 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = request_id_from(request.headers)
-        request.request_id = request_id
+        request_id = request.headers.get(REQUEST_ID_HEADER, "")
+        if not VALID_REQUEST_ID.fullmatch(request_id):
+            request_id = uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
