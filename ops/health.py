@@ -78,7 +78,7 @@ def server_error(request):
         return defaults.server_error(request)
     # A plain template with no context processors: it needs neither the database
     # nor the session.
-    context = {"request_id": current_request_id(), "retry_after": RETRY_AFTER}
+    context = {"request_id": current_request_id.get(), "retry_after": RETRY_AFTER}
     response = HttpResponse(render_to_string("503.html", context), status=503)
     response["Retry-After"] = str(RETRY_AFTER)
     add_never_cache_headers(response)
