@@ -299,20 +299,16 @@ def default_release():
     the static files' manifest, which collectstatic rewrites whenever a static file
     changes: cached pages then never link to static files the new release lacks, and
     other changes show once they expire."""
+    git = ["git", "-C", str(BASE_DIR), "rev-parse", "HEAD"]
     try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=BASE_DIR,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=5,
-        ).stdout.strip()
+        return subprocess.check_output(
+            git, text=True, stderr=subprocess.DEVNULL
+        ).strip()
     except (OSError, subprocess.SubprocessError):
         manifest = STATIC_ROOT / "staticfiles.json"
-        if not manifest.exists():
-            return "unversioned"
-        return hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]
+        if manifest.exists():
+            return hashlib.sha256(manifest.read_bytes()).hexdigest()
+        return "unversioned"
 
 
 # The release this process serves, read once at start-up; part of every cached

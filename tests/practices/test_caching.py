@@ -292,7 +292,7 @@ def test_without_git_the_release_follows_the_static_manifest(monkeypatch, tmp_pa
     def no_git(*args, **kwargs):
         raise FileNotFoundError("git")
 
-    monkeypatch.setattr(subprocess, "run", no_git)
+    monkeypatch.setattr(subprocess, "check_output", no_git)
     monkeypatch.setattr(config_settings, "STATIC_ROOT", tmp_path)
     releases = [config_settings.default_release()]
     manifest = tmp_path / "staticfiles.json"
