@@ -54,7 +54,7 @@ run: setup
 	@echo ""
 	PORT=$(PORT) $(VENV)/bin/gunicorn -c config/gunicorn.py config.wsgi
 
-# Operations: load test against gunicorn on loopback (config/loadtest.py). Needs wrk:
+# Operations: load test against gunicorn on loopback (ops/loadtest.py). Needs wrk:
 # installed with apt-get when missing and run as root, otherwise it says what to do.
 # `make loadtest DURATION=10s CONNECTIONS=16` for a quick run.
 DURATION ?= 60s
@@ -68,7 +68,7 @@ loadtest: setup
 	  else \
 	    echo "make loadtest needs wrk: install it (apt-get install wrk, brew install wrk) and run it again."; exit 1; \
 	  fi; }
-	DURATION=$(DURATION) CONNECTIONS=$(CONNECTIONS) $(PY) -m config.loadtest
+	DURATION=$(DURATION) CONNECTIONS=$(CONNECTIONS) $(PY) -m ops.loadtest
 
 superuser: setup
 	$(MANAGE) createsuperuser

@@ -1,7 +1,9 @@
 """Practice Atlas settings: one module, every deployment difference comes from the
 environment (or a git-ignored .env file). Production values are the defaults."""
 
+import hashlib
 import re
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -59,8 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Outermost: the request id, the X-Request-ID header and one log line per
-    # request (config/observability.py).
-    "config.observability.RequestIdMiddleware",
+    # request (ops/observability.py).
+    "ops.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # directly after Security
     # Security headers and request limits (config/security.py). The header
@@ -114,7 +116,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Operations: an unreachable server fails a request within seconds (a 503 page,
-    # config/health.py) instead of hanging until gunicorn kills the worker. A
+    # ops/health.py) instead of hanging until gunicorn kills the worker. A
     # `?connect_timeout=N` in DATABASE_URL wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
@@ -238,7 +240,7 @@ SITE_NAME = "Practice Atlas"
 SITE_URL = env.str("SITE_URL", default="")
 
 # --- Operations: logs -------------------------------------------------------------
-# One line per record on stderr, each carrying the request id (config/observability.py).
+# One line per record on stderr, each carrying the request id (ops/observability.py).
 # LOG_FORMAT=json (the default in production) writes JSON lines for a log collector;
 # LOG_FORMAT=plain (the default with DJANGO_DEBUG=true) is easier to read in a terminal.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
@@ -247,9 +249,12 @@ if LOG_FORMAT not in ("json", "plain"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "ops.observability.RequestIdFilter"},
+        "cache_outage": {"()": "config.cache.OutageFilter"},
+    },
     "formatters": {
-        "json": {"()": "config.observability.JsonFormatter"},
+        "json": {"()": "ops.observability.JsonFormatter"},
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
         },
@@ -263,7 +268,10 @@ LOGGING = {
     },
     # Django's own loggers (django.request logs unhandled errors) go through the
     # root handler only, instead of also through Django's default DEBUG console.
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        CACHE_LOGGER: {"filters": ["cache_outage"]},  # see DJANGO_REDIS_LOGGER
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
@@ -272,18 +280,41 @@ LOGGING = {
 # the database, nothing is written to local disk at request time, and the cache is
 # Redis when REDIS_URL is set (one Redis for every instance, e.g.
 # redis://127.0.0.1:6379/0), this process's memory otherwise (config/cache.py).
-# Public pages are cached whole for PAGE_CACHE_SECONDS (0: off) and keyed by the
-# catalogue version, so an edit shows at the next request everywhere
-# (practices/caching.py). CACHE_KEY_PREFIX separates sites sharing one Redis.
+# CACHE_KEY_PREFIX separates sites sharing one Redis.
 CACHES = cache_settings(
     env.str("REDIS_URL", default=""),
     key_prefix=env.str("CACHE_KEY_PREFIX", default="atlas"),
 )
-PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # A Redis error never fails a request (IGNORE_EXCEPTIONS in config/cache.py); it is
 # logged as one warning a minute, without a traceback (config.cache.OutageFilter).
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = CACHE_LOGGER
-LOGGING.setdefault("filters", {})["cache_outage"] = {"()": "config.cache.OutageFilter"}
-LOGGING.setdefault("loggers", {})[CACHE_LOGGER] = {"filters": ["cache_outage"]}
+
+# Public pages are cached whole for PAGE_CACHE_SECONDS (0: off) and keyed by the
+# catalogue version and the release, so an edit or a deploy shows at the next
+# request everywhere (practices/caching.py).
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
+
+
+def default_release():
+    """The git commit checked out; without git (a deploy from an archive), a digest of
+    the static files' manifest, which collectstatic rewrites whenever a static file
+    changes: cached pages then never link to static files the new release lacks, and
+    other changes show once they expire."""
+    git = ["git", "-C", str(BASE_DIR), "rev-parse", "HEAD"]
+    try:
+        return subprocess.check_output(
+            git, text=True, stderr=subprocess.DEVNULL
+        ).strip()
+    except (OSError, subprocess.SubprocessError):
+        manifest = STATIC_ROOT / "staticfiles.json"
+        if manifest.exists():
+            return hashlib.sha256(manifest.read_bytes()).hexdigest()
+        return "unversioned"
+
+
+# The release this process serves, read once at start-up; part of every cached
+# page's key and ETag, so instances on different releases never share pages. A
+# deploy may name it (RELEASE=v42, an image tag); by default, the git commit.
+RELEASE = env.str("RELEASE", default="") or default_release()

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from config import health
+from ops import health
 from practices import urls as practice_urls
 from practices import views as practice_views
 
@@ -22,10 +22,10 @@ urlpatterns = [
     path("accessibility/", include("accessibility.urls")),
     # Security: the admin lives at ADMIN_PATH (default "admin/"; config/settings.py).
     path(settings.ADMIN_PATH, admin.site.urls),
-    # Operations: the health check for load balancers and monitoring (config/health.py).
+    # Operations: the health check for load balancers and monitoring (ops/health.py).
     path("healthz", health.healthz, name="healthz"),
 ]
 
 # Operations: unhandled errors answer 503 with a friendly page while the database is
-# unreachable, and the usual 500 page otherwise (config/health.py).
+# unreachable, and the usual 500 page otherwise (ops/health.py).
 handler500 = health.server_error

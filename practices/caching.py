@@ -1,62 +1,44 @@
-"""Whole public pages, cached in the cache framework and answered with 304 when the
-browser already has them.
+"""Whole public pages, kept in the cache framework for PAGE_CACHE_SECONDS and answered
+with 304 when the browser already has them.
 
-A page is a function of: the catalogue version (bumped inside the transaction of
-every public change, see signals.py), today's date (publication dates and periods
-move at midnight), the release (code, templates and static manifest), the full URL,
-and the reader's comparison basket. The cache key and the ETag are a digest of
-exactly those, computed *before* the view runs, so:
-- a committed edit, publish, unpublish, delete or rename makes new keys on every
-  instance at its next request: invalidation by construction; old entries simply
-  expire after PAGE_CACHE_SECONDS;
-- a hit costs the version read (plus the session read when the reader has a
-  session), and a matching If-None-Match answers 304 without rendering anything.
+A page is a function of the catalogue version (bumped by every public change, see
+signals.py), today's date (publication dates and periods move at midnight), the
+release (settings.RELEASE), the full URL and the reader's comparison basket. Its cache
+key and ETag are a digest of exactly those, known before the view runs: after a
+committed change every instance uses new keys at its next request (old entries just
+expire), and a matching If-None-Match is answered without rendering anything.
 
-Streamed responses (the exports) are never stored, but carry the same validators,
-so a client that already has an export gets a 304 until the catalogue changes.
-
-Nothing personal is ever stored: signed-in users and requests with messages to show
-bypass the cache entirely (neither read nor write), and a rendered page is only
-stored when it set no cookie, used no CSRF token and no CSP nonce. Only the body,
-status and content type are stored; every response gets fresh headers (CSP, session
-cookie, request id) from the middleware. So anything a cached page must say to
-robots is in its HTML (an archived record's <meta name="robots">), not a header.
-
-Staff previews of unpublished records (`private_preview`) live at their own URLs,
-are never wrapped by `public_page`, and tell browsers, proxies and robots to keep
-nothing: the page cache never sees a page only staff may read.
+Nothing personal is stored. Signed-in readers and requests with messages to show
+bypass the cache; a page that set a cookie (the CSRF cookie included) or used the CSP
+nonce is sent as private and not stored. Only the content type and body are
+stored, so every response gets fresh headers from the middleware: what a cached page
+must tell robots is in its HTML. Streamed responses (the exports) are never stored but
+carry the validators all the same.
 """
 
 import hashlib
-import logging
 import threading
 import time
-from datetime import datetime
-from functools import cache, wraps
-from pathlib import Path
+from datetime import UTC, datetime
+from functools import wraps
 
-from django.apps import apps
 from django.conf import settings
-from django.contrib.messages.storage.cookie import CookieStorage
-from django.contrib.messages.storage.session import SessionStorage
-from django.core.cache import caches
+from django.contrib.messages import get_messages
+from django.core.cache import cache
 from django.core.signals import request_started
 from django.http import HttpResponse
+from django.middleware.csp import get_nonce
 from django.utils import timezone
-from django.utils.cache import (
-    add_never_cache_headers,
-    get_conditional_response,
-    patch_cache_control,
-    patch_vary_headers,
-)
-from django.utils.http import http_date
-
-from config.cache import LOGGER
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import condition
 
 from . import compare
 from .models import CatalogueVersion, catalogue_changed
 
-logger = logging.getLogger(LOGGER)
+STARTED_AT = time.time()  # a deploy restarts the process: see last_modified()
+STATUS_HEADER = "X-Page-Cache"
 
 # --- the catalogue version, read once per request -----------------------------
 
@@ -65,8 +47,8 @@ _request = threading.local()
 
 def catalogue_version():
     """CatalogueVersion.current(), read at most once per request (and again after a
-    change made in this process). The page cache and the list's facet index share
-    this one read."""
+    change made in this process): the ETag, Last-Modified, the cache key and the views
+    share this one read."""
     if not getattr(_request, "known", False):
         _request.version = CatalogueVersion.current()
         _request.known = True
@@ -84,216 +66,109 @@ catalogue_changed.connect(_forget_version, dispatch_uid="page-cache-version-chan
 # --- what a page depends on ---------------------------------------------------
 
 
-@cache
-def release():
-    """(digest, newest modification time) of what this process serves pages from:
-    the project's Python code, templates, static manifest and pinned requirements.
-    A deploy changes pages without any catalogue change, so it changes keys, ETags
-    and Last-Modified too (and instances on different releases never share pages)."""
-    base = Path(settings.BASE_DIR)
-    roots = [base / "templates", base / "config"] + [
-        Path(app.path)
-        for app in apps.get_app_configs()
-        if Path(app.path).parent == base
-    ]
-    files = sorted(
-        {
-            path
-            for root in roots
-            for path in root.rglob("*")
-            if path.suffix in {".py", ".html"}
-        }
-    )
-    files += [
-        path
-        for path in (
-            Path(settings.STATIC_ROOT) / "staticfiles.json",
-            base / "requirements.txt",
-        )
-        if path.exists()
-    ]
-    digest = hashlib.sha256()
-    newest = 0.0
-    for path in files:
-        # STATIC_ROOT may lie outside the project: its manifest goes by its name.
-        name = path.relative_to(base) if path.is_relative_to(base) else path.name
-        digest.update(str(name).encode() + b"\0" + path.read_bytes())
-        newest = max(newest, path.stat().st_mtime)
-    return digest.hexdigest(), newest
-
-
-def page_cache_seconds():
-    """How long a stored page is kept; 0 turns the server-side page cache off
-    (conditional GET still works)."""
-    return getattr(settings, "PAGE_CACHE_SECONDS", 600)
-
-
-def has_pending_messages(request):
-    """Messages waiting to be shown (after a basket change, for instance)."""
-    if request.COOKIES.get(CookieStorage.cookie_name):  # "" once shown and deleted
-        return True
-    session = getattr(request, "session", None)
-    return bool(session is not None and session.get(SessionStorage.session_key))
-
-
-def is_personal(request):
-    """Requests whose pages may differ from what the cache holds for their URL."""
-    user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated) or has_pending_messages(
-        request
-    )
-
-
-def page_digest(request, version, basket):
+def page_digest(request):
     parts = [
-        release()[0],
-        repr(version),
+        settings.RELEASE,
+        repr(catalogue_version()),
         timezone.localdate().isoformat(),
         request.build_absolute_uri(),
-        "\n".join(basket),
+        *compare.basket(request),
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def last_modified(version):
-    """The Last-Modified timestamp: the end of the second in which the last catalogue
-    change, the start of today or the release happened. None while that second is
-    not over yet, so that the one-second resolution of HTTP dates can never hide a
-    second change in the same second (the ETag still answers)."""
-    today = timezone.make_aware(
-        datetime.combine(timezone.localdate(), datetime.min.time())
-    )
-    moments = [today.timestamp(), release()[1]]
-    changed_at = getattr(version, "changed_at", None)
-    if changed_at is not None:
+    """The end of the second in which the catalogue last changed, today began or this
+    process started (a deploy restarts it), whichever is latest. None while that
+    second lasts, so that two changes in one second never share an HTTP date (the
+    ETag still tells them apart)."""
+    today = datetime.combine(timezone.localdate(), datetime.min.time())
+    moments = [timezone.make_aware(today).timestamp(), STARTED_AT]
+    if changed_at := getattr(version, "changed_at", None):
         moments.append(changed_at.timestamp())
     stamp = int(max(moments)) + 1
-    return stamp if time.time() >= stamp else None
+    return datetime.fromtimestamp(stamp, UTC) if time.time() >= stamp else None
 
 
-# --- the cache itself, failing soft -------------------------------------------
+def is_personal(request):
+    """Pages that may differ from what the cache holds for their URL: for signed-in
+    readers, or with messages to show (after a basket change, for instance)."""
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated) or bool(get_messages(request))
 
 
-def _cache_get(key):
-    try:
-        return caches["default"].get(key)
-    except Exception as error:  # any cache failure: serve the page uncached
-        logger.warning("%s: %s", type(error).__name__, error)
-        return None
+def is_private(response):
+    return "private" in response.get("Cache-Control", "")
 
 
-def _cache_set(key, value, seconds):
-    try:
-        caches["default"].set(key, value, seconds)
-    except Exception as error:
-        logger.warning("%s: %s", type(error).__name__, error)
-
-
-def _marked_personal(response):
-    """The view itself said its response is not for sharing."""
-    cache_control = response.get("Cache-Control", "")
-    return "private" in cache_control or "no-store" in cache_control
-
-
-def _storable(request, rendered):
-    """Only a plain 200 page: nothing set for this visitor, no CSRF token or CSP
-    nonce rendered into it."""
-    return (
-        rendered.status_code == 200
-        and not rendered.streaming
-        and not rendered.cookies
-        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-        and not getattr(request, "_csp_nonce", None)  # LazyNonce: true once used
-    )
-
-
-def _add_validators(response, etag, modified, basket):
-    response.headers["ETag"] = etag
-    if modified is not None:
-        response.headers["Last-Modified"] = http_date(modified)
-    # Browsers (and shared caches, for pages without a basket) revalidate every time.
-    privacy = {"private": True} if basket else {"public": True}
-    patch_cache_control(response, max_age=0, must_revalidate=True, **privacy)
-    patch_vary_headers(response, ["Cookie"])
-    return response
+# --- the decorators ---------------------------------------------------------------
 
 
 def public_page(view):
     """Cache a public GET view's pages and answer conditional GETs (see the module
-    docstring). Use on views whose output depends only on the catalogue, the URL and
-    the comparison basket: never on a page with a form that posts a CSRF token."""
+    docstring). For views whose output depends only on the catalogue, the URL and the
+    comparison basket."""
+    # Django's advice for per-view caching: csrf_protect sets the CSRF cookie on the
+    # response here, so a page that rendered a token shows as personal below.
+    view = csrf_protect(view)
+
+    @condition(
+        etag_func=lambda request, *args, **kwargs: f'W/"{page_digest(request)[:40]}"',
+        last_modified_func=lambda *args, **kwargs: last_modified(catalogue_version()),
+    )
+    def stored_or_rendered(request, *args, **kwargs):
+        key = f"page:{page_digest(request)}"
+        seconds = settings.PAGE_CACHE_SECONDS
+        if seconds and (stored := cache.get(key)) is not None:
+            content_type, body = stored
+            response = HttpResponse(body, content_type=content_type)
+            response[STATUS_HEADER] = "hit"
+            return response
+        response = view(request, *args, **kwargs)
+        if response.status_code != 200 or is_private(response):
+            return response  # errors and 400 explanations
+        if hasattr(response, "render"):
+            response.render()  # now: the cookies and the nonce it uses show
+        if response.cookies or get_nonce(request):
+            patch_cache_control(response, private=True, no_cache=True)
+            response[STATUS_HEADER] = "personal"
+            return response
+        if seconds and not response.streaming:
+            cache.set(key, (response["Content-Type"], response.content), seconds)
+        response[STATUS_HEADER] = "miss" if seconds else "off"
+        return response
 
     @wraps(view)
-    def cached_view(request, *args, **kwargs):
+    def public_view(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
-        if is_personal(request):
+        if is_personal(request):  # neither read nor stored
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_cache=True)
             return response
-
-        basket = compare.basket(request)
-        version = catalogue_version()
-        digest = page_digest(request, version, basket)
-        etag = f'W/"{digest[:40]}"'
-        modified = last_modified(version)
-        conditional = get_conditional_response(
-            request, etag=etag, last_modified=modified
-        )
-        if conditional is not None:  # 304, or 412 for a failed If-Match
-            return _add_validators(conditional, etag, modified, basket)
-
-        key = f"page:{digest}"
-        seconds = page_cache_seconds()
-        stored = _cache_get(key) if seconds > 0 else None
-        if stored is not None:
-            status, content_type, body = stored
-            response = HttpResponse(body, status=status, content_type=content_type)
-            response.headers["X-Page-Cache"] = "hit"
-            return _add_validators(response, etag, modified, basket)
-
-        response = view(request, *args, **kwargs)
-        if response.status_code != 200 or _marked_personal(response):
-            return response  # errors and 400 explanations: neither stored nor validated
-
-        def store(rendered):
-            if rendered.streaming and not rendered.cookies:
-                return  # an export: never stored, yet its validators hold all the same
-            if not _storable(request, rendered):
-                # Personal after all: not for the cache, nor for shared caches.
-                del rendered.headers["ETag"], rendered.headers["Last-Modified"]
-                patch_cache_control(rendered, private=True, no_cache=True)
-                rendered.headers["X-Page-Cache"] = "personal"
-            elif seconds > 0:
-                value = (
-                    rendered.status_code,
-                    rendered["Content-Type"],
-                    rendered.content,
-                )
-                _cache_set(key, value, seconds)
-
-        response.headers["X-Page-Cache"] = "miss" if seconds > 0 else "off"
-        response = _add_validators(response, etag, modified, basket)
-        if getattr(response, "is_rendered", True):
-            store(response)
-        else:  # a TemplateResponse, rendered after the view returns
-            response.add_post_render_callback(store)
+        response = stored_or_rendered(request, *args, **kwargs)
+        if response.status_code not in (200, 304) or is_private(response):
+            del response["ETag"], response["Last-Modified"]  # they hold for no one else
+        else:  # browsers (and shared caches, without a basket) revalidate each time
+            privacy = "private" if compare.basket(request) else "public"
+            patch_cache_control(
+                response, max_age=0, must_revalidate=True, **{privacy: True}
+            )
+            patch_vary_headers(response, ["Cookie"])
         return response
 
-    return cached_view
+    return public_view
 
 
 def private_preview(view):
-    """For staff previews on the public templates: `Cache-Control: private,
-    no-store` (and the rest of never_cache) and `X-Robots-Tag: noindex`. Not for
-    use with `public_page` (which would refuse to store such a page anyway: see
-    _marked_personal)."""
+    """For staff previews on the public templates: never_cache (`Cache-Control:
+    private, no-store`, …) and `X-Robots-Tag: noindex`. Never with public_page."""
+    view = never_cache(view)
 
     @wraps(view)
     def preview_view(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        add_never_cache_headers(response)
-        response.headers["X-Robots-Tag"] = "noindex"
+        response["X-Robots-Tag"] = "noindex"
         return response
 
     return preview_view

@@ -17,6 +17,7 @@ from django.conf import settings as django_settings
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import caches
 from django.http import HttpResponse
+from django.middleware.csp import ContentSecurityPolicyMiddleware, get_nonce
 from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 from briefs.models import BriefSection, FeaturedPractice
+from config import settings as config_settings
 from config.cache import LOGGER, OutageFilter, cache_settings
 from practices import caching
 from practices.models import CatalogueVersion, Practice, PracticeSource, Status
@@ -264,28 +266,64 @@ def test_a_scheduled_publication_appears_at_midnight_without_an_edit(
     assert "Starts tomorrow" in client.get("/practices/").text
 
 
-def test_a_new_release_does_not_reuse_pages(client, practice, monkeypatch):
+def test_a_new_release_does_not_reuse_pages(client, practice, settings):
     client.get("/")
     assert cache_state(client.get("/")) == "hit"
-    monkeypatch.setattr(caching, "release", lambda: ("another-release", 0.0))
+    settings.RELEASE = "another-release"
     assert cache_state(client.get("/")) == "miss"
 
 
-def test_the_release_covers_a_static_manifest_outside_the_project(settings, tmp_path):
-    """STATIC_ROOT may be anywhere: a new manifest (a deploy's static files) is a
-    new release there too."""
-    settings.STATIC_ROOT = tmp_path
+def test_the_release_is_the_git_commit():
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"],
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    if head.returncode:
+        pytest.skip(f"not a git checkout: {head.stderr}")
+    assert config_settings.default_release() == head.stdout.strip()
+
+
+def test_without_git_the_release_follows_the_static_manifest(monkeypatch, tmp_path):
+    """A deploy from an archive: a new manifest (new static files, whose hashed
+    names cached pages link to) is a new release."""
+
+    def no_git(*args, **kwargs):
+        raise FileNotFoundError("git")
+
+    monkeypatch.setattr(subprocess, "check_output", no_git)
+    monkeypatch.setattr(config_settings, "STATIC_ROOT", tmp_path)
+    releases = [config_settings.default_release()]
     manifest = tmp_path / "staticfiles.json"
-    digests = []
     for paths in (
         {"css/site.css": "css/site.111.css"},
         {"css/site.css": "css/site.222.css"},
     ):
         manifest.write_text(json.dumps({"paths": paths}))
-        caching.release.cache_clear()
-        digests.append(caching.release()[0])
-    caching.release.cache_clear()
-    assert digests[0] != digests[1]
+        releases.append(config_settings.default_release())
+    assert releases[0] == "unversioned"
+    assert len(set(releases)) == 3
+
+
+def test_the_deploy_can_name_the_release():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SECRET_KEY": "x",
+        "ALLOWED_HOSTS": "localhost",
+        "RELEASE": "v42",
+    }
+    code = "from django.conf import settings; print(settings.RELEASE)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == "v42"
 
 
 def test_a_change_from_another_process_is_seen(client, practice):
@@ -330,7 +368,7 @@ def test_if_modified_since_answers_304_until_the_next_change(client, practice):
     response = client.get(url)
     modified = response["Last-Modified"]
     assert modified == http_date(
-        max(int(changed.timestamp()) + 1, midnight(), int(caching.release()[1]) + 1)
+        max(int(changed.timestamp()) + 1, midnight(), int(caching.STARTED_AT) + 1)
     )
     assert client.get(url, headers={"if-modified-since": modified}).status_code == 304
 
@@ -353,8 +391,9 @@ def test_last_modified_waits_until_the_second_of_the_change_is_over():
     old_enough = timezone.now() - timedelta(seconds=5)
     just_now = timezone.now() + timedelta(seconds=5)  # this second, as any clock has it
     assert caching.last_modified(SimpleNamespace(changed_at=just_now)) is None
-    assert caching.last_modified(SimpleNamespace(changed_at=old_enough)) == max(
-        int(old_enough.timestamp()) + 1, midnight(), int(caching.release()[1]) + 1
+    modified = caching.last_modified(SimpleNamespace(changed_at=old_enough))
+    assert modified.timestamp() == max(
+        int(old_enough.timestamp()) + 1, midnight(), int(caching.STARTED_AT) + 1
     )
 
 
@@ -398,6 +437,22 @@ def test_a_page_that_renders_a_csrf_token_is_never_stored():
         assert cache_state(response) == "personal"  # not stored, so never a hit
         assert "ETag" not in response and "public" not in response["Cache-Control"]
         assert "private" in response["Cache-Control"]
+
+
+def test_a_page_that_uses_the_csp_nonce_is_never_stored():
+    """A nonce must never be served twice: a page that used it is personal too."""
+
+    def view(request):
+        return HttpResponse(f"<script nonce='{get_nonce(request)}'></script>")
+
+    cached_view = caching.public_page(view)
+    for _ in range(2):
+        request = RequestFactory().get("/with-a-nonce/")
+        SessionMiddleware(lambda r: None).process_request(request)
+        ContentSecurityPolicyMiddleware(lambda r: None).process_request(request)
+        response = cached_view(request)
+        assert cache_state(response) == "personal"
+        assert "ETag" not in response and "private" in response["Cache-Control"]
 
 
 def test_two_readers_never_see_each_others_baskets(practice):

@@ -14,11 +14,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.cache import caches
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
-from practices import caching
 from practices.models import Practice, Status
 from practices.search import search
 from tests.factories import (
@@ -554,13 +554,13 @@ def test_a_preview_is_never_stored_and_never_served_to_readers(
     client, world, staff_client, monkeypatch
 ):
     stored = []
-    real_set = caching._cache_set
+    real_set = caches["default"].set
 
-    def spy(key, value, seconds):
+    def spy(key, value, timeout):
         stored.append(value)
-        real_set(key, value, seconds)
+        real_set(key, value, timeout)
 
-    monkeypatch.setattr(caching, "_cache_set", spy)
+    monkeypatch.setattr(caches["default"], "set", spy)
     for record in [*world.hidden.values(), world.twin, world.brief]:
         preview = staff_client.get(record.get_preview_url())
         assert preview.status_code == 200
@@ -571,7 +571,7 @@ def test_a_preview_is_never_stored_and_never_served_to_readers(
             assert "Preview —" not in response.text
             assert client.get(record.get_preview_url()).status_code == 404
     assert stored  # the public pages were stored; no preview among them
-    assert not any(b"Preview \xe2\x80\x94" in body for _, _, body in stored)
+    assert not any(b"Preview \xe2\x80\x94" in body for _, body in stored)
 
 
 # --- staff preview -------------------------------------------------------------------

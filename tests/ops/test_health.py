@@ -1,13 +1,9 @@
-"""Operations: /healthz, the 503 page while the database is down (and recovery),
-request ids in structured logs, the gunicorn configuration and the load test's wrk
-parser."""
+"""/healthz, the 503 page while the database is down, and recovery when it is back
+(ops/health.py)."""
 
-import io
 import json
-import logging
 import os
 import re
-import runpy
 import signal
 import socket
 import sqlite3
@@ -23,24 +19,17 @@ from unittest import mock
 from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import OperationalError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.test import Client
-from gunicorn.config import Config
 
-from config import loadtest
 from config.cache import cache_settings
-from config.observability import JsonFormatter, RequestIdFilter
 from practices.views import HomeView
 from tests.factories import make_practice
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-# Saved output of real wrk 4.1.0 runs against this site: a clean one, and one with
-# 404s and timeouts (`wrk -c256 --timeout 1s` on a slow URL).
-DATA = Path(__file__).resolve().parent / "data"
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 OUTAGE_TEXT = "Practice Atlas is briefly unavailable"
 
 
@@ -59,23 +48,6 @@ def database_down():
         side_effect=OperationalError("connection refused (simulated)"),
     ):
         yield
-
-
-@pytest.fixture
-def json_log(caplog):
-    """The log lines the site writes, formatted as in production (LOG_FORMAT=json):
-    returns a function giving the parsed lines so far."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter())
-    caplog.set_level(logging.INFO)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
-        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    finally:
-        root.removeHandler(handler)
 
 
 def h1_count(text):
@@ -106,7 +78,7 @@ def test_healthz_is_503_naming_the_database_when_it_is_unreachable(client, db):
 
 
 def test_healthz_stays_200_when_only_the_cache_fails(client, db):
-    with mock.patch("config.health.cache") as cache:
+    with mock.patch("ops.health.cache") as cache:
         cache.get.side_effect = ConnectionError("redis is down")
         response = client.get("/healthz")
     assert response.status_code == 200
@@ -199,171 +171,6 @@ def test_other_errors_keep_the_500_page_and_are_logged_with_the_request_id(
     assert error["request_id"] == "broken-1"
     assert error["message"] == "Internal Server Error: /"
     assert "RuntimeError: boom" in error["exception"]
-
-
-# --- request ids and the request log ---------------------------------------------
-
-
-def test_a_valid_incoming_request_id_is_echoed(client, db):
-    response = client.get("/healthz", headers={"X-Request-ID": "lb-7f3a.9_x-1"})
-    assert response["X-Request-ID"] == "lb-7f3a.9_x-1"
-
-
-def test_a_request_id_is_generated_when_none_is_sent(client, db):
-    first = client.get("/healthz")["X-Request-ID"]
-    second = client.get("/healthz")["X-Request-ID"]
-    assert re.fullmatch(r"[0-9a-f]{32}", first)
-    assert first != second
-
-
-@pytest.mark.parametrize(
-    "incoming",
-    ["x" * 65, "has space", 'quote"d', "new\nline", "ünïcode", "semi;colon", ""],
-)
-def test_an_invalid_incoming_request_id_is_replaced(client, db, incoming):
-    response = client.get("/healthz", headers={"X-Request-ID": incoming})
-    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
-
-
-def test_one_json_line_per_request_with_the_request_id(client, db, json_log):
-    client.cookies["sessionid"] = "secret-session-value"
-    response = client.get(
-        "/practices/?q=export&sort=title", headers={"X-Request-ID": "req-42"}
-    )
-    assert response.status_code == 200
-    lines = [line for line in json_log() if line["request_id"] == "req-42"]
-    (request_line,) = [
-        line for line in lines if line["logger"] == "practice_atlas.requests"
-    ]
-    assert request_line["method"] == "GET"
-    assert request_line["path"] == "/practices/?q=export&sort=title"
-    assert request_line["status"] == 200
-    assert isinstance(request_line["duration_ms"], float)
-    assert request_line["level"] == "INFO"
-    assert re.fullmatch(
-        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", request_line["time"]
-    )
-    assert "secret-session-value" not in json.dumps(lines)
-
-
-def test_records_outside_a_request_carry_a_dash(json_log):
-    logging.getLogger("practices").warning("a background message")
-    (line,) = [line for line in json_log() if line["message"] == "a background message"]
-    assert line["request_id"] == "-"
-
-
-def test_the_settings_send_every_record_through_the_request_id_filter():
-    console = settings.LOGGING["handlers"]["console"]
-    assert console["filters"] == ["request_id"]
-    assert console["formatter"] == settings.LOG_FORMAT
-    assert settings.LOGGING["formatters"]["json"] == {
-        "()": "config.observability.JsonFormatter"
-    }
-    assert settings.MIDDLEWARE[0] == "config.observability.RequestIdMiddleware"
-    live = [
-        handler
-        for handler in logging.getLogger().handlers
-        if any(isinstance(f, RequestIdFilter) for f in handler.filters)
-    ]
-    assert live, "the root logger has no handler with the request id filter"
-
-
-# --- gunicorn configuration --------------------------------------------------------
-
-
-def load_gunicorn_config(monkeypatch, **env):
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return runpy.run_path(str(BASE_DIR / "config" / "gunicorn.py"))
-
-
-def test_gunicorn_config_is_valid_and_sane(monkeypatch):
-    namespace = load_gunicorn_config(monkeypatch, PORT="8123", WEB_CONCURRENCY="")
-    config = Config()
-    for name, value in namespace.items():
-        if name in config.settings:
-            config.set(name, value)  # gunicorn's own validation
-    assert config.bind == ["127.0.0.1:8123"]
-    assert 2 <= config.workers <= 12
-    assert config.timeout == 30 and config.graceful_timeout == 30
-    assert config.keepalive == 5
-    assert config.accesslog == "-"
-    assert "%({x-request-id}o)s" in config.access_log_format
-    assert config.control_socket_disable is True
-    assert config.preload_app is False
-
-
-def test_gunicorn_workers_follow_the_cpus_with_a_cap_or_web_concurrency(monkeypatch):
-    def cpus(n):
-        for name in ("process_cpu_count", "cpu_count"):
-            monkeypatch.setattr(os, name, lambda: n, raising=False)
-
-    worker_count = load_gunicorn_config(monkeypatch, WEB_CONCURRENCY="")["worker_count"]
-    cpus(1)
-    assert worker_count() == 3
-    cpus(64)
-    assert worker_count() == 12
-    monkeypatch.setenv("WEB_CONCURRENCY", "7")
-    assert worker_count() == 7
-
-
-def test_gunicorn_binds_port_8000_on_loopback_by_default(monkeypatch):
-    monkeypatch.delenv("PORT", raising=False)
-    namespace = runpy.run_path(str(BASE_DIR / "config" / "gunicorn.py"))
-    assert namespace["bind"] == "127.0.0.1:8000"
-
-
-# --- the load test's wrk parser ------------------------------------------------------
-
-
-def test_wrk_parser_reads_a_clean_run():
-    result = loadtest.parse_wrk((DATA / "wrk-healthz.txt").read_text())
-    assert result.requests_per_second == 2438.07
-    assert result.p50_ms == 23.42
-    assert result.p99_ms == 64.04
-    assert result.requests == 12197
-    assert result.errors == 0
-
-
-def test_wrk_parser_counts_non_2xx_and_socket_errors():
-    result = loadtest.parse_wrk((DATA / "wrk-errors.txt").read_text())
-    assert result.requests_per_second == 197.45
-    assert result.p50_ms == 540.76
-    assert result.p99_ms == 987.30
-    assert result.non_2xx_3xx == 796
-    assert result.socket_errors == 559
-    assert result.errors == 796 + 559
-
-
-def test_wrk_parser_converts_latency_units():
-    text = (DATA / "wrk-healthz.txt").read_text()
-    text = text.replace("23.42ms", "812.00us").replace("64.04ms", "1.50s")
-    result = loadtest.parse_wrk(text)
-    assert result.p50_ms == pytest.approx(0.812)
-    assert result.p99_ms == 1500.0
-
-
-def test_wrk_parser_refuses_output_it_does_not_understand():
-    with pytest.raises(ValueError):
-        loadtest.parse_wrk("unable to connect to 127.0.0.1:1 Connection refused")
-
-
-def test_load_test_report_flags_slow_pages_and_errors(capsys):
-    def result(rps, errors=0):
-        return loadtest.WrkResult(rps, 1.0, 2.0, int(rps * 10), errors, 0)
-
-    trivial = result(1000)
-    assert loadtest.report_row(*loadtest.TRIVIAL, trivial, trivial) == []
-    assert loadtest.report_row("fast", "/a/", result(600), trivial) == []
-    assert loadtest.report_row("slow", "/b/", result(499), trivial) == ["BELOW 50%"]
-    assert loadtest.report_row("failing", "/c/", result(900, errors=3), trivial) == [
-        "ERRORS"
-    ]
-    out = capsys.readouterr().out.splitlines()
-    assert re.fullmatch(r"trivial view +1000 +1\.0 +2\.0 +0 +100%  /healthz", out[0])
-    assert re.fullmatch(r"fast +600 .* 60%  /a/", out[1])
-    assert out[2].endswith("49%  /b/  <- BELOW 50%")
-    assert out[3].endswith("90%  /c/  <- ERRORS")
 
 
 # --- end to end: a real server loses its database and gets it back -------------------

@@ -20,22 +20,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Incoming ids are accepted only in this shape: anything else (too long, spaces,
 # quotes, newlines that could forge log lines) is replaced by a generated id.
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-NO_REQUEST = "-"
 
-request_id_var = ContextVar("request_id", default=NO_REQUEST)
+# The id of the request being handled, "-" outside a request.
+current_request_id = ContextVar("request_id", default="-")
 request_logger = logging.getLogger("practice_atlas.requests")
-
-
-def current_request_id():
-    """The id of the request being handled, or "-" outside a request."""
-    return request_id_var.get()
-
-
-def request_id_from(headers):
-    incoming = headers.get(REQUEST_ID_HEADER, "")
-    if VALID_REQUEST_ID.fullmatch(incoming):
-        return incoming
-    return uuid.uuid4().hex
 
 
 class RequestIdMiddleware:
@@ -45,9 +33,10 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = request_id_from(request.headers)
-        request.request_id = request_id
-        token = request_id_var.set(request_id)
+        request_id = request.headers.get(REQUEST_ID_HEADER, "")
+        if not VALID_REQUEST_ID.fullmatch(request_id):
+            request_id = uuid.uuid4().hex
+        token = current_request_id.set(request_id)
         started = time.perf_counter()
         try:
             # Django turns exceptions raised further in into responses (the 500 or
@@ -69,7 +58,7 @@ class RequestIdMiddleware:
             )
             return response
         finally:
-            request_id_var.reset(token)
+            current_request_id.reset(token)
 
 
 class RequestIdFilter(logging.Filter):
@@ -77,7 +66,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record):
         if not hasattr(record, "request_id"):
-            record.request_id = current_request_id()
+            record.request_id = current_request_id.get()
         return True
 
 
@@ -100,7 +89,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or current_request_id(),
+            "request_id": getattr(record, "request_id", None)
+            or current_request_id.get(),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and key not in _SKIPPED_EXTRAS:

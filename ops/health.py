@@ -1,0 +1,85 @@
+"""Health check (/healthz) and the page shown while the database is unreachable."""
+
+import logging
+import sys
+
+from django.core.cache import cache
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers
+from django.views import defaults
+from django.views.decorators.cache import never_cache
+
+from ops.observability import current_request_id
+
+logger = logging.getLogger(__name__)
+
+OK, UNAVAILABLE = "ok", "unavailable"
+RETRY_AFTER = 30  # seconds a client or proxy should wait during an outage
+
+
+def check_database():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        logger.warning("Health check: the database is unavailable: %s", exc)
+        return UNAVAILABLE
+    return OK
+
+
+def check_cache():
+    # A fixed key and value: concurrent checks from other workers cannot make a
+    # working cache look broken. A cache that swallows its errors (django-redis with
+    # IGNORE_EXCEPTIONS) returns None here, so that counts as unavailable too.
+    try:
+        cache.set("healthz:probe", OK, timeout=60)
+        if cache.get("healthz:probe") == OK:
+            return OK
+        logger.warning("Health check: the cache did not return what was stored")
+    except Exception as exc:  # any backend, any failure: report, never raise
+        logger.warning("Health check: the cache is unavailable: %s", exc)
+    return UNAVAILABLE
+
+
+@never_cache
+def healthz(request):
+    """200 {"database": "ok", "cache": "ok"} when healthy; 503 when the database is
+    unavailable. A cache failure is reported ("cache": "unavailable") but answers
+    200: pages are still served without the cache (only slower), so a load balancer
+    must keep sending traffic to this instance rather than take the whole site down.
+    """
+    checks = {"database": check_database(), "cache": check_cache()}
+    return JsonResponse(checks, status=200 if checks["database"] == OK else 503)
+
+
+def database_unavailable(exc):
+    """Whether `exc`, or an exception it was raised from or while handling, means the
+    database cannot be reached or cannot answer right now (refused or dropped
+    connections, timeouts, a locked or missing SQLite file: psycopg's and sqlite3's
+    errors reach views as these Django classes)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, OperationalError | InterfaceError):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def server_error(request):
+    """handler500. Django calls it for every unhandled exception, wherever it was
+    raised: a view, a template or context processor, or a middleware such as the
+    session middleware. A database that cannot be reached answers 503 with a page
+    saying so; anything else is the usual 500 page. Django's django.request logger
+    logs the exception once, with the request id, so nothing is logged here."""
+    if not database_unavailable(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    # A plain template with no context processors: it needs neither the database
+    # nor the session.
+    context = {"request_id": current_request_id.get(), "retry_after": RETRY_AFTER}
+    response = HttpResponse(render_to_string("503.html", context), status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    add_never_cache_headers(response)
+    return response

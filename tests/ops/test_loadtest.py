@@ -1,0 +1,62 @@
+"""The load test's wrk parser and report (ops/loadtest.py)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ops import loadtest
+
+# Saved output of real wrk 4.1.0 runs against this site: a clean one, and one with
+# 404s and timeouts (`wrk -c256 --timeout 1s` on a slow URL).
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_wrk_parser_reads_a_clean_run():
+    result = loadtest.parse_wrk((DATA / "wrk-healthz.txt").read_text())
+    assert result.requests_per_second == 2438.07
+    assert result.p50_ms == 23.42
+    assert result.p99_ms == 64.04
+    assert result.requests == 12197
+    assert result.errors == 0
+
+
+def test_wrk_parser_counts_non_2xx_and_socket_errors():
+    result = loadtest.parse_wrk((DATA / "wrk-errors.txt").read_text())
+    assert result.requests_per_second == 197.45
+    assert result.p50_ms == 540.76
+    assert result.p99_ms == 987.30
+    assert result.non_2xx_3xx == 796
+    assert result.socket_errors == 559
+    assert result.errors == 796 + 559
+
+
+def test_wrk_parser_converts_latency_units():
+    text = (DATA / "wrk-healthz.txt").read_text()
+    text = text.replace("23.42ms", "812.00us").replace("64.04ms", "1.50s")
+    result = loadtest.parse_wrk(text)
+    assert result.p50_ms == pytest.approx(0.812)
+    assert result.p99_ms == 1500.0
+
+
+def test_wrk_parser_refuses_output_it_does_not_understand():
+    with pytest.raises(ValueError):
+        loadtest.parse_wrk("unable to connect to 127.0.0.1:1 Connection refused")
+
+
+def test_load_test_report_flags_slow_pages_and_errors(capsys):
+    def result(rps, errors=0):
+        return loadtest.WrkResult(rps, 1.0, 2.0, int(rps * 10), errors, 0)
+
+    trivial = result(1000)
+    assert loadtest.report_row(*loadtest.TRIVIAL, trivial, trivial) == []
+    assert loadtest.report_row("fast", "/a/", result(600), trivial) == []
+    assert loadtest.report_row("slow", "/b/", result(499), trivial) == ["BELOW 50%"]
+    assert loadtest.report_row("failing", "/c/", result(900, errors=3), trivial) == [
+        "ERRORS"
+    ]
+    out = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"trivial view +1000 +1\.0 +2\.0 +0 +100%  /healthz", out[0])
+    assert re.fullmatch(r"fast +600 .* 60%  /a/", out[1])
+    assert out[2].endswith("49%  /b/  <- BELOW 50%")
+    assert out[3].endswith("90%  /c/  <- ERRORS")
