@@ -30,7 +30,6 @@ from .models import (
     Region,
     Theme,
 )
-from .signals import batched_search_refresh
 
 
 @admin.register(Country)
@@ -282,10 +281,6 @@ class PracticeAdmin(BrokenLinksColumnMixin, WorkflowAdmin):
             },
         ),
     ]
-
-    def make_move(self, request, queryset, move):
-        with batched_search_refresh():  # one re-index for all the moved practices
-            super().make_move(request, queryset, move)
 
     def get_urls(self):
         # Before the model's own URLs, whose "<path:object_id>/" would take it.

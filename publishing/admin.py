@@ -14,6 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import ForeignKey, ManyToManyField
 from django.http import HttpResponseRedirect
 from django.utils import formats, timezone
@@ -181,15 +182,17 @@ class WorkflowAdmin(SimpleHistoryAdmin):
     # --- bulk moves --------------------------------------------------------------
 
     def make_move(self, request, queryset, move):
-        """Apply `move` to each selected row it applies to; report the rest."""
+        """Apply `move` to each selected row it applies to; report the rest. One
+        transaction, so derived state is brought up to date once for all of them."""
         moved, skipped = [], []
-        for obj in queryset.order_by("pk"):
-            try:
-                workflow.transition(obj, move.name, request.user)
-            except (ValidationError, PermissionDenied) as error:
-                skipped.append(reason(error))
-            else:
-                moved.append(obj)
+        with transaction.atomic():
+            for obj in queryset.order_by("pk"):
+                try:
+                    workflow.transition(obj, move.name, request.user)
+                except (ValidationError, PermissionDenied) as error:
+                    skipped.append(reason(error))
+                else:
+                    moved.append(obj)
         opts = self.opts
         if moved:
             noun = opts.verbose_name if len(moved) == 1 else opts.verbose_name_plural
