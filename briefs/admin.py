@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from practices.admin_workflow import AFTER_INLINES, WorkflowAdmin
+from publishing.admin import AFTER_INLINES, WorkflowAdmin
 
 from .models import Brief, BriefSection, FeaturedPractice
 

@@ -1,20 +1,13 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Prefetch
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from practices.cards import attach_card_terms
-from practices.models import (
-    Practice,
-    PublishableQuerySet,
-    Status,
-    publication_constraints,
-)
-from practices.workflow import WorkflowMixin, permissions
+from practices.models import Practice
+from publishing.models import Publishable
+from publishing.workflow import permissions
 
 
-class Brief(WorkflowMixin, models.Model):
+class Brief(Publishable):
     title = models.CharField(max_length=255)
     slug = models.SlugField(max_length=120)
     standfirst = models.TextField(help_text="The short introduction under the title.")
@@ -27,43 +20,19 @@ class Brief(WorkflowMixin, models.Model):
         "as not recorded otherwise. (published_on is this page's own date.)",
     )
     attribution = models.TextField(help_text="Attribution and licence line.")
-    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
-    published_on = models.DateField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    objects = PublishableQuerySet.as_manager()
     history = HistoricalRecords()  # who changed what and when; revert in the admin
 
-    class Meta:
+    class Meta(Publishable.Meta):
         ordering = ["-published_on", "title"]
         permissions = permissions("brief", "briefs")  # workflow moves
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="brief_unique_slug"),
-            *publication_constraints("brief"),
+            *Publishable.Meta.constraints,
         ]
 
     def __str__(self):
         return self.title
-
-    def get_absolute_url(self):
-        return reverse("briefs:detail", kwargs={"slug": self.slug})
-
-    def get_preview_url(self):
-        """The staff-only preview on the public templates, whatever the status."""
-        return reverse("briefs:preview", kwargs={"slug": self.slug})
-
-    def published_features(self):
-        """Featured practices a reader may see, in order, ready for cards."""
-        features = list(
-            self.featured.filter(practice__in=Practice.objects.published())
-            .select_related("section")
-            .prefetch_related(
-                Prefetch("practice", queryset=Practice.objects.for_listing())
-            )
-        )
-        attach_card_terms(feature.practice for feature in features)
-        return features
 
 
 class BriefSection(models.Model):
@@ -106,6 +75,12 @@ class BriefSection(models.Model):
         return f"{self.brief.get_absolute_url()}#{self.anchor}"
 
 
+class FeaturedPracticeQuerySet(models.QuerySet):
+    def published(self):
+        """The features a reader may see: those of published practices."""
+        return self.filter(practice__in=Practice.objects.published())
+
+
 class FeaturedPractice(models.Model):
     brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="featured")
     practice = models.ForeignKey(
@@ -122,6 +97,7 @@ class FeaturedPractice(models.Model):
     note = models.TextField(blank=True, help_text="What this practice illustrates.")
     position = models.PositiveSmallIntegerField(default=0)
 
+    objects = FeaturedPracticeQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

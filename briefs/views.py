@@ -1,9 +1,12 @@
+from django.db.models import Prefetch
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, ListView
 
 from practices.caching import private_preview, public_page
-from practices.models import InstrumentType, Practice, Status, Theme
-from practices.views import StaffPreviewMixin
+from practices.cards import attach_card_terms
+from practices.models import InstrumentType, Practice, Theme
+from publishing.models import Status
+from publishing.views import StaffPreviewMixin
 
 from .models import Brief
 
@@ -25,9 +28,16 @@ class BriefPage(DetailView):
 
     def get_context_data(self, **kwargs):
         featured = Practice.objects.published().filter(featured_in__brief=self.object)
+        # Its featured practices a reader may see, in order, ready for cards.
+        features = list(
+            self.object.featured.published()
+            .select_related("section")
+            .prefetch_related(Prefetch("practice", Practice.objects.for_listing()))
+        )
+        attach_card_terms(feature.practice for feature in features)
         return super().get_context_data(
             archived=self.object.status == Status.ARCHIVED,
-            features=self.object.published_features(),
+            features=features,
             # The brief's practices in figures, counted by the database.
             instruments=InstrumentType.objects.with_practice_counts(featured).filter(
                 practice_count__gt=0

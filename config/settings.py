@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",  # admin login throttling: see "Security" below
     "simple_history",  # change history of practices and briefs, with revert
+    "publishing",  # the curation workflow and publication rule shared by both
     "practices",
     "briefs",
     "accessibility",

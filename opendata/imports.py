@@ -30,7 +30,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 
 from practices.models import Practice, PracticeSource, Status
 from practices.signals import batched_search_refresh
-from practices.workflow import label, may, move_between, moves_from
+from publishing.workflow import label, may, move_between, moves_from, perm
 
 from .import_checks import (
     FIELDS,
@@ -50,7 +50,7 @@ __all__ = ["Problem", "Row", "apply", "import_practices", "read_file", "validate
 
 CREATE, UPDATE, UNCHANGED, SKIP = "create", "update", "unchanged", "skip"
 CHUNK_SIZE = 500  # codes or slugs per bulk query
-PUBLISH = "practices.publish_practice"
+PUBLISH = perm(Practice, "publish")
 
 
 @dataclass
@@ -267,7 +267,7 @@ def _check_write(row, action, was, user):
     if action.kind == CREATE:
         _check_create(row, action.record, user)
     elif action.kind == UPDATE:
-        if not user.has_perm("practices.change_practice"):
+        if not user.has_perm(perm(Practice, "change")):
             row.problem("", "you may not change practices")
         stored_date = was["published_on"]
         if action.record["published_on"] != stored_date and not user.has_perm(PUBLISH):
@@ -304,7 +304,7 @@ def _check_create(row, record, user):
     needs the permission to publish, as in the admin (where the field is
     read-only without it)."""
     status = record["status"]
-    if not user.has_perm("practices.add_practice"):
+    if not user.has_perm(perm(Practice, "add")):
         row.problem("", "you may not add practices")
         return
     if status in (Status.PUBLISHED, Status.ARCHIVED) and not user.has_perm(PUBLISH):
@@ -313,7 +313,7 @@ def _check_create(row, record, user):
             f"you may not add a practice as {status}: that needs the permission "
             "to publish (add it as a draft)",
         )
-    elif status == Status.IN_REVIEW and not user.has_perm("practices.submit_practice"):
+    elif status == Status.IN_REVIEW and not user.has_perm(perm(Practice, "submit")):
         row.problem("status", "you may not submit practices for review")
     if (
         record["published_on"]

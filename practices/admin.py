@@ -1,23 +1,25 @@
 from functools import partial
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 
 from opendata.admin import export_csv, export_json, import_view
+from publishing.admin import (
+    AFTER_INLINES,
+    MOVE_ACTIONS,
+    WorkflowAdmin,
+    WorkflowAdminForm,
+)
 
 from .admin_links import (
     BrokenLinksColumnMixin,
     BrokenLinksFilter,
     LinkStatusInlineMixin,
-)
-from .admin_workflow import (
-    AFTER_INLINES,
-    MOVE_ACTIONS,
-    ReviewFilter,
-    WorkflowAdmin,
-    WorkflowAdminForm,
-    set_review_date,
 )
 from .models import (
     Country,
@@ -66,6 +68,108 @@ class ProjectAdmin(admin.ModelAdmin):
     list_display = ["acronym", "name", "lead_partner", "start_year", "end_year"]
     search_fields = ["acronym", "name", "lead_partner"]
     prepopulated_fields = {"slug": ["acronym"]}
+
+
+# --- review dates ------------------------------------------------------------
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    """Practices whose review date has passed (as the public pages flag them:
+    the review_by day itself is still fresh), without one, or not yet due."""
+
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("due", "Needs review (review date passed)"),
+            ("none", "No review date"),
+            ("later", "Review date not yet reached"),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "due":
+            return queryset.filter(review_by__lt=today)
+        if self.value() == "none":
+            return queryset.filter(review_by__isnull=True)
+        if self.value() == "later":
+            return queryset.filter(review_by__gte=today)
+        return queryset
+
+
+class ReviewDateForm(forms.Form):
+    review_by = forms.DateField(
+        label="Review by",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="The day the selected records are due for their next check "
+        "against their sources (YYYY-MM-DD; today or later).",
+    )
+
+    def clean_review_by(self):
+        value = self.cleaned_data["review_by"]
+        if value < timezone.localdate():
+            raise ValidationError(
+                "Choose today or a later date: a review date in the past would "
+                "flag the records as overdue at once."
+            )
+        return value
+
+
+@admin.action(
+    permissions=["change"],
+    description="Set the review date of selected %(verbose_name_plural)s",
+)
+def set_review_date(modeladmin, request, queryset):
+    """An intermediate page asks for the date; then each row gets it, except
+    rows last verified after it (a review comes after the last check)."""
+    form = ReviewDateForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        review_by = form.cleaned_data["review_by"]
+        done, skipped = 0, []
+        for obj in queryset.order_by("pk"):
+            if obj.last_verified_on and obj.last_verified_on > review_by:
+                skipped.append(
+                    f"“{obj}” was last verified on {obj.last_verified_on}, "
+                    "after that date"
+                )
+                continue
+            obj.review_by = review_by
+            obj._history_user = request.user
+            obj._change_reason = "Review date set"
+            obj.save(update_fields=["review_by", "updated_at"])
+            done += 1
+        if done:
+            modeladmin.message_user(
+                request,
+                f"Review date set to {review_by} for {done} of {done + len(skipped)}.",
+                messages.SUCCESS,
+            )
+        if skipped:
+            modeladmin.message_user(
+                request, f"Not changed: {'; '.join(skipped)}.", messages.WARNING
+            )
+        return None  # back to the list
+    opts = modeladmin.opts
+    select_across = request.POST.get("select_across") == "1"
+    objects, count = list(queryset[:50]), queryset.count()
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"Set the review date of {opts.verbose_name_plural}",
+        "opts": opts,
+        "form": form,
+        "objects": objects,
+        "count": count,
+        "more": count - len(objects),
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": select_across,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media,
+    }
+    return TemplateResponse(request, "admin/workflow/set_review_date.html", context)
+
+
+# --- practices ---------------------------------------------------------------
 
 
 class PracticeSourceInline(LinkStatusInlineMixin, admin.TabularInline):

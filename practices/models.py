@@ -13,49 +13,12 @@ from django.utils.functional import classproperty
 from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 
+from publishing.models import Publishable, PublishableQuerySet
+from publishing.models import Status as Status  # for the code that imports it here
+from publishing.workflow import permissions
+
 from .facts import with_held_facts
 from .history import HistoricalRecordsWithReverseM2M
-
-# Status lives with its moves and their rules; import it from here or from there.
-from .workflow import Status, WorkflowMixin, permissions
-
-
-class PublishableQuerySet(models.QuerySet):
-    """The one publication rule, shared by practices and briefs.
-
-    - published(): public and current. Every list, count, facet, search, chart,
-      related list, feed, export and sitemap starts here, and only here.
-    - reachable(): what answers at its own public address: the published records
-      plus the archived ones that were public once (kept for reference, shown with
-      an "archived" banner). Only detail pages use it.
-    Drafts, records in review and scheduled ones are in neither (staff see them
-    through the preview pages, which never go through the page cache)."""
-
-    def published(self):
-        return self.filter(
-            status=Status.PUBLISHED, published_on__lte=timezone.localdate()
-        )
-
-    def reachable(self):
-        return self.filter(
-            status__in=[Status.PUBLISHED, Status.ARCHIVED],
-            published_on__lte=timezone.localdate(),
-        )
-
-
-def publication_constraints(prefix):
-    """Named constraints every publishable model carries."""
-    return [
-        models.CheckConstraint(
-            condition=Q(status__in=Status.values), name=f"{prefix}_valid_status"
-        ),
-        models.CheckConstraint(
-            # An archived record was published once and keeps its date.
-            condition=~Q(status__in=[Status.PUBLISHED, Status.ARCHIVED])
-            | Q(published_on__isnull=False),
-            name=f"{prefix}_published_has_date",
-        ),
-    ]
 
 
 class TermQuerySet(models.QuerySet):
@@ -349,7 +312,7 @@ class PracticeQuerySet(PublishableQuerySet):
         )
 
 
-class Practice(WorkflowMixin, models.Model):
+class Practice(Publishable):
     # Facts a curator can flag as unconfirmed (pages mark them as such): these
     # fields, and "places" (countries and regions together).
     UNCERTAIN_FIELDS = (
@@ -472,18 +435,6 @@ class Practice(WorkflowMixin, models.Model):
     attribution = models.TextField(
         help_text="Attribution and licence line shown with the record."
     )
-    status = models.CharField(
-        max_length=20,
-        choices=Status,
-        default=Status.DRAFT,
-        help_text="Where the record is in the curation workflow. Only published "
-        "records are public (and exported).",
-    )
-    published_on = models.DateField(
-        null=True,
-        blank=True,
-        help_text="The day the record is public from (set when it is published).",
-    )
     last_verified_on = models.DateField(
         "last verified on",
         null=True,
@@ -497,8 +448,6 @@ class Practice(WorkflowMixin, models.Model):
         help_text="When this record is due for its next check; after this date it "
         "is flagged as needing review and ranked after fresh practices.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
     # Derived search index, rebuilt by practices.search on every change (never
     # edited by hand): accent-folded text for every database, and on PostgreSQL a
     # weighted tsvector with a GIN index (created in migration 0002, PostgreSQL only).
@@ -512,7 +461,7 @@ class Practice(WorkflowMixin, models.Model):
         m2m_fields=["countries", "regions", "themes", "instruments"],
     )
 
-    class Meta:
+    class Meta(Publishable.Meta):
         ordering = ["title"]
         permissions = permissions("practice", "practices")  # workflow moves
         constraints = [
@@ -532,7 +481,7 @@ class Practice(WorkflowMixin, models.Model):
                 condition=Q(level__in=["", *ImplementationLevel.values]),
                 name="practice_valid_level",
             ),
-            *publication_constraints("practice"),
+            *Publishable.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(review_by__isnull=True)
                 | Q(last_verified_on__isnull=True)
@@ -569,13 +518,6 @@ class Practice(WorkflowMixin, models.Model):
 
     def __str__(self):
         return self.title
-
-    def get_absolute_url(self):
-        return reverse("practices:detail", kwargs={"slug": self.slug})
-
-    def get_preview_url(self):
-        """The staff-only preview on the public templates, whatever the status."""
-        return reverse("practices:preview", kwargs={"slug": self.slug})
 
     @property
     def is_review_overdue(self):

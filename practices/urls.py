@@ -19,7 +19,7 @@ urlpatterns = [
         name="compare-remove",
     ),
     path("<slug:slug>/", views.PracticeDetailView.as_view(), name="detail"),
-    # Staff only, any status, never cached: views.StaffPreviewMixin.
+    # Staff only, any status, never cached: publishing.views.StaffPreviewMixin.
     path("<slug:slug>/preview/", views.PracticePreviewView.as_view(), name="preview"),
 ]
 

@@ -2,7 +2,7 @@ import re
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
 
 from briefs.models import Brief
+from publishing.views import StaffPreviewMixin
 
 from . import compare, facts
 from .caching import private_preview, public_page
@@ -256,43 +257,6 @@ class PracticeDetailView(PracticePage):
 
     def get_queryset(self):
         return Practice.objects.reachable().for_detail().with_held_facts()
-
-
-def can_preview(user, model):
-    """Staff who may view the model in the admin."""
-    opts = model._meta
-    return user.is_staff and user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
-
-
-class StaffPreviewMixin:
-    """A record of any status on its public template, for staff who may view it in
-    the admin, under a "Preview" banner; never cached and never indexed
-    (caching.private_preview). Everyone else gets the same 404 as for an unknown
-    address, rather than a redirect to the login page: that would tell anyone that
-    an unpublished record exists at that address. Staff come here from the admin,
-    already signed in."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if not can_preview(request.user, self.model):
-            raise Http404("Previews are for staff.")
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return self.model.objects.all()
-
-    def get_context_data(self, **kwargs):
-        record = self.object
-        reachable = self.model.objects.reachable().filter(pk=record.pk).exists()
-        return super().get_context_data(
-            preview={
-                "status": record.get_status_display(),
-                "reachable": reachable,
-                "scheduled": record.status == Status.PUBLISHED and not reachable,
-                "published_on": record.published_on,
-                "public_url": record.get_absolute_url(),
-            },
-            **kwargs,
-        )
 
 
 @method_decorator(private_preview, name="dispatch")

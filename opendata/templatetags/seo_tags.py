@@ -190,7 +190,7 @@ def practice_data(practice, request):
 
 def brief_data(brief, features, request):
     """A policy brief as a schema.org Report; `features` are its published
-    featured practices (Brief.published_features), mentioned by name and page."""
+    featured practices (brief.featured.published()), mentioned by name and page."""
     url = absolute_uri(request, brief.get_absolute_url())
     report = {
         "@context": "https://schema.org",

@@ -157,7 +157,7 @@ def test_featured_practices_are_ordered_by_an_editable_order(client, editor):
     )
     assert response.status_code == 302, response.context["errors"]
     assert [f.practice for f in brief.featured.all()] == [second, first]
-    assert [f.practice for f in brief.published_features()] == [second, first]
+    assert [f.practice for f in brief.featured.published()] == [second, first]
 
 
 def test_brief_history_records_the_editor_and_revert_restores_the_title(client, editor):

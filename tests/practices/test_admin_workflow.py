@@ -1,5 +1,5 @@
 """The workflow in the practice admin: roles, buttons, bulk actions, the review
-date, filters, search and the form's order (practices/admin_workflow.py)."""
+date, filters, search and the form's order (publishing/admin.py, practices/admin.py)."""
 
 import re
 from datetime import date, timedelta

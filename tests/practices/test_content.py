@@ -42,7 +42,7 @@ FEATURED_ORDER = [
 
 def test_the_brief_features_the_14_practices_in_order(catalogue):
     brief = Brief.objects.published().get(slug="internationalisation-of-smes")
-    titles = [f.practice.title for f in brief.published_features()]
+    titles = [f.practice.title for f in brief.featured.published()]
     assert titles == FEATURED_ORDER
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from practices.models import CatalogueVersion, Practice, Status
-from practices.workflow import transition
+from publishing.workflow import transition
 from tests.factories import make_practice, make_theme, make_user
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """The curation workflow and change history in the admin, for practices and briefs.
 
 - The status is read-only in every form (new records start as drafts); it moves
-  only through practices.workflow: the buttons under Save on the change form, for
+  only through publishing.workflow: the buttons under Save on the change form, for
   the moves this user may make, and the bulk actions of the list, which move each
   selected row that may move and report the others with the reason.
 - History (django-simple-history): each version with who, when and what changed
@@ -12,12 +12,11 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import ForeignKey, ManyToManyField
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
@@ -25,8 +24,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from simple_history.utils import get_m2m_reverse_field_name
 
 from . import workflow
-from .signals import batched_search_refresh
-from .workflow import MOVES, Status
+from .workflow import MOVES, Status, perm
 
 # The change form's workflow buttons are named "_workflow_<action>" (inputs, not
 # <button>s, so they look like the admin's other buttons).
@@ -110,7 +108,7 @@ class ChangeContextHelper(HistoricalRecordContextHelper):
 
 
 class WorkflowAdmin(SimpleHistoryAdmin):
-    """Base admin for models that follow practices.workflow and keep history."""
+    """Base admin for models that follow publishing.workflow and keep history."""
 
     form = WorkflowAdminForm
     change_form_template = "admin/workflow/change_form.html"
@@ -130,21 +128,17 @@ class WorkflowAdmin(SimpleHistoryAdmin):
 
     # --- permissions of the moves (used by the bulk actions) -------------------
 
-    def _may(self, request, prefix):
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.{prefix}_{opts.model_name}")
-
     def has_submit_permission(self, request):
-        return self._may(request, "submit")
+        return request.user.has_perm(perm(self.model, "submit"))
 
     def has_publish_permission(self, request):
-        return self._may(request, "publish")
+        return request.user.has_perm(perm(self.model, "publish"))
 
     def has_send_back_permission(self, request):
-        return self._may(request, "send_back")
+        return request.user.has_perm(perm(self.model, "send_back"))
 
     def has_archive_permission(self, request):
-        return self._may(request, "archive")
+        return request.user.has_perm(perm(self.model, "archive"))
 
     # --- the change form -------------------------------------------------------
 
@@ -188,9 +182,10 @@ class WorkflowAdmin(SimpleHistoryAdmin):
     # --- bulk moves --------------------------------------------------------------
 
     def make_move(self, request, queryset, move):
-        """Apply `move` to each selected row it applies to; report the rest."""
+        """Apply `move` to each selected row it applies to; report the rest. One
+        transaction, so derived state is brought up to date once for all of them."""
         moved, skipped = [], []
-        with batched_search_refresh():
+        with transaction.atomic():
             for obj in queryset.order_by("pk"):
                 try:
                     workflow.transition(obj, move.name, request.user)
@@ -288,102 +283,3 @@ class WorkflowAdmin(SimpleHistoryAdmin):
             f"{workflow.label(obj.status)}.",
             messages.SUCCESS,
         )
-
-
-# --- freshness -------------------------------------------------------------------
-
-
-class ReviewFilter(admin.SimpleListFilter):
-    """Practices whose review date has passed (as the public pages flag them:
-    the review_by day itself is still fresh), without one, or not yet due."""
-
-    title = "review"
-    parameter_name = "review"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("due", "Needs review (review date passed)"),
-            ("none", "No review date"),
-            ("later", "Review date not yet reached"),
-        ]
-
-    def queryset(self, request, queryset):
-        today = timezone.localdate()
-        if self.value() == "due":
-            return queryset.filter(review_by__lt=today)
-        if self.value() == "none":
-            return queryset.filter(review_by__isnull=True)
-        if self.value() == "later":
-            return queryset.filter(review_by__gte=today)
-        return queryset
-
-
-class ReviewDateForm(forms.Form):
-    review_by = forms.DateField(
-        label="Review by",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="The day the selected records are due for their next check "
-        "against their sources (YYYY-MM-DD; today or later).",
-    )
-
-    def clean_review_by(self):
-        value = self.cleaned_data["review_by"]
-        if value < timezone.localdate():
-            raise ValidationError(
-                "Choose today or a later date: a review date in the past would "
-                "flag the records as overdue at once."
-            )
-        return value
-
-
-@admin.action(
-    permissions=["change"],
-    description="Set the review date of selected %(verbose_name_plural)s",
-)
-def set_review_date(modeladmin, request, queryset):
-    """An intermediate page asks for the date; then each row gets it, except
-    rows last verified after it (a review comes after the last check)."""
-    form = ReviewDateForm(request.POST if "apply" in request.POST else None)
-    if form.is_valid():
-        review_by = form.cleaned_data["review_by"]
-        done, skipped = 0, []
-        for obj in queryset.order_by("pk"):
-            if obj.last_verified_on and obj.last_verified_on > review_by:
-                skipped.append(
-                    f"“{obj}” was last verified on {obj.last_verified_on}, "
-                    "after that date"
-                )
-                continue
-            obj.review_by = review_by
-            obj._history_user = request.user
-            obj._change_reason = "Review date set"
-            obj.save(update_fields=["review_by", "updated_at"])
-            done += 1
-        if done:
-            modeladmin.message_user(
-                request,
-                f"Review date set to {review_by} for {done} of {done + len(skipped)}.",
-                messages.SUCCESS,
-            )
-        if skipped:
-            modeladmin.message_user(
-                request, f"Not changed: {'; '.join(skipped)}.", messages.WARNING
-            )
-        return None  # back to the list
-    opts = modeladmin.opts
-    select_across = request.POST.get("select_across") == "1"
-    objects, count = list(queryset[:50]), queryset.count()
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": f"Set the review date of {opts.verbose_name_plural}",
-        "opts": opts,
-        "form": form,
-        "objects": objects,
-        "count": count,
-        "more": count - len(objects),
-        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-        "select_across": select_across,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "media": modeladmin.media,
-    }
-    return TemplateResponse(request, "admin/workflow/set_review_date.html", context)

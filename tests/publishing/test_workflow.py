@@ -1,4 +1,4 @@
-"""The curation workflow (practices/workflow.py): the moves, who may make them,
+"""The curation workflow (publishing/workflow.py): the moves, who may make them,
 and their enforcement in the model layer, for practices and briefs alike."""
 
 from datetime import date
@@ -14,8 +14,9 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from practices.models import CatalogueVersion, Practice, Status
-from practices.workflow import MOVES, TransitionNotAllowed, transition
+from practices.models import CatalogueVersion, Practice
+from publishing.models import Status
+from publishing.workflow import MOVES, TransitionNotAllowed, transition
 from tests.factories import make_brief, make_practice, make_user
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ both need the publish permission, which only reviewers hold. Nothing else moves:
 a draft is never published without review, an archived record never goes back to
 draft, a record in review is never archived.
 
-The rules hold in the model layer: `WorkflowMixin.save()` refuses any change of
+The rules hold in the model layer: `Publishable.save()` refuses any change of
 `status` on an existing row that is not a move above, wherever it comes from
 (admin, a form, the shell). Creating a row in any status stays allowed, for the
 trusted loaders (load_catalogue, generate_practices, fixtures, test factories).
@@ -28,6 +28,7 @@ then bump the catalogue version.
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -48,7 +49,7 @@ class Move:
     label: str  # what the button and the bulk action say
     source: str
     target: str
-    permission: str  # codename prefix: "<permission>_<model_name>"
+    permission: str  # the action of the permission it needs (see perm())
     done: str  # past participle for messages and the history's change reason
 
 
@@ -106,7 +107,7 @@ MOVES = {
     ]
 }
 
-# The custom permissions, one per kind of move: (codename prefix, description).
+# The custom permissions, one per kind of move: (action, description).
 PERMISSIONS = [
     ("submit", "submit {} for review"),
     ("publish", "publish, unpublish and reinstate {}"),
@@ -118,9 +119,17 @@ PERMISSIONS = [
 def permissions(model_name, verbose_name_plural):
     """Meta.permissions for a model that follows the workflow."""
     return [
-        (f"{prefix}_{model_name}", f"Can {text.format(verbose_name_plural)}")
-        for prefix, text in PERMISSIONS
+        (f"{action}_{model_name}", f"Can {text.format(verbose_name_plural)}")
+        for action, text in PERMISSIONS
     ]
+
+
+def perm(model, action):
+    """The name user.has_perm() takes for `action` on `model`, built the way Django
+    builds its own (e.g. "practices.publish_practice"). The one place such names
+    are spelled: the workflow, the admin, the previews and the import use it."""
+    opts = model._meta
+    return f"{opts.app_label}.{get_permission_codename(action, opts)}"
 
 
 class TransitionNotAllowed(ValidationError):
@@ -142,13 +151,8 @@ def moves_from(status):
     return [move for move in MOVES.values() if move.source == status]
 
 
-def permission_name(model, move):
-    opts = model._meta
-    return f"{opts.app_label}.{move.permission}_{opts.model_name}"
-
-
 def may(user, obj, move):
-    return user is not None and user.has_perm(permission_name(type(obj), move))
+    return user is not None and user.has_perm(perm(type(obj), move.permission))
 
 
 def available_moves(obj, user):
@@ -232,39 +236,3 @@ def check_status_change(obj):
             f"From {label(before)} the moves are: {allowed}.",
             code="not_a_move",
         )
-
-
-class WorkflowMixin:
-    """For models with `status` and `published_on`: remembers the status as
-    loaded and refuses, on save(), a change of it that is not a workflow move."""
-
-    @classmethod
-    def from_db(cls, db, field_names, values, **kwargs):
-        instance = super().from_db(db, field_names, values, **kwargs)
-        instance._saved_status = instance.__dict__.get("status")  # None if deferred
-        return instance
-
-    def refresh_from_db(self, *args, **kwargs):
-        super().refresh_from_db(*args, **kwargs)
-        fields = kwargs.get("fields")
-        if fields is None or "status" in fields:
-            self._saved_status = self.__dict__.get("status")
-
-    def clean_fields(self, exclude=None):
-        """A form that edits `status` reports a status change that is not a move
-        as an error on the field, before save() would refuse it."""
-        super().clean_fields(exclude=exclude)
-        if exclude is None or "status" not in exclude:
-            try:
-                check_status_change(self)
-            except TransitionNotAllowed as error:
-                raise ValidationError({"status": error.messages}) from error
-
-    def save(self, *args, **kwargs):
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or "status" in update_fields:
-            check_status_change(self)
-        super().save(*args, **kwargs)
-        self._saved_status = self.status
-        # A change reason describes one save only (simple-history reads it).
-        self.__dict__.pop("_change_reason", None)
