@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import ForeignKey, ManyToManyField
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -25,7 +26,6 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from simple_history.utils import get_m2m_reverse_field_name
 
 from . import workflow
-from .signals import batched_search_refresh
 from .workflow import MOVES, Status
 
 # The change form's workflow buttons are named "_workflow_<action>" (inputs, not
@@ -190,7 +190,7 @@ class WorkflowAdmin(SimpleHistoryAdmin):
     def make_move(self, request, queryset, move):
         """Apply `move` to each selected row it applies to; report the rest."""
         moved, skipped = [], []
-        with batched_search_refresh():
+        with transaction.atomic():  # the moves commit, and are indexed, together
             for obj in queryset.order_by("pk"):
                 try:
                     workflow.transition(obj, move.name, request.user)
@@ -266,7 +266,8 @@ class WorkflowAdmin(SimpleHistoryAdmin):
             raise PermissionDenied  # simple-history itself only asks for "view"
         context = {"current_status": current.get_status_display() if current else ""}
         context.update(extra_context or {})
-        return super().history_form_view(request, object_id, version_id, context)
+        with transaction.atomic():  # as the change form: one change, indexed once
+            return super().history_form_view(request, object_id, version_id, context)
 
     def _keep_status_on_revert(self, request, obj):
         record = to_historic(obj)

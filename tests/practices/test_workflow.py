@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from practices.models import CatalogueVersion, Practice, Status
 from practices.workflow import MOVES, TransitionNotAllowed, transition
-from tests.factories import make_brief, make_practice, make_user
+from tests.factories import committed, make_brief, make_practice, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +139,8 @@ def test_a_reviewer_can_make_every_move(
 ):
     obj = make(kind, source)
     before = CatalogueVersion.current()
-    move = transition(obj, action, reviewer)
+    with committed():
+        move = transition(obj, action, reviewer)
     assert move.target == target
     assert stored_status(obj) == target
     assert CatalogueVersion.current() != before  # the save signal bumped it
