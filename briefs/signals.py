@@ -1,12 +1,13 @@
 """Briefs are public pages too: every change to a brief, its sections or its
-featured practices bumps the catalogue version, so cached pages (practices/caching.py)
-are never served stale. Writes that bypass signals (QuerySet.update) bump it
-themselves; workflow moves save (practices.workflow.transition), so they bump here."""
+featured practices bumps the catalogue version (once per transaction, when it
+commits: practices/signals.py), so cached pages (practices/caching.py) are never
+served stale. Writes that bypass signals (QuerySet.update) call refresh_on_commit()
+themselves; workflow moves save (practices.workflow.transition), so they count here."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from practices.models import CatalogueVersion
+from practices.signals import refresh_on_commit
 
 from .models import Brief, BriefSection, FeaturedPractice
 
@@ -18,4 +19,4 @@ from .models import Brief, BriefSection, FeaturedPractice
 @receiver(post_save, sender=FeaturedPractice)
 @receiver(post_delete, sender=FeaturedPractice)
 def brief_changed(sender, **kwargs):
-    CatalogueVersion.bump()
+    refresh_on_commit()

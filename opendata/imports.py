@@ -29,7 +29,6 @@ from itertools import islice
 from django.db import DatabaseError, IntegrityError, transaction
 
 from practices.models import Practice, PracticeSource, Status
-from practices.signals import batched_search_refresh
 from publishing.workflow import label, may, move_between, moves_from, perm
 
 from .import_checks import (
@@ -334,7 +333,7 @@ def apply(plan, *, name="a file", user=None, progress=None):
         raise ValueError("This plan has problems: nothing may be written.")
     reason = f"Imported from {name}"[:100]  # the history's change reason field
     writes = [action for action in plan.actions if action.kind in (CREATE, UPDATE)]
-    with transaction.atomic(), batched_search_refresh():
+    with transaction.atomic():
         for done, action in enumerate(writes, 1):
             action.practice = _write(action, plan.found, user, reason)
             if progress:

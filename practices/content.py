@@ -26,7 +26,6 @@ from .models import (
     Status,
     Theme,
 )
-from .signals import batched_search_refresh
 
 CONTENT_DIR = Path(settings.BASE_DIR) / "fixtures" / "catalogue"
 KINDS = [
@@ -84,7 +83,7 @@ def load_catalogue(paths=None):
     """Add every missing record; return a Counter of what was created."""
     content = read_content(content_files() if paths is None else paths)
     created = Counter()
-    with transaction.atomic(), batched_search_refresh():
+    with transaction.atomic():
         for kind in KINDS:
             loader = LOADERS[kind]
             existing = loader.existing(content[kind])

@@ -1,7 +1,8 @@
 """Full-text search over practices.
 
 Every practice keeps a derived index, rebuilt by `refresh_search_index` whenever the
-practice or a name it points at changes (see practices/signals.py):
+practice or a name it points at changes, once per transaction as it commits (see
+practices/signals.py):
 - `search_text`: all searchable text, accent-folded and lower-cased. SQLite searches
   it (every word must appear somewhere); it also feeds the result snippets.
 - `search_vector` (PostgreSQL): a weighted tsvector (English stemming) over the same

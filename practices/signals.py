@@ -1,18 +1,22 @@
-"""Keep derived state current on every change:
+"""Keep derived state current, once per transaction, whatever path changed the data
+(admin, import, shell, history revert, workflow move, term rename or delete):
 - each practice's search index, including when a country, region, theme,
   instrument type or project it points at is renamed or deleted;
 - the catalogue version (CatalogueVersion), which per-process caches and the
   page cache (practices/caching.py) key on: anything a public page shows bumps
-  it (briefs bump it from briefs/signals.py).
+  it (briefs ask for it in briefs/signals.py).
+
+Each change only notes the practices it touched (`refresh_on_commit`); when the
+transaction commits, one callback re-indexes them all and bumps the version once.
+Outside a transaction (autocommit, a shell save) that happens at once.
 
 Writes that bypass signals (QuerySet.update, bulk_create, raw SQL) must call
-CatalogueVersion.bump() themselves, as generate_practices does. Status changes go
-through practices.workflow.transition(), which saves, so its moves bump it here.
+refresh_on_commit() themselves, as generate_practices does.
 """
 
-from contextlib import contextmanager
-from contextvars import ContextVar
+import threading
 
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
@@ -30,75 +34,61 @@ from .search import refresh_search_index
 
 TERMS = (Country, Region, Theme, InstrumentType, Project)
 
-# Inside `batched_search_refresh()` ids are collected and refreshed once at the end.
-_pending = ContextVar("pending_search_refresh", default=None)
+# This thread's practices to re-index, or None when nothing is due. A rolled-back
+# transaction leaves its ids here; the next commit re-indexes them too, harmlessly
+# (the index is rebuilt from what is stored).
+_pending = threading.local()
 
 
-@contextmanager
-def batched_search_refresh():
-    token = _pending.set(set())
-    try:
-        yield
-        ids = _pending.get()
-    finally:
-        _pending.reset(token)
-    refresh_search_index(sorted(ids))
+def refresh_on_commit(practice_ids=()):
+    """Re-index these practices and bump the catalogue version when the current
+    transaction commits (at once outside a transaction); once per transaction,
+    however many times it is called."""
+    if getattr(_pending, "ids", None) is None:
+        _pending.ids = set()
+    _pending.ids.update(practice_ids)
+    # One callback per call: a callback registered in a savepoint that is rolled
+    # back is dropped, so an earlier one cannot stand for this change.
+    transaction.on_commit(_refresh)
 
 
-def request_refresh(ids):
-    pending = _pending.get()
-    if pending is None:
-        refresh_search_index(ids)
-    else:
-        pending.update(ids)
+def _refresh():
+    ids = getattr(_pending, "ids", None)
+    if ids is None:
+        return  # an earlier callback of this transaction did the work
+    # After the commit, not inside the transaction: only then is every change known.
+    # The index and the version change together, so a reader who sees the new
+    # version (cache keys, ETags) searches the new index too. Until this block
+    # commits, a few milliseconds after the data, the old version is current and
+    # pages cached before may still be served; should the process die in between,
+    # `manage.py rebuild_search_index` brings both up to date.
+    with transaction.atomic():
+        refresh_search_index(sorted(ids))
+        CatalogueVersion.bump()
+    _pending.ids = None
 
 
 @receiver(post_save, sender=Practice)
 def practice_saved(sender, instance, raw=False, **kwargs):
-    CatalogueVersion.bump()
-    if not raw:
-        request_refresh([instance.pk])
+    refresh_on_commit([] if raw else [instance.pk])
 
 
 @receiver(post_delete, sender=Practice)
-def practice_deleted(sender, instance, **kwargs):
-    CatalogueVersion.bump()
-
-
-@receiver(post_save, sender=PracticeSource)
+@receiver(post_save, sender=PracticeSource)  # sources are listed on the page
 @receiver(post_delete, sender=PracticeSource)
-def source_changed(sender, **kwargs):
-    CatalogueVersion.bump()  # sources are listed on the practice's page
+def bump_only(sender, **kwargs):
+    refresh_on_commit()
 
 
 def relations_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    if action == "pre_clear" and reverse:
-        # A term's practices are about to be unlinked: remember which.
-        instance._clearing_practice_ids = list(
-            sender.objects.filter(
-                **{sender._meta.get_field(_term_column(sender)).attname: instance.pk}
-            ).values_list("practice_id", flat=True)
-        )
-        return
-    if action not in {"post_add", "post_remove", "post_clear"}:
-        return
-    if not reverse:
-        ids = [instance.pk]
-    elif action == "post_clear":
-        ids = getattr(instance, "_clearing_practice_ids", [])
+    if action == "pre_clear":
+        # The practices losing the links, while they are still there to read.
+        ids = [instance.pk] if not reverse else _linked_practice_ids(instance)
+    elif action in {"post_add", "post_remove"}:
+        ids = [instance.pk] if not reverse else pk_set
     else:
-        ids = list(pk_set or [])
-    CatalogueVersion.bump()
-    request_refresh(ids)
-
-
-def _term_column(through):
-    """The through table's foreign key to the term (not to the practice)."""
-    return next(
-        f.name
-        for f in through._meta.get_fields()
-        if f.many_to_one and f.related_model is not Practice
-    )
+        return
+    refresh_on_commit(ids)
 
 
 for relation in ("countries", "regions", "themes", "instruments"):
@@ -114,23 +104,15 @@ def _linked_practice_ids(term):
 
 
 def term_saved(sender, instance, created, raw=False, **kwargs):
-    CatalogueVersion.bump()  # names and codes show in facets and on pages
-    if not raw and not created:
-        ids = _linked_practice_ids(instance)
-        if ids:
-            request_refresh(ids)
+    # Names and codes show in facets and on pages, and in the linked practices' index.
+    linked = [] if raw or created else _linked_practice_ids(instance)
+    refresh_on_commit(linked)
 
 
 def term_deleting(sender, instance, **kwargs):
-    # Cascades remove the links without m2m signals: note whose index to rebuild.
-    instance._linked_practice_ids = _linked_practice_ids(instance)
-
-
-def term_deleted(sender, instance, **kwargs):
-    CatalogueVersion.bump()
-    ids = getattr(instance, "_linked_practice_ids", [])
-    if ids:
-        request_refresh(ids)
+    # Cascades remove the links without m2m signals: note whose index to rebuild
+    # (after the commit, when the links are gone).
+    refresh_on_commit(_linked_practice_ids(instance))
 
 
 for term in TERMS:
@@ -139,7 +121,4 @@ for term in TERMS:
     )
     pre_delete.connect(
         term_deleting, sender=term, dispatch_uid=f"term-deleting-{term.__name__}"
-    )
-    post_delete.connect(
-        term_deleted, sender=term, dispatch_uid=f"term-deleted-{term.__name__}"
     )

@@ -185,7 +185,7 @@ class WorkflowAdmin(SimpleHistoryAdmin):
         """Apply `move` to each selected row it applies to; report the rest. One
         transaction, so derived state is brought up to date once for all of them."""
         moved, skipped = [], []
-        with transaction.atomic():
+        with transaction.atomic():  # the moves commit, and are indexed, together
             for obj in queryset.order_by("pk"):
                 try:
                     workflow.transition(obj, move.name, request.user)
@@ -261,7 +261,8 @@ class WorkflowAdmin(SimpleHistoryAdmin):
             raise PermissionDenied  # simple-history itself only asks for "view"
         context = {"current_status": current.get_status_display() if current else ""}
         context.update(extra_context or {})
-        return super().history_form_view(request, object_id, version_id, context)
+        with transaction.atomic():  # as the change form: one change, indexed once
+            return super().history_form_view(request, object_id, version_id, context)
 
     def _keep_status_on_revert(self, request, obj):
         record = to_historic(obj)

@@ -1,9 +1,14 @@
-"""Small factory functions: defaults via setdefault; tests pass what they assert on."""
+"""Small factory functions: defaults via setdefault; tests pass what they assert on.
+
+Tests run inside a transaction that never commits, so on-commit callbacks (the
+search index and the catalogue version, practices/signals.py) only run where a
+test says so: `with committed():`. What a factory makes is committed."""
 
 from datetime import date, timedelta
 from itertools import count
 
 from django.contrib.auth.models import Group, User
+from django.test import TestCase
 from django.utils import timezone
 
 from briefs.models import Brief, BriefSection, FeaturedPractice
@@ -31,6 +36,13 @@ HIDDEN_STATES = {
 }
 
 
+def committed():
+    """The changes made inside count as committed: their on-commit callbacks run at
+    the end of the block (or of the decorated function)."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+@committed()
 def make_country(**kwargs):
     kwargs.setdefault("code", "IT")
     kwargs.setdefault("name", "Italy")
@@ -38,6 +50,7 @@ def make_country(**kwargs):
     return Country.objects.get_or_create(code=kwargs.pop("code"), defaults=kwargs)[0]
 
 
+@committed()
 def make_region(**kwargs):
     kwargs.setdefault("code", "ITH5")
     kwargs.setdefault("name", "Emilia-Romagna")
@@ -47,6 +60,7 @@ def make_region(**kwargs):
     return Region.objects.create(**kwargs)
 
 
+@committed()
 def make_theme(**kwargs):
     n = next(_seq)
     kwargs.setdefault("slug", f"theme-{n}")
@@ -55,6 +69,7 @@ def make_theme(**kwargs):
     return Theme.objects.create(**kwargs)
 
 
+@committed()
 def make_instrument(**kwargs):
     n = next(_seq)
     kwargs.setdefault("slug", f"instrument-{n}")
@@ -63,6 +78,7 @@ def make_instrument(**kwargs):
     return InstrumentType.objects.create(**kwargs)
 
 
+@committed()
 def make_project(**kwargs):
     n = next(_seq)
     kwargs.setdefault("slug", f"project-{n}")
@@ -70,6 +86,7 @@ def make_project(**kwargs):
     return Project.objects.create(**kwargs)
 
 
+@committed()
 def make_practice(
     countries=(), regions=(), themes=(), instruments=(), sources=(), **kwargs
 ):
@@ -93,6 +110,7 @@ def make_practice(
     return practice
 
 
+@committed()
 def make_brief(practices=(), **kwargs):
     n = next(_seq)
     kwargs.setdefault("title", f"Brief {n}")

@@ -20,6 +20,8 @@ https://github.com/pytest-dev/pytest-django/issues/1145
 import pytest
 from django.db import transaction
 
+from tests.factories import committed
+
 NAMES = set()  # every shared data fixture, by name
 
 
@@ -47,7 +49,9 @@ def shared_data(build):
             atomic = transaction.atomic()
             atomic.__enter__()
             _Open.name, _Open.atomic, _Open.blocker = name, atomic, django_db_blocker
-            value = build()
+            # As if committed: the search index and catalogue version are current.
+            with committed():
+                value = build()
         yield value
         leave()
 

@@ -5,7 +5,7 @@ import pytest
 
 from briefs.models import Brief, BriefSection, FeaturedPractice
 from practices.models import CatalogueVersion
-from tests.factories import make_brief, make_practice
+from tests.factories import committed, make_brief, make_practice
 
 pytestmark = pytest.mark.django_db
 
@@ -15,8 +15,10 @@ def test_saving_and_deleting_moves_the_catalogue_version(model):
     make_brief(practices=[make_practice()])
     row = model.objects.get()
     before = CatalogueVersion.current()
-    row.save()
+    with committed():
+        row.save()
     after_save = CatalogueVersion.current()
     assert after_save != before
-    row.delete()
+    with committed():
+        row.delete()
     assert CatalogueVersion.current() != after_save

@@ -15,6 +15,7 @@ from briefs.models import Brief
 from practices.models import Country, InstrumentType, Practice, Status, Theme
 from tests.factories import (
     HIDDEN_STATES,
+    committed,
     make_brief,
     make_country,
     make_instrument,
@@ -196,7 +197,8 @@ def test_a_record_leaves_the_sitemap_when_unpublished(client, world):
     url = f"{ORIGIN}{world['newer'].get_absolute_url()}"
     assert url in sitemap(client)
     world["newer"].status = Status.ARCHIVED
-    world["newer"].save()
+    with committed():
+        world["newer"].save()
     urls = sitemap(client)  # the page cache sees the new catalogue version
     assert url not in urls
     assert urls[f"{ORIGIN}/countries/it/"] == day(world["older"].updated_at)

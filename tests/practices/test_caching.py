@@ -30,6 +30,7 @@ from config.cache import LOGGER, OutageFilter, cache_settings
 from practices import caching
 from practices.models import CatalogueVersion, Practice, PracticeSource, Status
 from tests.factories import (
+    committed,
     make_brief,
     make_country,
     make_practice,
@@ -130,12 +131,14 @@ def test_hits_get_fresh_headers_and_no_cookies(client, practice):
 # --- invalidation: the very next request after a change is fresh ----------------
 
 
+@committed()
 def edit_title(practice):
     practice.title = "Export vouchers, renewed"
     practice.save()
     return "Export vouchers, renewed"
 
 
+@committed()
 def rename_theme(practice):
     theme = practice.themes.get()
     theme.name = "Distant markets"
@@ -143,6 +146,7 @@ def rename_theme(practice):
     return "Distant markets"
 
 
+@committed()
 def rename_region(practice):
     region = practice.regions.get()
     region.name = "Emilia"
@@ -150,6 +154,7 @@ def rename_region(practice):
     return "Emilia</a>"
 
 
+@committed()
 def rename_project(practice):
     project = practice.project
     project.acronym = "SMEGO"
@@ -157,6 +162,7 @@ def rename_project(practice):
     return "SMEGO"
 
 
+@committed()
 def edit_source(practice):
     source = practice.sources.get()
     source.title = "The evaluation report"
@@ -164,6 +170,7 @@ def edit_source(practice):
     return "The evaluation report"
 
 
+@committed()
 def add_source(practice):
     PracticeSource.objects.create(
         practice=practice, url="https://example.org/new", title="A new source"
@@ -198,13 +205,17 @@ def test_publish_and_unpublish_through_the_admin(client, admin_client, practice)
     client.get("/practices/")
     assert "Draft of a scheme" not in client.get("/practices/").text
 
-    admin_client.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
+    with committed():
+        admin_client.post(
+            changelist, {"action": "publish", "_selected_action": [draft.pk]}
+        )
     assert "Draft of a scheme" in client.get("/practices/").text
     assert client.get(draft.get_absolute_url()).status_code == 200
 
-    admin_client.post(
-        changelist, {"action": "unpublish", "_selected_action": [draft.pk]}
-    )
+    with committed():
+        admin_client.post(
+            changelist, {"action": "unpublish", "_selected_action": [draft.pk]}
+        )
     assert "Draft of a scheme" not in client.get("/practices/").text
     assert client.get(draft.get_absolute_url()).status_code == 404
 
@@ -213,13 +224,16 @@ def test_unpublish_by_saving_and_delete(client, practice):
     url = practice.get_absolute_url()
     client.get(url)
     practice.status = Status.DRAFT
-    practice.save()
+    with committed():
+        practice.save()
     assert client.get(url).status_code == 404
     for status in (Status.IN_REVIEW, Status.PUBLISHED):  # the workflow's moves
         practice.status = status
-        practice.save()
+        with committed():
+            practice.save()
     assert client.get(url).status_code == 200
-    practice.delete()
+    with committed():
+        practice.delete()
     assert client.get(url).status_code == 404
     assert "Export vouchers" not in client.get("/practices/").text
 
@@ -242,16 +256,20 @@ def test_brief_pages_are_fresh_after_section_feature_and_brief_edits(client, pra
 
     section = BriefSection.objects.get(brief=brief)
     section.heading = "What the evidence says"
-    section.save()
+    with committed():
+        section.save()
     assert "What the evidence says" in client.get(url).text
 
-    FeaturedPractice.objects.get(brief=brief, practice=other).delete()
+    with committed():
+        FeaturedPractice.objects.get(brief=brief, practice=other).delete()
     assert "Trade missions" not in client.get(url).text
 
     brief.title = "Going global, revised"
-    brief.save()
+    with committed():
+        brief.save()
     assert "Going global, revised" in client.get("/briefs/").text
-    brief.delete()
+    with committed():
+        brief.delete()
     assert client.get(url).status_code == 404
 
 

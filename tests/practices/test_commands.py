@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from practices.models import Practice
+from tests.factories import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,8 @@ def test_generate_creates_marked_searchable_practices_and_delete_removes_only_th
     real = Practice.objects.count()
     with pytest.raises(CommandError, match="--count"):
         run("generate_practices")
-    assert "Created 40 synthetic" in run("generate_practices", count=40, seed=3)
+    with committed():  # indexed when the command's transaction commits
+        assert "Created 40 synthetic" in run("generate_practices", count=40, seed=3)
     # Same seed again: nothing new, the same slugs are reused.
     assert "Created 0 synthetic" in run("generate_practices", count=40, seed=3)
     synthetic = Practice.objects.published().filter(slug__startswith="synthetic-")

@@ -10,7 +10,13 @@ from django.utils import timezone
 from practices.filters import PracticeFilterSet
 from practices.listing import list_practices
 from practices.models import Period, Practice, Status
-from tests.factories import make_country, make_practice, make_region, make_theme
+from tests.factories import (
+    committed,
+    make_country,
+    make_practice,
+    make_region,
+    make_theme,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +48,8 @@ def sql_count(query):
     ],
 )
 def test_every_option_count_equals_the_filtered_list_it_leads_to(catalogue, query):
-    call_command("generate_practices", count=120, seed=7, stdout=None)
+    with committed():
+        call_command("generate_practices", count=120, seed=7, stdout=None)
     facets = facets_for(query)
     data = QueryDict(query)
     for name, facet in facets.items():
@@ -113,11 +120,14 @@ def test_counts_follow_edits_publishing_and_deletion(db):
     draft = make_practice(countries=[spain], status=Status.IN_REVIEW)
     assert counts()["ES"] == 1
     draft.status, draft.published_on = Status.PUBLISHED, practice.published_on
-    draft.save()
+    with committed():
+        draft.save()
     assert counts()["ES"] == 2
-    practice.countries.clear()
+    with committed():
+        practice.countries.clear()
     assert counts()["ES"] == 1
-    draft.delete()
+    with committed():
+        draft.delete()
     assert counts()["ES"] == 0
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from practices.models import CatalogueVersion, Practice, Status
 from publishing.workflow import transition
-from tests.factories import make_practice, make_theme, make_user
+from tests.factories import committed, make_practice, make_theme, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -119,9 +119,10 @@ def test_revert_restores_an_earlier_title_and_bumps_the_catalogue_version(
     page = client.get(revert_url(practice, original))
     assert page.status_code == 200 and 'value="Export vouchers"' in page.text
     assert "The status stays as it is now" in page.text
-    response = client.post(
-        revert_url(practice, original), form_data(practice, _save="Revert")
-    )
+    with committed():
+        response = client.post(
+            revert_url(practice, original), form_data(practice, _save="Revert")
+        )
     assert response.status_code == 302
     reverted = Practice.objects.get(pk=practice.pk)
     assert reverted.title == "Export vouchers"

@@ -6,7 +6,7 @@ from django.db import connection
 from practices.cards import attach_card_terms
 from practices.models import Practice
 from practices.search import fold, search, snippet
-from tests.factories import make_country, make_practice, make_theme
+from tests.factories import committed, make_country, make_practice, make_theme
 
 pytestmark = pytest.mark.django_db
 ON_POSTGRES = connection.vendor == "postgresql"
@@ -66,14 +66,16 @@ def test_index_covers_places_taxonomies_and_follows_renames():
     )
     assert found("malta investment") == {"a"}
     theme.name = "Inward investors"
-    theme.save()
+    with committed():
+        theme.save()
     assert found("inward") == {"a"}
 
 
 def test_index_follows_edits_of_the_practice():
     practice = make_practice(slug="a", title="Old name")
     practice.title = "Brand new name"
-    practice.save()
+    with committed():
+        practice.save()
     assert found("brand") == {"a"}
     assert found("old") == set()
 

@@ -23,6 +23,7 @@ from practices.models import Practice, Status
 from practices.search import search
 from tests.factories import (
     HIDDEN_STATES,
+    committed,
     make_brief,
     make_country,
     make_instrument,
@@ -529,7 +530,8 @@ def test_archiving_and_publishing_show_at_the_next_request(client, world):
     assert client.get("/practices/").headers["X-Page-Cache"] == "hit"
 
     world.twin.status = Status.ARCHIVED
-    world.twin.save()
+    with committed():
+        world.twin.save()
     listed = client.get("/practices/")
     assert listed.headers["X-Page-Cache"] == "miss"
     assert world.twin.title not in listed.text
@@ -539,13 +541,15 @@ def test_archiving_and_publishing_show_at_the_next_request(client, world):
     for status in (Status.IN_REVIEW, Status.PUBLISHED):  # the workflow's moves
         draft.status = status
         draft.published_on = TODAY
-        draft.save()
+        with committed():
+            draft.save()
     assert draft.title in client.get("/practices/").text
     page = client.get(draft.get_absolute_url())
     assert page.status_code == 200 and "archived" not in page.text.lower()
 
     draft.status = Status.DRAFT  # unpublished
-    draft.save()
+    with committed():
+        draft.save()
     assert client.get(draft.get_absolute_url()).status_code == 404
     assert draft.title not in client.get("/practices/").text
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from practices.models import CatalogueVersion, Practice
 from publishing.models import Status
 from publishing.workflow import MOVES, TransitionNotAllowed, transition
-from tests.factories import make_brief, make_practice, make_user
+from tests.factories import committed, make_brief, make_practice, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +140,8 @@ def test_a_reviewer_can_make_every_move(
 ):
     obj = make(kind, source)
     before = CatalogueVersion.current()
-    move = transition(obj, action, reviewer)
+    with committed():
+        move = transition(obj, action, reviewer)
     assert move.target == target
     assert stored_status(obj) == target
     assert CatalogueVersion.current() != before  # the save signal bumped it

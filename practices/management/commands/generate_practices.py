@@ -6,7 +6,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from practices.models import (
-    CatalogueVersion,
     Country,
     ImplementationLevel,
     InstrumentType,
@@ -16,7 +15,7 @@ from practices.models import (
     Status,
     Theme,
 )
-from practices.search import refresh_search_index
+from practices.signals import refresh_on_commit
 
 PREFIX = "synthetic-"
 WORDS = (
@@ -45,7 +44,6 @@ class Command(BaseCommand):
     def handle(self, *args, count, seed, delete, **options):
         if delete:
             deleted = Practice.objects.filter(slug__startswith=PREFIX).delete()[0]
-            CatalogueVersion.bump()
             self.stdout.write(
                 f"Deleted {deleted} synthetic rows (practices and links)."
             )
@@ -136,6 +134,6 @@ class Command(BaseCommand):
                 [through(practice_id=p, **{target: t}) for p, t in pairs],
                 batch_size=1000,
             )
-        refresh_search_index([p.pk for p in practices])
-        CatalogueVersion.bump()  # bulk_create sends no signals
+        # bulk_create sends no signals: index them and bump the version on commit.
+        refresh_on_commit(p.pk for p in practices)
         return practices
