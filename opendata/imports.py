@@ -159,8 +159,9 @@ class PracticeRecordForm(forms.ModelForm):
         model = Practice
         fields = MODEL_FIELDS
 
-    def __init__(self, data, *, instance, fields, found):
+    def __init__(self, data, *, instance, fields, found, update):
         super().__init__(data, instance=instance)
+        self.update = update
         for name in set(self.fields) - set(fields):
             del self.fields[name]  # left out of the file: the stored value stays
         for name, values in found.items():
@@ -187,8 +188,10 @@ class PracticeRecordForm(forms.ModelForm):
 
     def _get_validation_exclusions(self):
         # The model would check that the project exists, with a query per row:
-        # CodeField found it among the rows read once for the file.
-        return super()._get_validation_exclusions() | {"project"}
+        # CodeField found it among the rows read once for the file. A status
+        # change must be a workflow move (the model's rule) only if written.
+        exclude = super()._get_validation_exclusions() | {"project"}
+        return exclude if self.update else exclude | {"status"}
 
 
 class SourceForm(forms.ModelForm):
@@ -587,7 +590,7 @@ def _check(row, practice, found, update):
         was["sources"] = [(s.url, s.title) for s in practice.sources.all()]
     fields = MODEL_FIELDS if practice is None else [*data, "slug"]
     form = PracticeRecordForm(
-        data, instance=practice or Practice(), fields=fields, found=found
+        data, instance=practice or Practice(), fields=fields, found=found, update=update
     )
     form.is_valid()
     failed = row.failed  # found before the form: those values were not checked
