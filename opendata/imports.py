@@ -84,7 +84,9 @@ class _LookedUp:
     """Codes matched against the rows read once for the whole file (`found`,
     {code: row}, set by the form), not with a query per row."""
 
-    found = {}
+    def __init__(self, model, key, noun):
+        super().__init__(model.objects.all(), to_field_name=key, required=False)
+        self.noun, self.found = noun, {}
 
     def look_up(self, codes):
         if missing := [code for code in codes if code not in self.found]:
@@ -94,19 +96,11 @@ class _LookedUp:
 
 
 class CodesField(_LookedUp, forms.ModelMultipleChoiceField):
-    def __init__(self, model, key, noun):
-        super().__init__(model.objects.all(), to_field_name=key, required=False)
-        self.noun = noun
-
     def _check_values(self, value):
         return self.look_up(value)
 
 
 class CodeField(_LookedUp, forms.ModelChoiceField):
-    def __init__(self, model, key, noun):
-        super().__init__(model.objects.all(), to_field_name=key, required=False)
-        self.noun = noun
-
     def to_python(self, value):
         return None if value in self.empty_values else self.look_up([value])[0]
 
@@ -169,14 +163,9 @@ class PracticeRecordForm(forms.ModelForm):
                 self.fields[name].found = values
 
     def clean_slug(self):
-        slug = self.cleaned_data["slug"]
-        if slug in RESERVED_SLUGS:  # said here, on the row, not by the database
-            raise ValidationError(
-                f"slug {_show(slug)} is the address of a page of the site: choose "
-                "another",
-                code="worded",
-            )
-        return slug
+        if self.cleaned_data["slug"] in RESERVED_SLUGS:  # said on the row
+            raise ValidationError("", code="reserved")
+        return self.cleaned_data["slug"]
 
     def clean_status(self):
         return self.cleaned_data["status"] or Status.DRAFT
@@ -207,8 +196,8 @@ class SourceForm(forms.ModelForm):
         return self.cleaned_data  # no unique checks (a query per source)
 
 
-# How a form's error reads in a problem: by error code, and for "invalid" values
-# by the kind of value (records.KINDS).
+# How a form's error reads in a problem: by error code, and for invalid values by
+# the kind of value (records.KINDS); `shown` is the value as the file gave it.
 MESSAGES = {
     "required": "{name} is missing: every record needs one",
     "max_length": "{name} is {show_value} characters long; at most {limit_value} "
@@ -216,6 +205,7 @@ MESSAGES = {
     "min_value": f"{{name}} {{value}} is not a year between {FIRST_YEAR} and "
     f"{LAST_YEAR}",
     "invalid_list": "{name} must be a list of codes, not {shown}",
+    "reserved": "{name} {shown} is the address of a page of the site: choose another",
 }
 MESSAGES["max_value"] = MESSAGES["min_value"]
 INVALID = {
@@ -233,28 +223,25 @@ SOURCE_MESSAGES = {
 }
 
 
+def _errors(form):
+    for name, errors in form.errors.as_data().items():
+        for error in errors:
+            yield ("" if name == NON_FIELD_ERRORS else name), error
+
+
 def _reason(form, name, error, value, label=None):
-    params = {"name": label or name, "shown": _show(value), **(error.params or {})}
     kind = KINDS.get(name)
-    if error.code == "worded":  # our own wording, in full
-        return error.message
+    params = {"name": label or name, "shown": _show(value), **(error.params or {})}
     if error.code == "unknown":
         return f"{name}: {error.message}"
+    if kind == "choice":
+        params["allowed"] = ", ".join(k for k, _ in form.fields[name].choices if k)
     if error.code in ("invalid", "invalid_choice") and kind in INVALID:
-        if kind == "choice":
-            params["allowed"] = ", ".join(k for k, _ in form.fields[name].choices if k)
         return INVALID[kind].format(**params)
     if error.code in MESSAGES:
         return MESSAGES[error.code].format(**params)
     # The model's own validation: Practice.clean(), the workflow's moves.
-    where = "record" if name == NON_FIELD_ERRORS else label or name
-    return f"{where}: {' '.join(error.messages)}"
-
-
-def _errors(form):
-    for name, errors in form.errors.as_data().items():
-        for error in errors:
-            yield ("" if name == NON_FIELD_ERRORS else name), name, error
+    return f"{label or name or 'record'}: {' '.join(error.messages)}"
 
 
 def _sources(value):
@@ -275,18 +262,19 @@ def _sources(value):
             problems.append(f"source {n}: the url and title must be text")
             continue
         form = SourceForm(values)
-        for _, name, error in _errors(form):
+        for name, error in _errors(form):
+            label = "URL" if name == "url" else name
+            template = SOURCE_MESSAGES.get((name, error.code))
             shown = _show(values[name])
-            if template := SOURCE_MESSAGES.get((name, error.code)):
-                problems.append(f"source {n} " + template.format(shown=shown))
-            else:
-                label = f"source {n} {'URL' if name == 'url' else name}"
-                problems.append(_reason(form, name, error, values[name], label))
-        if url := form.cleaned_data.get("url"):
-            if url in first:
-                problems.append(f"source {n} repeats the URL of source {first[url]}")
-            first.setdefault(url, n)
-        sources.append((form.cleaned_data.get("url"), form.cleaned_data.get("title")))
+            reason = template.format(shown=shown) if template else None
+            reason = reason or _reason(form, name, error, values[name], label)
+            problems.append(f"source {n} {reason}")
+        url = form.cleaned_data.get("url")
+        if url in first:
+            problems.append(f"source {n} repeats the URL of source {first[url]}")
+        elif url:
+            first[url] = n
+        sources.append((url, form.cleaned_data.get("title")))
     return sources, problems
 
 
@@ -349,34 +337,25 @@ def _prepare(row):
 def _value(checked, name, value):
     kind = KINDS[name]
     if what := _unsafe(value):
-        checked.add(name, f"{name} contains {what}: the catalogue cannot store it")
-        return None
-    if name == "sources" or kind == "year" or value is None:
+        reason = f"{name} contains {what}: the catalogue cannot store it"
+    elif name == "sources" or kind == "year" or value in (None, ""):
         return value
-    if kind == "codes":
-        if value == "":
-            return []
-        if not isinstance(value, list) or not all(
+    elif kind == "codes":
+        if isinstance(value, list) and all(
             isinstance(code, str) and code.strip() for code in value
         ):
-            checked.add(name, f"{name} must be a list of codes, not {_show(value)}")
-            return None
-        codes = [code.strip() for code in value]
-        return (
-            [code.upper() for code in codes]
-            if name in ("countries", "regions")
-            else codes
-        )
-    if kind == "flag":
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return value.strip().lower() if isinstance(value, str) else value
-    if isinstance(value, str):
+            upper = name in ("countries", "regions")  # ISO and NUTS codes
+            return [code.strip().upper() if upper else code.strip() for code in value]
+        reason = f"{name} must be a list of codes, not {_show(value)}"
+    elif kind == "flag":
+        return str(value).strip().lower()  # JSON's true is Python's True
+    elif isinstance(value, str):
         return value.strip() if name == "project" else value
-    if kind == "date":
-        checked.add(name, INVALID["date"].format(name=name, shown=_show(value)))
+    elif kind == "date":
+        reason = INVALID["date"].format(name=name, shown=_show(value))
     else:
-        checked.add(name, f"{name} must be text, not {_show(value)}")
+        reason = f"{name} must be text, not {_show(value)}"
+    checked.add(name, reason)
     return None
 
 
@@ -401,43 +380,26 @@ class Action:
 class Report:
     """What an import did, or would do (dry run), or why it did nothing."""
 
-    name: str
+    name: str = ""
     rows: int = 0
     problems: list = field(default_factory=list)  # sorted by line
     problem_rows: int = 0  # rows with at least one problem
-    created: list = field(default_factory=list)  # slugs, in file order
-    updated: list = field(default_factory=list)
-    unchanged: list = field(default_factory=list)
-    skipped: list = field(default_factory=list)
-    ids: dict = field(default_factory=dict)  # slug -> pk of each stored practice
+    actions: list = field(default_factory=list)  # in file order; none if problems
     dry_run: bool = False
 
+    ok = property(lambda self: not self.problems)
+    created = property(lambda self: self._slugs(CREATE))
+    updated = property(lambda self: self._slugs(UPDATE))
+    unchanged = property(lambda self: self._slugs(UNCHANGED))
+    skipped = property(lambda self: self._slugs(SKIP))
+
+    def _slugs(self, kind):
+        return [action.slug for action in self.actions if action.kind == kind]
+
     @property
-    def ok(self):
-        return not self.problems
-
-
-@dataclass
-class Plan:
-    rows: int
-    actions: list
-    problems: list
-    problem_rows: int
-
-    def report(self, name, dry_run=False):
-        report = Report(name, self.rows, self.problems, self.problem_rows)
-        report.dry_run = dry_run
-        lists = {
-            CREATE: report.created,
-            UPDATE: report.updated,
-            UNCHANGED: report.unchanged,
-            SKIP: report.skipped,
-        }
-        for action in self.actions:
-            lists[action.kind].append(action.slug)
-            if action.practice.pk:
-                report.ids[action.slug] = action.practice.pk
-        return report
+    def ids(self):
+        """slug -> pk of each stored practice (the admin links to them)."""
+        return {a.slug: a.practice.pk for a in self.actions if a.practice.pk}
 
 
 def import_practices(
@@ -461,8 +423,9 @@ def import_practices(
     except FileProblems as error:
         return Report(name=name, problems=error.problems, dry_run=dry_run)
     plan = validate(rows, update=update, user=user, progress=progress)
+    plan.name, plan.dry_run = name, dry_run
     if plan.problems or dry_run:
-        return plan.report(name, dry_run)
+        return plan
     writes = sum(1 for action in plan.actions if action.kind in (CREATE, UPDATE))
     if max_writes is not None and writes > max_writes:
         reason = (
@@ -484,11 +447,12 @@ def import_practices(
             # A value the checks let through and the database refuses: a problem
             # to report, not a server error. All of it was rolled back.
             reason = f"the database refused the import ({error}); nothing was imported."
-    return Report(name=name, rows=plan.rows, problems=[about_the_file(reason)])
+    return Report(name, plan.rows, [about_the_file(reason)])
 
 
 def validate(rows, *, update=False, user=None, progress=None):
-    """Check every row; return the Plan (with all problems, sorted by line)."""
+    """Check every row; return the plan: a Report with the actions to take, or
+    with every problem (sorted by line) and no actions."""
     checked = [_prepare(row) for row in rows]
     found, stored = _look_up(checked)
     first, actions = {}, []
@@ -513,7 +477,7 @@ def validate(rows, *, update=False, user=None, progress=None):
         ),
         key=lambda problem: problem.line,
     )
-    return Plan(
+    return Report(
         rows=len(rows),
         actions=[] if problems else actions,
         problems=problems,
@@ -567,44 +531,39 @@ def stored_record(practice):
 
 def _comparable(name, value):
     if name in RELATIONS:
-        return sorted(row.pk for row in value)
-    if name == "project":
-        return value and value.pk
-    return value
+        return sorted(
+            row.pk for row in (value if isinstance(value, list) else value.all())
+        )
+    return value.pk if name == "project" and value else value
 
 
 def _check(row, practice, found, update):
-    """Validate a row with the form; return its Action (meaningful only if the
-    row has no problem)."""
-    data = row.data
+    """Check a row with the form; return its Action (to take if no problem)."""
     was = None
     if practice is not None:  # what is stored, before the form changes it
         was = {
-            name: _comparable(name, getattr(practice, name))
-            for name in MODEL_FIELDS
-            if name not in RELATIONS
-        }
-        was |= {
-            name: _comparable(name, getattr(practice, name).all()) for name in RELATIONS
+            name: _comparable(name, getattr(practice, name)) for name in MODEL_FIELDS
         }
         was["sources"] = [(s.url, s.title) for s in practice.sources.all()]
-    fields = MODEL_FIELDS if practice is None else [*data, "slug"]
     form = PracticeRecordForm(
-        data, instance=practice or Practice(), fields=fields, found=found, update=update
+        row.data,
+        instance=practice or Practice(),
+        fields=MODEL_FIELDS if practice is None else [*row.data, "slug"],
+        found=found,
+        update=update,
     )
     form.is_valid()
-    failed = row.failed  # found before the form: those values were not checked
-    for name, field_name, error in _errors(form):
+    failed = row.failed  # those values were never given to the form
+    for name, error in _errors(form):
         if name not in failed:
-            row.add(name, _reason(form, field_name, error, data.get(field_name)))
+            row.add(name, _reason(form, name, error, row.data.get(name)))
+    new = {name: _comparable(name, value) for name, value in form.cleaned_data.items()}
     sources = None
-    if "sources" in data and "sources" not in failed:
-        sources, problems = _sources(data["sources"])
+    if "sources" in row.data and "sources" not in failed:
+        sources, problems = _sources(row.data["sources"])
+        new["sources"] = sources
         row.problems += [("sources", reason) for reason in problems]
     _check_together(row, form.instance)
-    new = {name: _comparable(name, value) for name, value in form.cleaned_data.items()}
-    if sources is not None:
-        new["sources"] = sources
     if practice is None:
         kind = CREATE
     elif all(new[name] == was[name] for name in new):
@@ -688,7 +647,7 @@ def apply(plan, *, name="a file", user=None, progress=None):
             _write(action, user, reason)
             if progress:
                 progress(done, len(writes), "Importing")
-    return plan.report(name)
+    return plan
 
 
 def _write(action, user, reason):
