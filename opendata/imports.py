@@ -81,28 +81,35 @@ def _list(values):
 
 
 class _LookedUp:
-    """Codes matched against the rows read once for the whole file (`found`,
-    {code: row}, set by the form), not with a query per row."""
+    """Codes matched against the rows read once for the whole file (the form's
+    `found`: {field: {code: row}}), not with a query per row."""
 
     def __init__(self, model, key, noun):
         super().__init__(model.objects.all(), to_field_name=key, required=False)
-        self.noun, self.found = noun, {}
+        self.noun = noun
 
-    def look_up(self, codes):
-        if missing := [code for code in codes if code not in self.found]:
+    def _clean_bound_field(self, bound):
+        value, found = self.prepare_value(bound.data), bound.form.found[bound.name]
+        if value in self.empty_values:
+            return self.rows([])
+        if missing := [code for code in self.codes(value) if code not in found]:
             noun = self.noun + ("s" if len(missing) > 1 else "")
             raise ValidationError(f"unknown {noun} {_list(missing)}", code="unknown")
-        return [self.found[code] for code in codes]
+        return self.rows([found[code] for code in self.codes(value)])
 
 
 class CodesField(_LookedUp, forms.ModelMultipleChoiceField):
-    def _check_values(self, value):
-        return self.look_up(value)
+    def codes(self, value):
+        if not isinstance(value, list):
+            raise ValidationError("", code="invalid_list")
+        return value
+
+    rows = staticmethod(list)
 
 
 class CodeField(_LookedUp, forms.ModelChoiceField):
-    def to_python(self, value):
-        return None if value in self.empty_values else self.look_up([value])[0]
+    codes = staticmethod(lambda value: [value])
+    rows = staticmethod(lambda rows: rows[0] if rows else None)
 
 
 class UncertainField(forms.MultipleChoiceField):
@@ -155,12 +162,9 @@ class PracticeRecordForm(forms.ModelForm):
 
     def __init__(self, data, *, instance, fields, found, update):
         super().__init__(data, instance=instance)
-        self.update = update
+        self.found, self.update = found, update
         for name in set(self.fields) - set(fields):
             del self.fields[name]  # left out of the file: the stored value stays
-        for name, values in found.items():
-            if name in self.fields:
-                self.fields[name].found = values
 
     def clean_slug(self):
         if self.cleaned_data["slug"] in RESERVED_SLUGS:  # said on the row
@@ -183,17 +187,22 @@ class PracticeRecordForm(forms.ModelForm):
         return exclude if self.update else exclude | {"status"}
 
 
-class SourceForm(forms.ModelForm):
-    url = forms.CharField(
+class _Fields(dict):
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
+# A form copies its fields for each instance, and a file has thousands of records:
+# these fields are never changed by a form, so every form shares them.
+PracticeRecordForm.base_fields = _Fields(PracticeRecordForm.base_fields)
+
+# A source's fields (sources are rows of their own, replaced as a whole).
+SOURCE_FIELDS = {
+    "url": forms.CharField(
         max_length=500, validators=[URLValidator(schemes=["http", "https"])]
-    )
-
-    class Meta:
-        model = PracticeSource
-        fields = ["url", "title"]
-
-    def clean(self):
-        return self.cleaned_data  # no unique checks (a query per source)
+    ),
+    "title": PracticeSource._meta.get_field("title").formfield(),
+}
 
 
 # How a form's error reads in a problem: by error code, and for invalid values by
@@ -261,20 +270,24 @@ def _sources(value):
         if not all(isinstance(text, str) for text in values.values()):
             problems.append(f"source {n}: the url and title must be text")
             continue
-        form = SourceForm(values)
-        for name, error in _errors(form):
-            label = "URL" if name == "url" else name
-            template = SOURCE_MESSAGES.get((name, error.code))
-            shown = _show(values[name])
-            reason = template.format(shown=shown) if template else None
-            reason = reason or _reason(form, name, error, values[name], label)
-            problems.append(f"source {n} {reason}")
-        url = form.cleaned_data.get("url")
+        cleaned = {}
+        for name, source_field in SOURCE_FIELDS.items():
+            try:
+                cleaned[name] = source_field.clean(values[name])
+            except ValidationError as errors:
+                for error in errors.error_list:
+                    label = "URL" if name == "url" else name
+                    template = SOURCE_MESSAGES.get((name, error.code))
+                    shown = _show(values[name])
+                    reason = template.format(shown=shown) if template else None
+                    reason = reason or _reason(None, name, error, values[name], label)
+                    problems.append(f"source {n} {reason}")
+        url = cleaned.get("url")
         if url in first:
             problems.append(f"source {n} repeats the URL of source {first[url]}")
         elif url:
             first[url] = n
-        sources.append((url, form.cleaned_data.get("title")))
+        sources.append((url, cleaned.get("title")))
     return sources, problems
 
 
