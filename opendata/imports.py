@@ -275,12 +275,11 @@ def _sources(value):
             try:
                 cleaned[name] = source_field.clean(values[name])
             except ValidationError as errors:
+                value, label = values[name], "URL" if name == "url" else name
                 for error in errors.error_list:
-                    label = "URL" if name == "url" else name
-                    template = SOURCE_MESSAGES.get((name, error.code))
-                    shown = _show(values[name])
-                    reason = template.format(shown=shown) if template else None
-                    reason = reason or _reason(None, name, error, values[name], label)
+                    template = SOURCE_MESSAGES.get((name, error.code), "")
+                    reason = template.format(shown=_show(value))
+                    reason = reason or _reason(None, name, error, value, label)
                     problems.append(f"source {n} {reason}")
         url = cleaned.get("url")
         if url in first:
