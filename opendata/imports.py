@@ -88,7 +88,7 @@ class _LookedUp:
         super().__init__(model.objects.all(), to_field_name=key, required=False)
         self.noun = noun
 
-    def _clean_bound_field(self, bound):
+    def _clean_bound_field(self, bound):  # Field.clean, with the bound field
         value, found = self.prepare_value(bound.data), bound.form.found[bound.name]
         if value in self.empty_values:
             return self.rows([])
