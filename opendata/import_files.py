@@ -13,9 +13,24 @@ import json
 import re
 import sys
 import threading
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
+from json.decoder import JSONArray
+from json.scanner import py_make_scanner
 
 from .records import CSV_COLUMNS, record_from_csv
+
+# What no string of the catalogue may hold: PostgreSQL refuses NUL in text, and a
+# lone surrogate (only a JSON escape such as "\\ud800" makes one) cannot be
+# encoded as UTF-8, so neither queried nor shown.
+UNSAFE = re.compile("[\x00\ud800-\udfff]")
+
+
+def printable(text):
+    """`text` with NUL characters and lone surrogates written as escapes."""
+    return UNSAFE.sub(
+        lambda found: found.group().encode("unicode_escape").decode(), text
+    )
 
 
 @dataclass(frozen=True)
@@ -41,25 +56,15 @@ class Problem:
         return f"{where}: {self.reason}"
 
 
-# What no string of the catalogue may hold: PostgreSQL refuses NUL in text, and a
-# lone surrogate (only a JSON escape such as "\\ud800" makes one) cannot be
-# encoded as UTF-8, so neither queried nor shown.
-UNSAFE = re.compile("[\x00\ud800-\udfff]")
-
-
-def printable(text):
-    """`text` with NUL characters and lone surrogates written as escapes."""
-    if not UNSAFE.search(text):
-        return text
-    return UNSAFE.sub(
-        lambda found: found.group().encode("unicode_escape").decode(), text
-    )
-
-
 class FileProblems(Exception):
     def __init__(self, *problems):
-        super().__init__("; ".join(str(p) for p in problems))
+        super().__init__("; ".join(map(str, problems)))
         self.problems = list(problems)
+
+
+def about_the_file(reason, line=None, field=""):
+    """A Problem with the file as a whole (or its header): no record's."""
+    return Problem(line, "", field, reason)
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class Row:
 
     line: int
     record: object = None
-    error: str = field(default="")
+    error: str = ""
 
 
 def read_file(data, name):
@@ -82,16 +87,14 @@ def read_file(data, name):
         line = data[: error.start].count(b"\n") + 1
         byte = data[error.start : error.start + 1].hex()
         raise FileProblems(
-            Problem(
-                line,
-                "",
-                "",
+            about_the_file(
                 f"the file is not UTF-8 text (byte 0x{byte} on line {line}). Save "
                 "it as UTF-8 (in a spreadsheet: “CSV UTF-8”) and import it again.",
+                line,
             )
         ) from error
     if not text.strip():
-        raise FileProblems(Problem(None, "", "", "the file is empty."))
+        raise FileProblems(about_the_file("the file is empty."))
     lower = name.lower()
     if lower.endswith(".json") or (
         not lower.endswith(".csv") and text.lstrip()[:1] in ("{", "[")
@@ -100,14 +103,12 @@ def read_file(data, name):
     else:
         rows = _read_csv(text)
     if not rows:
-        raise FileProblems(
-            Problem(None, "", "", "the file holds no practices: nothing to import.")
-        )
+        reason = "the file holds no practices: nothing to import."
+        raise FileProblems(about_the_file(reason))
     return rows
 
 
 # --- CSV ------------------------------------------------------------------------------
-
 
 # Python's csv module refuses a cell longer than csv.field_size_limit() (131,072
 # characters by default), yet a long Markdown description exports fine. The limit
@@ -118,77 +119,56 @@ _FIELD_LIMIT_LOCK = threading.Lock()
 
 
 def _read_csv(text):
-    with _FIELD_LIMIT_LOCK:
-        previous = csv.field_size_limit()
-        csv.field_size_limit(max(previous, len(text) + 1))
-        try:
-            return _read_csv_rows(text)
-        finally:
-            csv.field_size_limit(previous)
-
-
-def _read_csv_rows(text):
     # csv.reader rather than DictReader: DictReader skips blank lines and fills
     # short rows silently; here each row's first line is counted exactly and a
     # row with a missing or extra cell is reported.
     reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-        header_line = reader.line_num
-        header = [name.strip() for name in header]
-        _check_header(header, header_line)
-        rows, read = [], reader.line_num
-        for cells in reader:
-            line, read = read + 1, reader.line_num
-            if not any(cells):  # a blank line, or a spreadsheet's empty row
-                continue
-            if len(cells) != len(header):
-                error = (
-                    f"the row has {len(cells)} cells but the header has "
-                    f"{len(header)}: check its quotes and separators"
-                )
-                rows.append(Row(line, error=error))
-                continue
-            rows.append(
-                Row(line, record_from_csv(dict(zip(header, cells, strict=True))))
-            )
-    except csv.Error as error:
-        raise FileProblems(
-            Problem(reader.line_num, "", "", f"the CSV cannot be read: {error}.")
-        ) from error
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(previous, len(text) + 1))
+        try:
+            header = [name.strip() for name in next(reader)]
+            _check_header(header, reader.line_num)
+            rows, read = [], reader.line_num
+            for cells in reader:
+                line, read = read + 1, reader.line_num
+                if not any(cells):  # a blank line, or a spreadsheet's empty row
+                    continue
+                if len(cells) != len(header):
+                    error = (
+                        f"the row has {len(cells)} cells but the header has "
+                        f"{len(header)}: check its quotes and separators"
+                    )
+                    rows.append(Row(line, error=error))
+                else:
+                    record = record_from_csv(dict(zip(header, cells, strict=True)))
+                    rows.append(Row(line, record))
+        except csv.Error as error:
+            reason = f"the CSV cannot be read: {error}."
+            raise FileProblems(about_the_file(reason, reader.line_num)) from error
+        finally:
+            csv.field_size_limit(previous)
     return rows
 
 
 def _check_header(header, line):
     problems = []
     if "slug" not in header:
-        problems.append(
-            Problem(
-                line,
-                "",
-                "slug",
-                "the header row has no “slug” column: the first row must name "
-                "the columns, as in the CSV export.",
-            )
+        reason = (
+            "the header row has no “slug” column: the first row must name the "
+            "columns, as in the CSV export."
         )
-    unknown = [name for name in header if name not in CSV_COLUMNS]
-    if unknown:
-        problems.append(
-            Problem(
-                line,
-                "",
-                "",
-                f"unknown columns {_quoted(unknown)}. The columns are those of the "
-                f"CSV export: {', '.join(CSV_COLUMNS)}.",
-            )
+        problems.append(about_the_file(reason, line, "slug"))
+    if unknown := [name for name in header if name not in CSV_COLUMNS]:
+        reason = (
+            f"unknown columns {_quoted(unknown)}. The columns are those of the CSV "
+            f"export: {', '.join(CSV_COLUMNS)}."
         )
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        problems.append(
-            Problem(
-                line, "", "", f"columns appear more than once: {_quoted(repeated)}."
-            )
-        )
+        problems.append(about_the_file(reason, line))
+    counts = Counter(header)  # one pass: a header may have many columns
+    if repeated := sorted(name for name, count in counts.items() if count > 1):
+        reason = f"columns appear more than once: {_quoted(repeated)}."
+        problems.append(about_the_file(reason, line))
     if problems:
         raise FileProblems(*problems)
 
@@ -199,100 +179,61 @@ def _quoted(names):
 
 # --- JSON -----------------------------------------------------------------------------
 
-_WHITESPACE = re.compile(r"[ \t\n\r]*")  # JSON's own whitespace
-_decoder = json.JSONDecoder()
-
 
 def _read_json(text):
+    """The records of {"metadata": …, "practices": [records]} or of a bare list,
+    each with the line it starts on, wherever the file puts it: the export writes
+    one record per line, but a file edited by hand may be laid out otherwise."""
+    # json's pure-Python scanner lets us see where each array item starts (the
+    # C scanner does not); strings are still read by the C code, so a 10 MB file
+    # takes a fraction of a second.
+    starts = {}
+
+    def parse_array(s_and_end, scan_once, **kwargs):
+        items = []
+
+        def scan(string, index):
+            items.append(index)
+            return scan_once(string, index)
+
+        array, end = JSONArray(s_and_end, scan, **kwargs)
+        starts[id(array)] = items  # a later array with a freed one's id replaces it
+        return array, end
+
+    decoder = json.JSONDecoder()
+    decoder.parse_array = parse_array
+    decoder.scan_once = py_make_scanner(decoder)
     try:
-        data = json.loads(text)
+        data = decoder.decode(text)
+    except json.JSONDecodeError as error:
+        reason = (
+            f"the file is not valid JSON: {error.msg} (line {error.lineno}, "
+            f"column {error.colno})."
+        )
+        raise FileProblems(about_the_file(reason, error.lineno)) from error
     except (ValueError, RecursionError) as error:
-        raise FileProblems(_json_problem(error)) from error
+        if isinstance(error, RecursionError):
+            reason = "its lists and objects are nested too deeply to be read"
+        elif "integer string conversion" in str(error):
+            digits = sys.get_int_max_str_digits()
+            reason = f"it holds a number of more than {digits} digits"
+        else:
+            reason = str(error)
+        reason = f"the file cannot be read as JSON: {reason}."
+        raise FileProblems(about_the_file(reason)) from error
     if isinstance(data, dict) and isinstance(data.get("practices"), list):
         records = data["practices"]
     elif isinstance(data, list):
         records = data
     else:
-        raise FileProblems(
-            Problem(
-                None,
-                "",
-                "",
-                'a JSON file holds {"metadata": …, "practices": [records]}, as the '
-                "JSON export writes it, or a list of records.",
-            )
+        reason = (
+            'a JSON file holds {"metadata": …, "practices": [records]}, as the JSON '
+            "export writes it, or a list of records."
         )
-    # The export writes one record per line, but a file edited by hand may not
-    # be laid out so: find where each record really starts. The walk decodes the
-    # values again: should it fail as json.loads can, a problem, never a 500.
-    try:
-        starts = _record_starts(text)
-    except (ValueError, RecursionError) as error:
-        raise FileProblems(_json_problem(error)) from error
-    lines, line, position = [], 1, 0
-    for start in starts:  # in increasing order: count each newline once
-        line += text.count("\n", position, start)
+        raise FileProblems(about_the_file(reason))
+    rows, line, position = [], 1, 0
+    for start, record in zip(starts[id(records)], records, strict=True):
+        line += text.count("\n", position, start)  # starts increase: count once
         position = start
-        lines.append(line)
-    return [Row(line, record) for line, record in zip(lines, records, strict=True)]
-
-
-def _json_problem(error):
-    """Why json.loads refused the text: a syntax error (with its line and column),
-    nesting too deep for the parser, or a number too long to convert."""
-    if isinstance(error, json.JSONDecodeError):
-        return Problem(
-            error.lineno,
-            "",
-            "",
-            f"the file is not valid JSON: {error.msg} (line {error.lineno}, "
-            f"column {error.colno}).",
-        )
-    if isinstance(error, RecursionError):
-        reason = "its lists and objects are nested too deeply to be read"
-    elif "integer string conversion" in str(error):
-        reason = f"it holds a number of more than {sys.get_int_max_str_digits()} digits"
-    else:
-        reason = str(error)
-    return Problem(None, "", "", f"the file cannot be read as JSON: {reason}.")
-
-
-def _record_starts(text):
-    """The offsets where the records begin in `text`, a valid JSON document that
-    is either an array of records or an object whose "practices" is one.
-
-    A small walk over the document's top level: json.loads has checked the syntax
-    already, and raw_decode (the C scanner) skips every value in one call."""
-    i = _skip(text, 0)
-    if text[i] == "[":
-        return _array_items(text, i)[0]
-    starts, i = [], _skip(text, i + 1)  # inside the top-level object
-    while text[i] != "}":
-        key, i = _decoder.raw_decode(text, i)
-        i = _skip(text, _skip(text, i) + 1)  # past the colon
-        if key == "practices" and text[i] == "[":
-            # If repeated, json.loads keeps the last (read_file checked that it is
-            # a list): so do we.
-            starts, i = _array_items(text, i)
-        else:
-            i = _decoder.raw_decode(text, i)[1]
-        i = _skip(text, i)
-        if text[i] == ",":
-            i = _skip(text, i + 1)
-    return starts
-
-
-def _array_items(text, i):
-    """The start offsets of the items of the array opening at text[i], and the
-    offset just past the array."""
-    starts, i = [], _skip(text, i + 1)
-    while text[i] != "]":
-        starts.append(i)
-        i = _skip(text, _decoder.raw_decode(text, i)[1])
-        if text[i] == ",":
-            i = _skip(text, i + 1)
-    return starts, i + 1
-
-
-def _skip(text, i):
-    return _WHITESPACE.match(text, i).end()
+        rows.append(Row(line, record))
+    return rows

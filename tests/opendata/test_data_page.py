@@ -252,7 +252,7 @@ def fixture_certainty(record, fact):
         held = record.get(fact) not in (None, "", [])
     if not held:
         return "Not recorded"
-    return "Unconfirmed" if fact in record.get("uncertain", []) else "Recorded"
+    return "Unconfirmed" if fact in record.get("uncertain_fields", []) else "Recorded"
 
 
 def test_the_completeness_table_matches_a_count_of_the_content_files(data_page):

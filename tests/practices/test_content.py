@@ -69,12 +69,12 @@ def test_an_unknown_uncertain_flag_is_refused_by_the_loader(tmp_path, db):
                     "title": "X",
                     "summary": "S",
                     "attribution": "A",
-                    "uncertain": ["place"],  # the fact is "places"
+                    "uncertain_fields": ["place"],  # the fact is "places"
                 }
             ]
         },
     )
-    with pytest.raises(ContentError, match="practices 'x'.*Unknown field names: place"):
+    with pytest.raises(ContentError, match="slug 'x'.*'place' cannot be flagged"):
         load_catalogue([path])
     assert not Practice.objects.exists()
 
@@ -152,7 +152,7 @@ def test_a_bad_record_loads_nothing_and_names_the_problem(tmp_path, db):
             ],
         },
     )
-    with pytest.raises(CommandError, match=r"practices 'x': unknown theme"):
+    with pytest.raises(CommandError, match=r"slug 'x'\): themes: unknown theme"):
         call_command("load_catalogue", str(path))
     assert not Practice.objects.exists()
     assert not Region.objects.exists()
@@ -267,7 +267,7 @@ def test_content_breaking_a_database_constraint_is_reported(tmp_path, db):
             ]
         },
     )
-    with pytest.raises(ContentError, match="practices 'x'"):
+    with pytest.raises(ContentError, match="slug 'x'.*end_year 2010 is before"):
         load_catalogue([path])
     assert not Practice.objects.exists()
 
