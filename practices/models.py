@@ -544,8 +544,8 @@ catalogue_changed = Signal()
 
 class CatalogueVersion(models.Model):
     """One row that changes whenever anything public about the catalogue changes:
-    once per writing transaction, as it commits (see signals.py). Per-process
-    caches such as the list's facet index key on it: one cheap read per request,
+    once per writing transaction, as it commits (see signals.py). The page cache
+    (practices/caching.py) keys on it: one cheap read per request,
     and the row lock orders concurrent bumps by commit. Each bump draws a fresh
     token, so a bump that was rolled back can never be mistaken for a later,
     committed one. `changed_at` (never earlier than the previous bump's) gives

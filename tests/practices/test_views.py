@@ -215,14 +215,13 @@ def test_theme_and_instrument_pages_list_their_practices(client):
 
 
 # Query counts: pinned, and the same whatever the amount of data. Counted with
-# the page cache off (what rendering costs: a cache miss). Each page is requested
-# once first, so the per-process facet index is already built.
+# the page cache off (what rendering costs: a cache miss).
 # Every page starts with the catalogue version (its ETag and cache key,
-# practices/caching.py); the list's in-memory index reuses that read.
+# practices/caching.py).
 # Cards read their places and taxonomies in one query (practices.cards).
-# list: catalogue version + the page's rows + card terms; the count, order,
-#       facet counts, labels and the check of filter values come from the
-#       in-memory index. A search adds its query.
+# list: version, the filters' values and labels (one query), the facet counts
+#       (one query), the count, a page of ids, its practices, their card terms.
+#       A search is part of the count and ids queries.
 # detail: version, practice+project, 4 prefetches, sources, briefs featuring it,
 #       related (4 shared-term queries + 1 fetch), more from country, from project.
 # compare: version, practices+project, 4 prefetches, sources.
@@ -231,8 +230,6 @@ def test_theme_and_instrument_pages_list_their_practices(client):
 # country: version, the country, count, page, card terms, its regions; theme: one
 #       fewer. countries: version, the countries with counts.
 PAGES = {
-    # The version, the filters' values, the facet counts, the count, a page of
-    # ids, its practices and their card terms.
     "list": (lambda ps: reverse("practices:list"), 7),
     "list-filtered": (
         lambda ps: f"/practices/?country=it&theme={ps[0].themes.get().slug}",
