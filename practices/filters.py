@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Concat
+from django.utils.text import capfirst
 
 from .models import (
     Country,
@@ -45,9 +46,18 @@ def term_choices():
     return choices
 
 
-def term_filter(field_name, label, method="filter_related"):
+def label_of(name):
+    """A practice field's verbose name, or its related model's, capitalised."""
+    field = Practice._meta.get_field(name)
+    model = field.related_model
+    return capfirst(model._meta.verbose_name if model else field.verbose_name)
+
+
+def term_filter(field_name, label=None, method="filter_related"):
     return django_filters.MultipleChoiceFilter(
-        field_name=field_name, label=label, method=method
+        field_name=field_name,
+        label=label or label_of(field_name.split("__")[0]),
+        method=method,
     )
 
 
@@ -63,15 +73,15 @@ class PracticeFilterSet(django_filters.FilterSet):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    country = term_filter("countries__code", "Country")
+    country = term_filter("countries__code")
     region = term_filter("regions__code", "Region (NUTS)", method="filter_region")
-    theme = term_filter("themes__slug", "Theme")
-    instrument = term_filter("instruments__slug", "Instrument type")
-    project = term_filter("project__slug", "Project")
+    theme = term_filter("themes__slug")
+    instrument = term_filter("instruments__slug")
+    project = term_filter("project__slug")
     level = django_filters.MultipleChoiceFilter(
         field_name="level",
         choices=ImplementationLevel.choices,
-        label="Implementation level",
+        label=label_of("level"),
     )
     period = django_filters.MultipleChoiceFilter(
         field_name="period",
