@@ -181,8 +181,5 @@ def europe_map(countries, heading_id="map"):
 def bar_chart(terms, caption, term_label):
     """Bar chart of terms annotated with practice_count, drawn as a table whose
     rows carry an SVG bar: the numbers are the chart's text equivalent."""
-    return {
-        "rows": charts.bar_chart(terms),
-        "caption": caption,
-        "term_label": term_label,
-    }
+    rows = charts.bar_chart(terms)
+    return {"rows": rows, "caption": caption, "term_label": term_label}
