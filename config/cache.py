@@ -1,8 +1,6 @@
-"""The cache framework's wiring (CACHES) and how a cache outage is logged.
-
-With a Redis URL every instance shares one Redis through django-redis. A dead Redis
-must not take pages down with it: errors are ignored (a read misses, a write is
-dropped) and each call gives up after SOCKET_TIMEOUT seconds. Without one, each
+"""CACHES and how a cache outage is logged. With a Redis URL every instance shares
+one Redis (django-redis); a dead Redis must not take pages down with it, so errors
+are ignored and each call gives up after SOCKET_TIMEOUT seconds. Without one, each
 process caches in its own memory."""
 
 import logging

@@ -1,9 +1,7 @@
-"""Secure-by-default pieces Django does not ship: the Permissions-Policy header,
-limits on request size that answer a clear 4xx before any view runs, and the
-client address the login throttle (django-axes) counts failures against.
-
-Everything else (CSP, HSTS, nosniff, Referrer-Policy, COOP, X-Frame-Options,
-secure cookies) is Django's own, configured in config/settings.py."""
+"""What Django's own security settings (CSP, HSTS, nosniff, Referrer-Policy, COOP,
+X-Frame-Options, secure cookies: config/settings.py) leave out: the
+Permissions-Policy header, request-size limits that answer a clear 4xx before any
+view runs, and the client address the login throttle (django-axes) counts."""
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -12,29 +10,10 @@ from django.http import HttpResponse
 # Chromium knows: it logs an error on every page for each one it does not, so
 # `interest-cohort` (FLoC, replaced by `browsing-topics`) and `bluetooth` are left
 # out (tests/browser/test_security_headers.py watches the console).
-DENIED_FEATURES = (
-    "accelerometer",
-    "autoplay",
-    "browsing-topics",
-    "camera",
-    "display-capture",
-    "encrypted-media",
-    "fullscreen",
-    "geolocation",
-    "gyroscope",
-    "hid",
-    "idle-detection",
-    "magnetometer",
-    "microphone",
-    "midi",
-    "payment",
-    "picture-in-picture",
-    "publickey-credentials-get",
-    "screen-wake-lock",
-    "serial",
-    "usb",
-    "xr-spatial-tracking",
-)
+DENIED_FEATURES = """accelerometer autoplay browsing-topics camera display-capture
+    encrypted-media fullscreen geolocation gyroscope hid idle-detection magnetometer
+    microphone midi payment picture-in-picture publickey-credentials-get
+    screen-wake-lock serial usb xr-spatial-tracking""".split()
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 
 # The longest query string the list page's own filter form can produce (every
@@ -44,56 +23,46 @@ PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 MAX_QUERY_STRING_BYTES = 8192
 
 
-class PermissionsPolicyMiddleware:
-    """Add the Permissions-Policy header to every response that lacks one."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
+def permissions_policy(get_response):
+    def middleware(request):
+        response = get_response(request)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
 
+    return middleware
 
-class RequestLimitsMiddleware:
-    """Refuse oversized requests with a short plain-text 4xx before any view reads
-    them: a query string over MAX_QUERY_STRING_BYTES answers 414, a body declared
-    larger than DATA_UPLOAD_MAX_MEMORY_SIZE answers 413. (The site takes no file
-    uploads; if one is ever added, give its URL its own limit here.) Too many
-    fields answer 400 through Django's own DATA_UPLOAD_MAX_NUMBER_FIELDS."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+def request_limits(get_response):
+    """A query string over MAX_QUERY_STRING_BYTES answers 414, a body declared larger
+    than DATA_UPLOAD_MAX_MEMORY_SIZE 413, before any view reads them. (The site takes
+    no file uploads.) Too many fields answer 400 through Django's own
+    DATA_UPLOAD_MAX_NUMBER_FIELDS."""
 
-    def __call__(self, request):
-        query_string = request.META.get("QUERY_STRING", "")
-        if len(query_string) > MAX_QUERY_STRING_BYTES:
-            return plain_response(
+    def middleware(request):
+        if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING_BYTES:
+            return refusal(
                 414,
                 f"This address is too long: its query string has more than "
                 f"{MAX_QUERY_STRING_BYTES:,} characters. Remove some filters and "
                 "try again.",
             )
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and declared_length(request) > limit:
-            return plain_response(
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:  # as Django reads it: an invalid length is 0
+            length = 0
+        if limit is not None and length > limit:
+            return refusal(
                 413,
                 f"The data sent is too large: this site accepts at most "
                 f"{limit:,} bytes in one request. Shorten it and try again.",
             )
-        return self.get_response(request)
+        return get_response(request)
+
+    return middleware
 
 
-def declared_length(request):
-    """The request's Content-Length, 0 when absent or invalid (as Django reads it)."""
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
-def plain_response(status, message):
+def refusal(status, message):
     return HttpResponse(
         f"{message}\n", status=status, content_type="text/plain; charset=utf-8"
     )
@@ -107,9 +76,9 @@ def client_ip(request):
     anything further left was written by the client and is not trusted. With no
     proxy (the default), or a header shorter than expected, it is REMOTE_ADDR."""
     count = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if count and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",")]
-        if len(hops) >= count and hops[-count]:
-            return hops[-count]
+    hops = [
+        hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    ]
+    if count and len(hops) >= count and hops[-count]:
+        return hops[-count]
     return request.META.get("REMOTE_ADDR", "")

@@ -20,19 +20,13 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")  # optional; never committed
 
 
-def required(name):
-    """Read a variable that has no safe default, naming it when it is missing."""
-    value = env.str(name, default="")
-    if not value:
-        raise ImproperlyConfigured(
-            f"The environment variable {name} is not set. Set it (or add it to .env); "
-            "`make run` writes a local one for you."
-        )
-    return value
-
-
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = required("SECRET_KEY")
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "The environment variable SECRET_KEY is not set. Set it (or add it to .env); "
+        "`make run` writes a local one for you."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS and not DEBUG:
     raise ImproperlyConfigured(
@@ -61,24 +55,20 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: the request id, the X-Request-ID header and one log line per
-    # request (ops/observability.py).
-    "ops.observability.RequestIdMiddleware",
+    "ops.observability.RequestIdMiddleware",  # outermost: ids every log line
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # directly after Security
-    # Security headers and request limits (config/security.py). The header
-    # middleware sit this far out so that every response gets their headers,
+    # Header middleware this far out so that every response gets their headers,
     # including the 400s Django answers from inside CommonMiddleware (bad Host).
-    "config.security.PermissionsPolicyMiddleware",
+    "config.security.permissions_policy",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.security.RequestLimitsMiddleware",  # 414 / 413 before any view
+    "config.security.request_limits",  # 414 / 413 before any view
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # Records which curator made each change in the history (after auth).
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
@@ -116,9 +106,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # which has no INCLUDE columns: what the warning says, and all we need there.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Operations: an unreachable server fails a request within seconds (a 503 page,
-    # ops/health.py) instead of hanging until gunicorn kills the worker. A
-    # `?connect_timeout=N` in DATABASE_URL wins.
+    # An unreachable server answers the 503 page (ops/health.py) within seconds
+    # instead of hanging until gunicorn kills the worker; ?connect_timeout=N wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -138,8 +127,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Where collectstatic writes and whitenoise serves from (a test collects into a
-# folder of its own).
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -151,10 +138,9 @@ STORAGES = {
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Security -----------------------------------------------------------------
-# Headers on every response; Permissions-Policy and the request-size limits are in
-# config/security.py. The site ships no JavaScript and no inline styles: scripts
-# (the admin's) load from our origin and carry the per-request nonce.
+# --- Security (Permissions-Policy and request-size limits: config/security.py) ---
+# The site ships no JavaScript and no inline styles: scripts (the admin's) load
+# from our origin and carry the per-request nonce.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -172,15 +158,13 @@ SECURE_CSP = {
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # nothing reads it from a script; forms carry the token
 
-# HTTPS=true (behind a TLS-terminating proxy that sets X-Forwarded-Proto) turns on
-# what only makes sense over HTTPS. /healthz stays reachable over plain HTTP for a
-# load balancer's health check. HSTS preload only permits submitting the domain to
-# the browsers' preload list; it enrols nothing by itself.
+# HTTPS=true: behind a TLS-terminating proxy that sets X-Forwarded-Proto. HSTS
+# preload only permits submitting the domain to the preload list.
 HTTPS = env.bool("HTTPS", default=False)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]  # matched without the leading "/"
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]  # for load balancers' plain HTTP
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -196,10 +180,8 @@ if not re.fullmatch(r"(?:(?!\.{1,2}/)[A-Za-z0-9._~-]+/)+", ADMIN_PATH):
         "each ending with '/' and with no leading '/', e.g. ADMIN_PATH=curation/"
     )
 
-# Admin login throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins
-# for one username from one address, that pair is refused for AXES_COOLOFF_TIME
-# with a 429 page. Failures are kept in the database, so every worker sees them;
-# `manage.py axes_reset` lifts all locks (axes_reset_username NAME lifts one).
+# Admin login throttling (django-axes): failures are kept in the database, so
+# every worker sees them; `manage.py axes_reset` lifts the locks.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out attempts
     "django.contrib.auth.backends.ModelBackend",
@@ -215,9 +197,8 @@ AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
 # shares the proxy's address and one person's failures lock out the rest.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# Accessibility statement (/accessibility/). The contact email is shown only when
-# set. The enforcement body is the one of the member state where the operator is
-# established; unset, the statement links the Commission's list of national bodies.
+# Accessibility statement: the enforcement body of the operator's member state;
+# unset, the statement links the Commission's list of national bodies.
 ACCESSIBILITY_CONTACT_EMAIL = env.str("ACCESSIBILITY_CONTACT_EMAIL", default="")
 ACCESSIBILITY_ENFORCEMENT_BODY_NAME = env.str(
     "ACCESSIBILITY_ENFORCEMENT_BODY_NAME", default=""
@@ -233,17 +214,14 @@ if ACCESSIBILITY_ENFORCEMENT_BODY_URL and not (
         "https://enforcement-body.example.eu/complaints"
     )
 
-# The site's name, as feeds, structured data and the DCAT catalogue give it.
 SITE_NAME = "Practice Atlas"
 
-# This site's public address, e.g. https://atlas.example.org. The link checker
-# (manage.py check_links) names it in its User-Agent so webmasters know who asks.
+# This site's public address, e.g. https://atlas.example.org: the link checker
+# names it in its User-Agent so webmasters know who asks.
 SITE_URL = env.str("SITE_URL", default="")
 
-# --- Operations: logs -------------------------------------------------------------
-# One line per record on stderr, each carrying the request id (ops/observability.py).
-# LOG_FORMAT=json (the default in production) writes JSON lines for a log collector;
-# LOG_FORMAT=plain (the default with DJANGO_DEBUG=true) is easier to read in a terminal.
+# --- Logs: one line per record on stderr, with the request id ---------------------
+# JSON lines for a log collector in production; plain text with DJANGO_DEBUG=true.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "plain"):
     raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
@@ -277,32 +255,26 @@ LOGGING = {
 }
 
 # --- Cache and scale-out --------------------------------------------------------
-# App servers keep no state of their own: sessions (the comparison basket) live in
-# the database, nothing is written to local disk at request time, and the cache is
-# Redis when REDIS_URL is set (one Redis for every instance, e.g.
-# redis://127.0.0.1:6379/0), this process's memory otherwise (config/cache.py).
-# CACHE_KEY_PREFIX separates sites sharing one Redis.
+# App servers keep no state: sessions (the comparison basket) live in the database
+# and the cache is one shared Redis when REDIS_URL is set (config/cache.py).
 CACHES = cache_settings(
     env.str("REDIS_URL", default=""),
     key_prefix=env.str("CACHE_KEY_PREFIX", default="atlas"),
 )
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-# A Redis error never fails a request (IGNORE_EXCEPTIONS in config/cache.py); it is
-# logged as one warning a minute, without a traceback (config.cache.OutageFilter).
+# A Redis error never fails a request; it is logged once a minute (config/cache.py).
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = CACHE_LOGGER
 
-# Public pages are cached whole for PAGE_CACHE_SECONDS (0: off) and keyed by the
-# catalogue version and the release, so an edit or a deploy shows at the next
-# request everywhere (practices/caching.py).
+# Public pages are cached whole (0: off), keyed by the catalogue version and the
+# release: an edit or a deploy shows at the next request (practices/caching.py).
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 
 
 def default_release():
-    """The git commit checked out; without git (a deploy from an archive), a digest of
-    the static files' manifest, which collectstatic rewrites whenever a static file
-    changes: cached pages then never link to static files the new release lacks, and
-    other changes show once they expire."""
+    """The git commit checked out; without git (a deploy from an archive), a digest
+    of the static files' manifest, so cached pages never link to static files the
+    new release lacks."""
     git = ["git", "-C", str(BASE_DIR), "rev-parse", "HEAD"]
     try:
         return subprocess.check_output(
@@ -315,7 +287,6 @@ def default_release():
         return "unversioned"
 
 
-# The release this process serves, read once at start-up; part of every cached
-# page's key and ETag, so instances on different releases never share pages. A
-# deploy may name it (RELEASE=v42, an image tag); by default, the git commit.
+# Part of every cached page's key and ETag: instances on different releases never
+# share pages. A deploy may name it (RELEASE=v42, an image tag).
 RELEASE = env.str("RELEASE", default="") or default_release()

@@ -45,20 +45,16 @@ def check_cache():
 
 @never_cache
 def healthz(request):
-    """200 {"database": "ok", "cache": "ok"} when healthy; 503 when the database is
-    unavailable. A cache failure is reported ("cache": "unavailable") but answers
-    200: pages are still served without the cache (only slower), so a load balancer
-    must keep sending traffic to this instance rather than take the whole site down.
-    """
+    """200 {"database": "ok", "cache": "ok"}; 503 when the database is unavailable.
+    A cache failure is reported but answers 200: pages are still served (slower),
+    and a load balancer must not take the whole site down for it."""
     checks = {"database": check_database(), "cache": check_cache()}
     return JsonResponse(checks, status=200 if checks["database"] == OK else 503)
 
 
 def database_unavailable(exc):
-    """Whether `exc`, or an exception it was raised from or while handling, means the
-    database cannot be reached or cannot answer right now (refused or dropped
-    connections, timeouts, a locked or missing SQLite file: psycopg's and sqlite3's
-    errors reach views as these Django classes)."""
+    """Whether `exc` or its cause or context means the database cannot answer now
+    (refused or dropped connections, timeouts, a locked or missing SQLite file)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, OperationalError | InterfaceError):
@@ -69,11 +65,9 @@ def database_unavailable(exc):
 
 
 def server_error(request):
-    """handler500. Django calls it for every unhandled exception, wherever it was
-    raised: a view, a template or context processor, or a middleware such as the
-    session middleware. A database that cannot be reached answers 503 with a page
-    saying so; anything else is the usual 500 page. Django's django.request logger
-    logs the exception once, with the request id, so nothing is logged here."""
+    """handler500, for every unhandled exception (view, template or middleware): 503
+    with a page saying so when the database cannot be reached, else the usual 500
+    page. django.request already logs the exception with the request id."""
     if not database_unavailable(sys.exc_info()[1]):
         return defaults.server_error(request)
     # A plain template with no context processors: it needs neither the database

@@ -1,15 +1,12 @@
-"""Load test: `make loadtest` (which first runs `make setup`), or
-`.venv/bin/python -m ops.loadtest` on a database that is already set up.
+"""Load test: `make loadtest`, or `.venv/bin/python -m ops.loadtest` on a database
+that is already set up.
 
-Starts gunicorn with config/gunicorn.py on a free loopback port (production settings,
-DEBUG off, the real catalogue; REDIS_URL is passed through when set), loads each page
-once, then runs `wrk --latency` against each in turn and prints req/s, p50, p99 and
-errors per page, with each page's throughput as a share of /healthz's (a database and
-a cache round trip, no template: the floor every page is compared with).
-
-Targets: every page at least 50 % of /healthz's req/s, no errors (non-2xx/3xx
-responses or socket errors) and no ERROR line in the server's log; exit status 1 when
-one is missed. Environment: DURATION (wrk's -d, default 60s), CONNECTIONS (default 64).
+Runs gunicorn (config/gunicorn.py, production settings, REDIS_URL passed through)
+on a free loopback port and `wrk --latency` against each page in turn. Targets:
+every page at least 50 % of the req/s of /healthz (a database and a cache round
+trip, no template), no non-2xx/3xx responses or socket errors and no ERROR line in
+the server's log; exit status 1 when one is missed. Environment: DURATION (wrk's
+-d, default 60s), CONNECTIONS (default 64).
 """
 
 import os
@@ -58,7 +55,7 @@ class WrkResult:
 
 
 def parse_wrk(output):
-    """Reads wrk's --latency report; the error lines are absent when there were none."""
+    """Read wrk's --latency report (its error lines are absent when there were none)."""
 
     def find(pattern):
         if match := re.search(pattern, output, re.MULTILINE):
@@ -93,8 +90,7 @@ def get(url, timeout=30):
 
 @contextmanager
 def gunicorn():
-    """Yields (base URL, log path) of gunicorn with config/gunicorn.py on a free
-    loopback port, logging to a temporary file (tens of MB for a full run)."""
+    """(base URL, log file) of gunicorn on a free loopback port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -117,16 +113,14 @@ def gunicorn():
     )
     try:
         deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(
-                    f"gunicorn did not start:\n{Path(log.name).read_text()}"
-                )
+        while process.poll() is None and time.monotonic() < deadline:
             try:
                 get(base_url + TRIVIAL[1], timeout=2)
                 break
             except OSError:
                 time.sleep(0.2)
+        else:
+            raise SystemExit(f"gunicorn did not start:\n{Path(log.name).read_text()}")
         yield base_url, Path(log.name)
     finally:
         process.terminate()
@@ -142,7 +136,7 @@ def run_wrk(url, duration, connections):
 
 
 def report_row(name, path, result, trivial):
-    """Prints one row of the table; returns the targets the page misses."""
+    """Print one row of the table; return the targets the page misses."""
     ratio = result.requests_per_second / trivial.requests_per_second
     misses = []
     if (name, path) != TRIVIAL and ratio < TARGET_RATIO:
@@ -182,11 +176,10 @@ def main():
             f"{'page':<17} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
             f"{'vs /healthz':>11}  path"
         )
-        trivial = run_wrk(base_url + TRIVIAL[1], duration, connections)
-        if report_row(*TRIVIAL, trivial, trivial):
-            failures.append(TRIVIAL[0])
-        for name, path in PAGES:
+        trivial = None
+        for name, path in [TRIVIAL, *PAGES]:
             result = run_wrk(base_url + path, duration, connections)
+            trivial = trivial or result  # TRIVIAL comes first
             if report_row(name, path, result, trivial):
                 failures.append(name)
     errors = [

@@ -1,11 +1,6 @@
-"""Request ids and structured logs.
-
-RequestIdMiddleware (first in MIDDLEWARE) gives every request an id: a sane incoming
-X-Request-ID (from a proxy or load balancer) or a new one. It keeps the id in a
-context variable for the request's lifetime, returns it in the X-Request-ID response
-header and logs one line per request. RequestIdFilter copies the id onto every log
-record, so errors logged while the request runs (django.request included) carry it;
-JsonFormatter writes each record as one JSON object per line (LOG_FORMAT=json).
+"""Request ids and structured logs: every request gets an id (a sane incoming
+X-Request-ID from a proxy, or a new one), returned in the X-Request-ID header and
+copied onto every log record written while it runs (django.request's included).
 """
 
 import json
@@ -27,7 +22,7 @@ request_logger = logging.getLogger("practice_atlas.requests")
 
 
 class RequestIdMiddleware:
-    """Assigns the request id, sets the response header, logs the request."""
+    """Assigns the request id, sets the response header, logs one line."""
 
     def __init__(self, get_response):
         self.get_response = get_response

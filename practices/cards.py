@@ -2,7 +2,7 @@
 countries, regions, themes and instrument types, read for a whole page of cards in
 one query (four prefetches cost four round trips and a related manager per card)."""
 
-from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.db.models import CharField, F, Value
 
@@ -16,20 +16,13 @@ RELATIONS = [
 ]
 
 
-@dataclass
-class CardTerms:
-    countries: list = field(default_factory=list)
-    regions: list = field(default_factory=list)
-    themes: list = field(default_factory=list)
-    instruments: list = field(default_factory=list)
-
-
 def attach_card_terms(practices):
-    """Set `practice.terms` (CardTerms, names sorted) on each practice; return them."""
+    """Set `practice.terms` (.countries, .regions, .themes, .instruments: sorted
+    names) on each practice; return them."""
     practices = list(practices)
     by_pk = {practice.pk: practice for practice in practices}
     for practice in practices:
-        practice.terms = CardTerms()
+        practice.terms = SimpleNamespace(**{relation: [] for relation, _ in RELATIONS})
     if not by_pk:
         return practices
     parts = [
@@ -43,6 +36,6 @@ def attach_card_terms(practices):
     for pk, kind, label in parts[0].union(*parts[1:], all=True):
         getattr(by_pk[pk].terms, kind).append(label)
     for practice in practices:
-        for relation, _name in RELATIONS:
-            getattr(practice.terms, relation).sort()
+        for names in vars(practice.terms).values():
+            names.sort()
     return practices

@@ -52,16 +52,15 @@ def classes_for(maximum):
 
 
 def europe_map(countries):
-    """Shapes, legend and table rows for countries annotated with practice_count.
-
-    Countries with practices link to the practice list filtered to them; the
-    rest of Europe is drawn as a neutral background."""
+    """Shapes, legend and table rows for countries annotated with practice_count:
+    countries with practices link to the list filtered to them, the rest of Europe
+    is a neutral background."""
     counts = {country.code: country for country in countries}
     maximum = max((c.practice_count for c in counts.values()), default=0)
     classes = classes_for(maximum)
     list_url = reverse("practices:list")
 
-    def country_list_url(code):  # the practice list filtered to one country
+    def country_list_url(code):
         return f"{list_url}?{urlencode({'country': code})}"
 
     shapes = []
@@ -86,17 +85,13 @@ def europe_map(countries):
     # Counted countries last, so their outlines are drawn over their neighbours'.
     shapes.sort(key=lambda shape: bool(shape["count"]))
     rows = [
-        {
-            "country": country,
-            "href": country_list_url(country.code),
-        }
+        {"country": country, "href": country_list_url(country.code)}
         for country in sorted(counts.values(), key=lambda c: c.name)
         if country.practice_count
     ]
-    frame = outlines()
     return {
-        "width": int(frame["width"]),
-        "height": frame["height"],
+        "width": int(outlines()["width"]),
+        "height": outlines()["height"],
         "shapes": shapes,
         "classes": classes,
         "rows": rows,

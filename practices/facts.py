@@ -100,22 +100,18 @@ def record_certainties(practice):
     ]
 
 
-@dataclass
-class FactCounts:
-    fact: Fact
-    counts: Counter
-
-    @property
-    def recorded(self):
-        return self.counts[Certainty.RECORDED]
-
-    @property
-    def unconfirmed(self):
-        return self.counts[Certainty.UNCONFIRMED]
-
-    @property
-    def not_recorded(self):
-        return self.counts[Certainty.NOT_RECORDED]
+def tally(certainties):
+    """How many of these certainties are recorded, unconfirmed, not recorded,
+    stated (recorded or unconfirmed), and in total."""
+    counts = Counter(certainties)
+    recorded, unconfirmed = counts[Certainty.RECORDED], counts[Certainty.UNCONFIRMED]
+    return {
+        "recorded": recorded,
+        "unconfirmed": unconfirmed,
+        "not_recorded": counts[Certainty.NOT_RECORDED],
+        "stated": recorded + unconfirmed,
+        "total": counts.total(),
+    }
 
 
 @dataclass
@@ -135,7 +131,7 @@ class Holdings:
     level_not_recorded: int
     without_facts: int  # records that state nothing beyond their summary
     citing_interreg_europe: int  # records with an Interreg Europe page as a source
-    facts: list  # [FactCounts] for every fact: how complete the records are
+    facts: list  # {"fact": Fact, **tally} for every fact: how complete records are
 
     @property
     def not_citing_interreg_europe(self):
@@ -157,7 +153,7 @@ def holdings(queryset):
             *[fact.annotation for fact in all_facts],
         )
     )
-    fact_counts = [FactCounts(fact, Counter()) for fact in all_facts]
+    by_fact = {fact: [] for fact in all_facts}
     by_level = {level: Counter() for level in ImplementationLevel.values}
     total = level_not_recorded = without_facts = citing = 0
     for level, flagged, cites, *held in rows:
@@ -168,18 +164,19 @@ def holdings(queryset):
             by_level[level][rule(True, "level" in flagged)] += 1
         else:
             level_not_recorded += 1
-        for row, has in zip(fact_counts, held, strict=True):
-            row.counts[rule(has, row.fact.name in flagged)] += 1
+        for fact, has in zip(all_facts, held, strict=True):
+            by_fact[fact].append(rule(has, fact.name in flagged))
         without_facts += not any(
             has
-            for row, has in zip(fact_counts, held, strict=True)
-            if row.fact.name != "summary"
+            for fact, has in zip(all_facts, held, strict=True)
+            if fact.name != "summary"
         )
     levels = [
         LevelCount(label, counts.total(), counts[Certainty.UNCONFIRMED])
         for (level, label) in ImplementationLevel.choices
         if (counts := by_level[level]).total()
     ]
+    fact_counts = [{"fact": fact, **tally(rows)} for fact, rows in by_fact.items()]
     return Holdings(
         total, levels, level_not_recorded, without_facts, citing, fact_counts
     )

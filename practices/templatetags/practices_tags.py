@@ -1,7 +1,6 @@
 import functools
 import html
 import re
-from collections import Counter
 
 import markdown as md
 import nh3
@@ -15,20 +14,7 @@ from practices.models import Practice
 register = template.Library()
 
 # What curators' Markdown may produce; everything else is stripped by nh3.
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "ul",
-    "ol",
-    "li",
-    "strong",
-    "em",
-    "a",
-    "blockquote",
-    "code",
-    "h3",
-    "h4",
-}
+ALLOWED_TAGS = set("p br ul ol li strong em a blockquote code h3 h4".split())
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 # Python-Markdown needs a blank line before a list; curators (and our content) often
@@ -106,17 +92,8 @@ def fact(practice, names, value, compact=False, block=False):
 
 @register.filter
 def completeness(practice):
-    """{certainty value: count} over every fact of a practice loaded with
-    with_held_facts(), plus "total" and "stated" (recorded or unconfirmed)."""
-    counts = Counter(sureness for _, sureness in facts.record_certainties(practice))
-    return {
-        "recorded": counts[facts.Certainty.RECORDED],
-        "unconfirmed": counts[facts.Certainty.UNCONFIRMED],
-        "not_recorded": counts[facts.Certainty.NOT_RECORDED],
-        "stated": counts[facts.Certainty.RECORDED]
-        + counts[facts.Certainty.UNCONFIRMED],
-        "total": counts.total(),
-    }
+    """facts.tally() of a practice loaded with with_held_facts()."""
+    return facts.tally(sureness for _, sureness in facts.record_certainties(practice))
 
 
 @register.filter
@@ -204,8 +181,5 @@ def europe_map(countries, heading_id="map"):
 def bar_chart(terms, caption, term_label):
     """Bar chart of terms annotated with practice_count, drawn as a table whose
     rows carry an SVG bar: the numbers are the chart's text equivalent."""
-    return {
-        "rows": charts.bar_chart(terms),
-        "caption": caption,
-        "term_label": term_label,
-    }
+    rows = charts.bar_chart(terms)
+    return {"rows": rows, "caption": caption, "term_label": term_label}

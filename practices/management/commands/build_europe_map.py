@@ -7,30 +7,39 @@ turned into the alpha-2 codes our Country records use with Debian's iso-codes
 table. The result is projected once, here, so pages only print path data.
 
 Maintainers run this only to change the map's frame or detail; the generated
-file is committed and nothing at run time needs the sources.
+file is committed and nothing at run time needs the sources, nor shapely and
+pyproj (development dependencies).
 """
 
 import json
-import math
 from pathlib import Path
 
+import numpy as np
+import shapely
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from pyproj import Transformer
+from shapely.affinity import affine_transform
+from shapely.geometry import Polygon, box
+from shapely.ops import polylabel
 
 OUTPUT = Path(settings.BASE_DIR) / "practices" / "geodata" / "europe-map.json"
 ISO_CODES = Path("/usr/share/iso-codes/json/iso_3166-1.json")
 
-# ETRS89 Lambert azimuthal equal-area (EPSG:3035), on a sphere: the projection
-# of the EU's own statistical maps, so areas compare fairly.
-LAT0, LON0, RADIUS_KM = math.radians(52), math.radians(10), 6371.0
+# ETRS89 Lambert azimuthal equal-area (EPSG:3035): the projection of the EU's own
+# statistical maps, so areas compare fairly.
+TO_LAEA = Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True)
 # The frame is fitted to these countries' European territory (EU 27, the UK,
-# and the EEA/EFTA neighbours), ignoring parts outside this lon/lat window
-# (the Canaries, the Azores, Svalbard, overseas departments).
+# and the EEA/EFTA neighbours): their polygons centred in FRAME_WINDOW (not the
+# Canaries, the Azores, Svalbard, overseas departments). Other countries keep
+# what reaches NEIGHBOURS_WINDOW (15° wider, except northwards); clipping to the
+# frame trims the rest.
 FRAME_COUNTRIES = set(
     "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI "
     "ES SE GB NO CH".split()
 )
-FRAME_WINDOW = (-12.0, 34.0, 45.0, 72.0)  # west, south, east, north (degrees)
+FRAME_WINDOW = box(-12.0, 34.0, 45.0, 72.0)  # west, south, east, north (degrees)
+NEIGHBOURS_WINDOW = box(-27.0, 19.0, 60.0, 72.0)
 WIDTH = 1000.0  # SVG user units across the frame
 PADDING = 0.02
 TOLERANCE = 0.7  # Douglas-Peucker tolerance, in SVG units (≈ 3 km)
@@ -38,182 +47,33 @@ MIN_RING_AREA = 1.5  # drop islands smaller than this (SVG units²)…
 LABEL_MIN_AREA = 250.0  # …and do not print a count inside smaller shapes
 
 
-def project(lon, lat):
-    lam, phi = math.radians(lon) - LON0, math.radians(lat)
-    sin0, cos0 = math.sin(LAT0), math.cos(LAT0)
-    k = RADIUS_KM * math.sqrt(
-        2 / (1 + sin0 * math.sin(phi) + cos0 * math.cos(phi) * math.cos(lam))
-    )
-    x = k * math.cos(phi) * math.sin(lam)
-    y = k * (cos0 * math.sin(phi) - sin0 * math.cos(phi) * math.cos(lam))
-    return x, y
-
-
 def decode_arcs(topology):
     """TopoJSON arcs are quantised and delta-encoded: return them in degrees."""
-    (sx, sy), (tx, ty) = (
-        topology["transform"]["scale"],
-        topology["transform"]["translate"],
+    scale, translate = (
+        np.array(topology["transform"][k]) for k in ("scale", "translate")
     )
-    arcs = []
-    for arc in topology["arcs"]:
-        x = y = 0
-        points = []
-        for dx, dy in arc:
-            x, y = x + dx, y + dy
-            points.append((x * sx + tx, y * sy + ty))
-        arcs.append(points)
-    return arcs
-
-
-def ring_from(arc_ids, arcs):
-    points = []
-    for index in arc_ids:
-        arc = arcs[index] if index >= 0 else arcs[~index][::-1]
-        points.extend(arc if not points else arc[1:])
-    return points
+    return [np.cumsum(arc, axis=0) * scale + translate for arc in topology["arcs"]]
 
 
 def polygons_of(geometry, arcs):
-    if geometry["type"] == "Polygon":
-        shapes = [geometry["arcs"]]
-    elif geometry["type"] == "MultiPolygon":
-        shapes = geometry["arcs"]
-    else:
-        return []
-    return [[ring_from(ring, arcs) for ring in shape] for shape in shapes]
+    def ring(arc_ids):  # arcs joined end to start; ~index walks an arc backwards
+        parts = [arcs[i] if i >= 0 else arcs[~i][::-1] for i in arc_ids]
+        return np.concatenate([parts[0], *(part[1:] for part in parts[1:])])
 
-
-def centred_in_window(ring):
-    lon = sum(p[0] for p in ring) / len(ring)
-    lat = sum(p[1] for p in ring) / len(ring)
-    west, south, east, north = FRAME_WINDOW
-    return west <= lon <= east and south <= lat <= north
-
-
-def touches_window(ring, margin=15.0):
-    west, south, east, north = FRAME_WINDOW
-    return any(
-        west - margin <= lon <= east + margin and south - margin <= lat <= north
-        for lon, lat in ring
-    )
-
-
-def clip(ring, box):
-    """Sutherland–Hodgman: the part of a ring inside an axis-aligned box."""
-    x0, y0, x1, y1 = box
-    edges = [
-        (lambda p: p[0] >= x0, lambda a, b: _cross_x(a, b, x0)),
-        (lambda p: p[0] <= x1, lambda a, b: _cross_x(a, b, x1)),
-        (lambda p: p[1] >= y0, lambda a, b: _cross_y(a, b, y0)),
-        (lambda p: p[1] <= y1, lambda a, b: _cross_y(a, b, y1)),
+    shapes = {"Polygon": [geometry.get("arcs")], "MultiPolygon": geometry.get("arcs")}
+    return [
+        Polygon(ring(rings[0]), [ring(hole) for hole in rings[1:]])
+        for rings in shapes.get(geometry["type"], [])
     ]
-    for inside, cross in edges:
-        if not ring:
-            break
-        result = []
-        previous = ring[-1]
-        for point in ring:
-            if inside(point):
-                if not inside(previous):
-                    result.append(cross(previous, point))
-                result.append(point)
-            elif inside(previous):
-                result.append(cross(previous, point))
-            previous = point
-        ring = result
-    return ring
-
-
-def _cross_x(a, b, x):
-    t = (x - a[0]) / (b[0] - a[0])
-    return (x, a[1] + t * (b[1] - a[1]))
-
-
-def _cross_y(a, b, y):
-    t = (y - a[1]) / (b[1] - a[1])
-    return (a[0] + t * (b[0] - a[0]), y)
-
-
-def simplify(points, tolerance):
-    """Douglas-Peucker on an open polyline."""
-    if len(points) < 3:
-        return points
-    (ax, ay), (bx, by) = points[0], points[-1]
-    length = math.hypot(bx - ax, by - ay)
-    worst, worst_index = 0.0, 0
-    for i in range(1, len(points) - 1):
-        px, py = points[i]
-        if length:
-            distance = abs((bx - ax) * (ay - py) - (ax - px) * (by - ay)) / length
-        else:
-            distance = math.hypot(px - ax, py - ay)
-        if distance > worst:
-            worst, worst_index = distance, i
-    if worst <= tolerance:
-        return [points[0], points[-1]]
-    left = simplify(points[: worst_index + 1], tolerance)
-    return left[:-1] + simplify(points[worst_index:], tolerance)
-
-
-def area(ring):
-    return (
-        sum(
-            ring[i - 1][0] * ring[i][1] - ring[i][0] * ring[i - 1][1]
-            for i in range(len(ring))
-        )
-        / 2
-    )
-
-
-def contains(ring, x, y):
-    inside = False
-    for (ax, ay), (bx, by) in zip(ring, ring[1:] + ring[:1], strict=True):
-        if (ay > y) != (by > y) and x < ax + (y - ay) * (bx - ax) / (by - ay):
-            inside = not inside
-    return inside
-
-
-def edge_distance(ring, x, y):
-    best = math.inf
-    for (ax, ay), (bx, by) in zip(ring, ring[1:] + ring[:1], strict=True):
-        dx, dy = bx - ax, by - ay
-        t = 0.0
-        if dx or dy:
-            t = max(
-                0.0, min(1.0, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy))
-            )
-        best = min(best, math.hypot(x - ax - t * dx, y - ay - t * dy))
-    return best
-
-
-def label_point(ring):
-    """The grid point deepest inside the ring: a place a count can sit."""
-    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
-    best, best_point = -1.0, None
-    steps = 24
-    for i in range(1, steps):
-        for j in range(1, steps):
-            x = min(xs) + (max(xs) - min(xs)) * i / steps
-            y = min(ys) + (max(ys) - min(ys)) * j / steps
-            if contains(ring, x, y):
-                depth = edge_distance(ring, x, y)
-                if depth > best:
-                    best, best_point = depth, (round(x, 1), round(y, 1))
-    return best_point
 
 
 def path_data(rings):
     """Compact SVG path data: whole units, relative moves after the first."""
     parts = []
     for ring in rings:
-        (x, y), *rest = ring
-        steps = []
-        for nx, ny in rest:
-            if (nx, ny) != (x, y):
-                steps.append(f"{nx - x} {ny - y}")
-                x, y = nx, ny
-        parts.append(f"M{ring[0][0]} {ring[0][1]}l" + " ".join(steps) + "z")
+        points = np.rint(ring.coords).astype(int)[:-1]  # "z" closes the ring
+        steps = " ".join(f"{dx} {dy}" for dx, dy in np.diff(points, axis=0))
+        parts.append(f"M{points[0][0]} {points[0][1]}l{steps}z")
     return "".join(parts).replace(" -", "-")
 
 
@@ -244,64 +104,53 @@ class Command(BaseCommand):
         countries = []
         for geometry in topology["objects"]["countries"]["geometries"]:
             code = alpha2.get(geometry.get("id"), "")
-            polygons = polygons_of(geometry, arcs)
-            # Framed countries keep only their European territory; neighbours
-            # keep whatever reaches the frame (clipping trims the rest).
-            keep = centred_in_window if code in FRAME_COUNTRIES else touches_window
-            polygons = [p for p in polygons if keep(p[0])]
-            if not polygons:
-                continue
-            countries.append(
-                {
-                    "code": code,
-                    "name": geometry["properties"]["name"],
-                    "polygons": [
-                        [[project(lon, lat) for lon, lat in ring] for ring in polygon]
-                        for polygon in polygons
-                    ],
-                }
-            )
+            if code in FRAME_COUNTRIES:
+                keep = lambda p: FRAME_WINDOW.contains(p.centroid)  # noqa: E731
+            else:
+                keep = NEIGHBOURS_WINDOW.intersects
+            polygons = [p for p in polygons_of(geometry, arcs) if keep(p)]
+            if polygons:
+                projected = shapely.transform(
+                    polygons, lambda xy: np.column_stack(TO_LAEA.transform(*xy.T))
+                )
+                countries.append((code, geometry["properties"]["name"], projected))
 
         framed = [
-            point
-            for country in countries
-            if country["code"] in FRAME_COUNTRIES
-            for polygon in country["polygons"]
-            for point in polygon[0]
+            p
+            for code, _, polygons in countries
+            if code in FRAME_COUNTRIES
+            for p in polygons
         ]
-        x0, x1 = min(p[0] for p in framed), max(p[0] for p in framed)
-        y0, y1 = min(p[1] for p in framed), max(p[1] for p in framed)
+        x0, y0, x1, y1 = shapely.total_bounds(framed)
         pad = (x1 - x0) * PADDING
         x0, x1, y0, y1 = x0 - pad, x1 + pad, y0 - pad, y1 + pad
         scale = WIDTH / (x1 - x0)
         height = round((y1 - y0) * scale)
-
-        def to_svg(point):  # SVG's y axis points down
-            return ((point[0] - x0) * scale, (y1 - point[1]) * scale)
+        to_svg = [scale, 0, 0, -scale, -x0 * scale, y1 * scale]  # SVG's y points down
 
         shapes = []
-        for country in countries:
-            rings = []
-            for polygon in country["polygons"]:
-                for ring in polygon:
-                    ring = clip([to_svg(p) for p in ring], (0, 0, WIDTH, height))
-                    ring = simplify(ring + ring[:1], TOLERANCE)[:-1]
-                    ring = [(round(x), round(y)) for x, y in ring]
-                    if len(ring) >= 3 and abs(area(ring)) >= MIN_RING_AREA:
-                        rings.append(ring)
-            if not rings:
+        for code, name, polygons in countries:
+            polygons = [affine_transform(p, to_svg) for p in polygons]
+            polygons = shapely.clip_by_rect(polygons, 0, 0, WIDTH, height)
+            polygons = shapely.set_precision(shapely.simplify(polygons, TOLERANCE), 1)
+            polygons = [
+                p for p in shapely.get_parts(polygons) if p.area >= MIN_RING_AREA
+            ]
+            if not polygons:
                 continue
-            largest = max(rings, key=lambda r: abs(area(r)))
-            label = (
-                label_point(largest) if abs(area(largest)) >= LABEL_MIN_AREA else None
-            )
+            largest = max(polygons, key=lambda p: p.area)
+            label = None
+            if largest.area >= LABEL_MIN_AREA:  # the point deepest inside it
+                point = polylabel(largest, tolerance=0.5)
+                label = [round(point.x, 1), round(point.y, 1)]
+            rings = [
+                ring
+                for p in polygons
+                for ring in (p.exterior, *p.interiors)
+                if Polygon(ring).area >= MIN_RING_AREA
+            ]
             shapes.append(
-                {
-                    "code": country["code"],
-                    "name": country["name"],
-                    "d": path_data(rings),
-                    "label": label,
-                }
+                {"code": code, "name": name, "d": path_data(rings), "label": label}
             )
         shapes.sort(key=lambda shape: shape["name"])
         document = {

@@ -51,10 +51,10 @@ class Command(BaseCommand):
         if count <= 0:
             raise CommandError("Give --count N (a positive number) or --delete.")
         regions = list(Region.objects.values_list("pk", "country_id"))
-        countries = list(Country.objects.values_list("pk", flat=True))
-        themes = list(Theme.objects.values_list("pk", flat=True))
-        instruments = list(InstrumentType.objects.values_list("pk", flat=True))
-        projects = list(Project.objects.values_list("pk", flat=True))
+        countries, themes, instruments, projects = (
+            list(model.objects.values_list("pk", flat=True))
+            for model in (Country, Theme, InstrumentType, Project)
+        )
         if not (countries and themes and instruments):
             raise CommandError(
                 "Load the catalogue first (make run, or manage.py load_catalogue)."
@@ -64,35 +64,22 @@ class Command(BaseCommand):
         existing = set(
             Practice.objects.filter(slug__in=slugs).values_list("slug", flat=True)
         )
-        with transaction.atomic():
-            created = self._create(
-                [s for s in slugs if s not in existing],
-                rng,
-                regions,
-                countries,
-                themes,
-                instruments,
-                projects,
-            )
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Created {len(created)} synthetic practices"
-                f" ({len(existing)} with these slugs already existed)."
-            )
-        )
 
-    def _create(self, slugs, rng, regions, countries, themes, instruments, projects):
-        today = timezone.localdate()
+        def text(words):
+            return " ".join(rng.choices(WORDS, k=words)).capitalize() + "."
+
         practices = []
         for slug in slugs:
+            if slug in existing:
+                continue
             start = rng.randint(2000, 2025)
             practices.append(
                 Practice(
                     slug=slug,
                     title=f"[Synthetic] {' '.join(rng.sample(WORDS, 4)).capitalize()}",
-                    summary=" ".join(rng.choices(WORDS, k=25)).capitalize() + ".",
-                    description=" ".join(rng.choices(WORDS, k=120)).capitalize() + ".",
-                    evidence=" ".join(rng.choices(WORDS, k=40)).capitalize() + ".",
+                    summary=text(25),
+                    description=text(120),
+                    evidence=text(40),
                     level=rng.choice(ImplementationLevel.values),
                     start_year=start,
                     end_year=rng.choice([None, start + rng.randint(0, 8)]),
@@ -102,38 +89,38 @@ class Command(BaseCommand):
                     attribution="Synthetic record made by generate_practices for "
                     "testing; not a real practice.",
                     status=Status.PUBLISHED,
-                    published_on=today - timedelta(days=rng.randint(0, 2000)),
+                    published_on=timezone.localdate()
+                    - timedelta(days=rng.randint(0, 2000)),
                 )
             )
-        Practice.objects.bulk_create(practices, batch_size=500)
-        links = {"countries": [], "regions": [], "themes": [], "instruments": []}
-        for practice in practices:
-            if regions and rng.random() < 0.7:
-                region, country = rng.choice(regions)
-                links["regions"].append((practice.pk, region))
+        with transaction.atomic():
+            Practice.objects.bulk_create(practices, batch_size=500)
+            links = {"countries": [], "regions": [], "themes": [], "instruments": []}
+            for practice in practices:
+                if regions and rng.random() < 0.7:
+                    region, country = rng.choice(regions)
+                    links["regions"].append((practice.pk, region))
+                else:
+                    country = rng.choice(countries)
                 links["countries"].append((practice.pk, country))
-            else:
-                links["countries"].append((practice.pk, rng.choice(countries)))
-            for theme in rng.sample(themes, rng.randint(1, min(3, len(themes)))):
-                links["themes"].append((practice.pk, theme))
-            for item in rng.sample(
-                instruments, rng.randint(1, min(3, len(instruments)))
-            ):
-                links["instruments"].append((practice.pk, item))
-        for relation, pairs in links.items():
-            through = getattr(Practice, relation).through
-            target = through._meta.get_field(
-                {
-                    "countries": "country",
-                    "regions": "region",
-                    "themes": "theme",
-                    "instruments": "instrumenttype",
-                }[relation]
-            ).attname
-            through.objects.bulk_create(
-                [through(practice_id=p, **{target: t}) for p, t in pairs],
-                batch_size=1000,
+                for relation, pool in (
+                    ("themes", themes),
+                    ("instruments", instruments),
+                ):
+                    for term in rng.sample(pool, rng.randint(1, min(3, len(pool)))):
+                        links[relation].append((practice.pk, term))
+            for relation, pairs in links.items():
+                field = Practice._meta.get_field(relation)
+                through, column = field.remote_field.through, field.m2m_reverse_name()
+                through.objects.bulk_create(
+                    [through(practice_id=p, **{column: t}) for p, t in pairs],
+                    batch_size=1000,
+                )
+            # bulk_create sends no signals: index them and bump the version on commit.
+            refresh_on_commit(p.pk for p in practices)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {len(practices)} synthetic practices"
+                f" ({len(existing)} with these slugs already existed)."
             )
-        # bulk_create sends no signals: index them and bump the version on commit.
-        refresh_on_commit(p.pk for p in practices)
-        return practices
+        )
