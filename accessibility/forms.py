@@ -42,7 +42,6 @@ class FeedbackForm(forms.ModelForm):
                 "to, tell us which browser and assistive technology you use. "
                 f"Up to {DESCRIPTION_MAX_LENGTH:,} characters."
             ),
-            "name": "",
             "email": "Only if you would like a reply. We use it for nothing else.",
         }
         widgets = {

@@ -11,7 +11,7 @@ from functools import partialmethod
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import ForeignKey, ManyToManyField
 from django.http import HttpResponseRedirect
@@ -22,17 +22,10 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from simple_history.utils import get_m2m_reverse_field_name
 
 from . import workflow
-from .workflow import MOVES, Status, perm
+from .workflow import MOVES, Status, TransitionNotAllowed, perm
 
 # Fieldsets with this class are shown after the inlines (see the template).
 AFTER_INLINES = "after-inlines"
-
-
-def reason(error):
-    """Why a move was refused, for the curator."""
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error)
 
 
 class WorkflowAdminForm(forms.ModelForm):
@@ -135,8 +128,8 @@ class WorkflowAdmin(SimpleHistoryAdmin):
         elif change and action:
             try:
                 move = workflow.transition(obj, action, request.user, save=False)
-            except (ValidationError, PermissionDenied) as error:
-                message = f"Your changes were saved, but not the move: {reason(error)}"
+            except (TransitionNotAllowed, PermissionDenied) as error:
+                message = f"Your changes were saved, but not the move: {error}"
                 self.message_user(request, message, messages.ERROR)
             else:
                 message = f"Saved, and “{obj}” {move.done}."
@@ -156,8 +149,8 @@ class WorkflowAdmin(SimpleHistoryAdmin):
                 try:
                     workflow.transition(obj, move.name, request.user)
                     moved.append(obj)
-                except (ValidationError, PermissionDenied) as error:
-                    skipped.append(reason(error))
+                except (TransitionNotAllowed, PermissionDenied) as error:
+                    skipped.append(str(error))
         if moved:
             opts = self.opts
             noun = opts.verbose_name if len(moved) == 1 else opts.verbose_name_plural

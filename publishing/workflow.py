@@ -82,6 +82,9 @@ def perm(model, action):
 class TransitionNotAllowed(ValidationError):
     """A status change that is not a move of the workflow."""
 
+    def __str__(self):  # the message itself, as PermissionDenied's
+        return " ".join(self.messages)
+
 
 def label(status):
     return Status(status).label
