@@ -7,7 +7,6 @@ from .models import Feedback
 @admin.register(Feedback)
 class FeedbackAdmin(admin.ModelAdmin):
     list_display = ["__str__", "page_url", "name", "email", "created_at", "is_handled"]
-    list_display_links = ["__str__"]
     list_filter = ["is_handled", "created_at"]
     search_fields = ["description", "page_url", "name", "email"]
     date_hierarchy = "created_at"

@@ -38,13 +38,15 @@ class TermQuerySet(models.QuerySet):
         return counted.order_by(*self.model._meta.ordering)
 
 
-# An end year, when both years are known, is not before the start year.
-YEARS_IN_ORDER = (
-    Q(end_year__isnull=True)
-    | Q(start_year__isnull=True)
-    | Q(end_year__gte=F("start_year"))
-)
-YEARS_IN_ORDER_MESSAGE = "The end year cannot be before the start year."
+def years_in_order(name):
+    """An end year, when both years are known, is not before the start year."""
+    return models.CheckConstraint(
+        condition=Q(end_year__isnull=True)
+        | Q(start_year__isnull=True)
+        | Q(end_year__gte=F("start_year")),
+        name=name,
+        violation_error_message="The end year cannot be before the start year.",
+    )
 
 
 # --- places -----------------------------------------------------------------
@@ -192,11 +194,7 @@ class Project(models.Model):
         ordering = ["acronym"]
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="project_unique_slug"),
-            models.CheckConstraint(
-                condition=YEARS_IN_ORDER,
-                name="project_end_after_start",
-                violation_error_message=YEARS_IN_ORDER_MESSAGE,
-            ),
+            years_in_order("project_end_after_start"),
         ]
 
     def __str__(self):
@@ -437,11 +435,7 @@ class Practice(Publishable):
                 violation_error_message="That address is taken by a page of the "
                 "site: choose another slug.",
             ),
-            models.CheckConstraint(
-                condition=YEARS_IN_ORDER,
-                name="practice_end_after_start",
-                violation_error_message=YEARS_IN_ORDER_MESSAGE,
-            ),
+            years_in_order("practice_end_after_start"),
             models.CheckConstraint(
                 condition=Q(level__in=["", *ImplementationLevel.values]),
                 name="practice_valid_level",

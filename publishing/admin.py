@@ -208,10 +208,9 @@ class WorkflowAdmin(SimpleHistoryAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         current = self.get_object(request, unquote(object_id))
-        if request.method == "POST" and not self.has_change_permission(
-            request, current
-        ):
-            raise PermissionDenied  # simple-history itself only asks for "view"
+        # simple-history only hides the button from those who may not change.
+        if request.method == "POST" and self.revert_disabled(request, current):
+            raise PermissionDenied
         context = {"current_status": current.get_status_display() if current else ""}
         context.update(extra_context or {})
         with transaction.atomic():  # as the change form: one change, indexed once
