@@ -6,11 +6,7 @@ from practices.models import Practice
 from publishing.models import Publishable
 from publishing.workflow import permissions
 
-# The help text of `position`, shown as "Order" in the admin.
-ORDER = (
-    "Lower numbers come first on the page; leave gaps (10, 20, 30) to slot rows in "
-    "later."
-)
+ORDER = "Lower numbers come first; leave gaps (10, 20, 30) to slot rows in later."
 
 
 class Brief(Publishable):

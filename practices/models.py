@@ -411,9 +411,8 @@ class Practice(Publishable):
         help_text="When its next check is due; after that it is flagged as needing "
         "review and ranked after fresh practices.",
     )
-    # Derived search index, rebuilt by practices.search on every change (never
-    # edited by hand): accent-folded text for every database, and on PostgreSQL a
-    # weighted tsvector with a GIN index (created in migration 0002, PostgreSQL only).
+    # The search index, rebuilt by practices.search: accent-folded text, and on
+    # PostgreSQL a weighted tsvector with a GIN index (migration 0002).
     search_text = models.TextField(blank=True, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -455,8 +454,7 @@ class Practice(Publishable):
                 name="practice_status_idx",
             ),
             # The list's filters, facet counts and sort orders read only these
-            # columns of published practices: on PostgreSQL from this index alone
-            # (an index-only scan), not from the wide rows (texts, search vector).
+            # columns: on PostgreSQL an index-only scan, not the wide rows.
             models.Index(
                 fields=["status", "published_on"],
                 include=[

@@ -14,9 +14,6 @@ class StaffPreviewMixin:
             raise Http404("Previews are for staff.")
         return super().dispatch(request, *args, **kwargs)
 
-    def get_queryset(self):
-        return self.model.objects.all()
-
     def get_context_data(self, **kwargs):
         record = self.object
         reachable = self.model.objects.reachable().filter(pk=record.pk).exists()
