@@ -55,20 +55,14 @@ MOVES = {move.name: move for move in [
 ]}
 # fmt: on
 
-# The custom permissions, one per kind of move: (action, description).
-PERMISSIONS = [
-    ("submit", "submit {} for review"),
-    ("publish", "publish, unpublish and reinstate {}"),
-    ("send_back", "send {} back to draft"),
-    ("archive", "archive {}"),
-]
 
-
-def permissions(model_name, verbose_name_plural):
-    """Meta.permissions for a model that follows the workflow."""
+def permissions(model_name, plural):
+    """Meta.permissions for a model that follows the workflow: one per kind of move."""
     return [
-        (f"{action}_{model_name}", f"Can {text.format(verbose_name_plural)}")
-        for action, text in PERMISSIONS
+        (f"submit_{model_name}", f"Can submit {plural} for review"),
+        (f"publish_{model_name}", f"Can publish, unpublish and reinstate {plural}"),
+        (f"send_back_{model_name}", f"Can send {plural} back to draft"),
+        (f"archive_{model_name}", f"Can archive {plural}"),
     ]
 
 
