@@ -7,28 +7,21 @@ from .models import Feedback
 @admin.register(Feedback)
 class FeedbackAdmin(admin.ModelAdmin):
     list_display = ["__str__", "page_url", "name", "email", "created_at", "is_handled"]
-    list_display_links = ["__str__"]
     list_filter = ["is_handled", "created_at"]
     search_fields = ["description", "page_url", "name", "email"]
     date_hierarchy = "created_at"
-    fields = [
-        "description",
-        "page_url",
-        "name",
-        "email",
-        "created_at",
-        "is_handled",
-        "handled_at",
-    ]
-    # The report is the sender's words; curators only record that it was handled.
-    readonly_fields = [name for name in fields if name != "is_handled"]
+    # The report is the sender's words; curators only record that it was handled
+    # (handled_at follows the flag: save_model).
+    readonly_fields = ["description", "page_url", "name", "email", "created_at"]
+    fields = [*readonly_fields, "is_handled", "handled_at"]
+    readonly_fields = [*readonly_fields, "handled_at"]
     actions = ["mark_handled", "mark_not_handled"]
 
     def has_add_permission(self, request):
         return False  # reports come from the public form only
 
     def save_model(self, request, obj, form, change):
-        # handled_at is read-only and follows the flag (feedback_handled_has_date).
+        # As the constraint feedback_handled_has_date asks.
         if obj.is_handled and obj.handled_at is None:
             obj.handled_at = timezone.now()
         elif not obj.is_handled:

@@ -18,11 +18,8 @@ class FeedbackForm(forms.ModelForm):
     from people (and from assistive technology); a bot that fills in every field
     fills it in too, and the report is refused."""
 
-    website = forms.CharField(
-        required=False,
-        label="Leave this field empty",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
+    # The template writes its input itself (hidden, autocomplete off, no tab stop).
+    website = forms.CharField(required=False, label="Leave this field empty")
 
     class Meta:
         model = Feedback
@@ -42,7 +39,6 @@ class FeedbackForm(forms.ModelForm):
                 "to, tell us which browser and assistive technology you use. "
                 f"Up to {DESCRIPTION_MAX_LENGTH:,} characters."
             ),
-            "name": "",
             "email": "Only if you would like a reply. We use it for nothing else.",
         }
         widgets = {

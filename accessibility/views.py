@@ -6,17 +6,6 @@ from django.views.generic import FormView
 
 from .forms import FeedbackForm
 
-PAGE_PARAM_MAX_LENGTH = 500
-
-
-def page_from_query(request):
-    """The page a "report a problem with this page" link came from: a local path
-    only, so the form never echoes an arbitrary address back as if it were ours."""
-    page = request.GET.get("page", "")
-    if page.startswith("/") and not page.startswith("//"):
-        return page[:PAGE_PARAM_MAX_LENGTH]
-    return ""
-
 
 class StatementView(FormView):
     """The accessibility statement, in the model of Implementing Decision (EU)
@@ -27,7 +16,11 @@ class StatementView(FormView):
     http_method_names = ["get", "head", "options"]
 
     def get_initial(self):
-        return {"page_url": page_from_query(self.request)}
+        # The page a "report a problem" link came from: a local path only, so the
+        # form never echoes an arbitrary address back as if it were ours.
+        page = self.request.GET.get("page", "")
+        local = page.startswith("/") and not page.startswith("//")
+        return {"page_url": page[:500] if local else ""}  # page_url's max_length
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

@@ -5,28 +5,14 @@ from publishing.admin import AFTER_INLINES, WorkflowAdmin
 from .models import Brief, BriefSection, FeaturedPractice
 
 
-class OrderedInlineMixin:
-    """Rows carry a `position`: shown first, as "Order", and sorted by it."""
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "position":
-            field.label = "Order"
-            field.help_text = (
-                "Lower numbers come first on the page; leave gaps (10, 20, 30) "
-                "to slot rows in later."
-            )
-        return field
-
-
-class BriefSectionInline(OrderedInlineMixin, admin.StackedInline):
+class BriefSectionInline(admin.StackedInline):
     model = BriefSection
     extra = 0
     fields = ["position", "heading", "anchor", "body"]
     prepopulated_fields = {"anchor": ["heading"]}
 
 
-class FeaturedPracticeInline(OrderedInlineMixin, admin.TabularInline):
+class FeaturedPracticeInline(admin.TabularInline):
     model = FeaturedPractice
     extra = 1
     fields = ["position", "practice", "section", "note"]

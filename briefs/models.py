@@ -6,6 +6,8 @@ from practices.models import Practice
 from publishing.models import Publishable
 from publishing.workflow import permissions
 
+ORDER = "Lower numbers come first; leave gaps (10, 20, 30) to slot rows in later."
+
 
 class Brief(Publishable):
     title = models.CharField(max_length=255)
@@ -42,7 +44,7 @@ class BriefSection(models.Model):
         max_length=80, help_text="The #fragment that links to this section."
     )
     body = models.TextField(help_text="Markdown; rendered through a sanitiser.")
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField("order", default=0, help_text=ORDER)
 
     history = HistoricalRecords()
 
@@ -55,13 +57,9 @@ class BriefSection(models.Model):
         ]
 
     # ids the brief page itself uses; a section anchor must not collide with them.
-    RESERVED_ANCHORS = {
-        "main",
-        "toc-heading",
-        "featured-practices",
-        "in-figures",
-        "site-search-q",
-    }
+    RESERVED_ANCHORS = set(
+        "main toc-heading featured-practices in-figures site-search-q".split()
+    )
 
     def __str__(self):
         return self.heading
@@ -95,7 +93,7 @@ class FeaturedPractice(models.Model):
         help_text="The section of the brief this practice illustrates.",
     )
     note = models.TextField(blank=True, help_text="What this practice illustrates.")
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField("order", default=0, help_text=ORDER)
 
     objects = FeaturedPracticeQuerySet.as_manager()
     history = HistoricalRecords()

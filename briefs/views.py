@@ -23,8 +23,12 @@ class BriefListView(ListView):
 class BriefPage(DetailView):
     """A brief on its page: only its published practices show and count."""
 
+    model = Brief
     template_name = "briefs/brief_detail.html"
     context_object_name = "brief"
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("sections")
 
     def get_context_data(self, **kwargs):
         featured = Practice.objects.published().filter(featured_in__brief=self.object)
@@ -55,16 +59,11 @@ class BriefDetailView(BriefPage):
     briefs in review are 404 here (staff preview them at BriefPreviewView)."""
 
     def get_queryset(self):
-        return Brief.objects.reachable().prefetch_related("sections")
+        return super().get_queryset().reachable()
 
 
 @method_decorator(private_preview, name="dispatch")
 class BriefPreviewView(StaffPreviewMixin, BriefPage):
-    model = Brief
-
-    def get_queryset(self):
-        return super().get_queryset().prefetch_related("sections")
-
     def get_context_data(self, **kwargs):
         # Featured practices readers would not see: the preview says how many.
         hidden = self.object.featured.exclude(practice__in=Practice.objects.published())

@@ -3,7 +3,7 @@ from functools import partial
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -47,20 +47,11 @@ class RegionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["country", "parent"]
 
 
+@admin.register(Theme, InstrumentType)
 class TermAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "description"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
-
-
-@admin.register(Theme)
-class ThemeAdmin(TermAdmin):
-    pass
-
-
-@admin.register(InstrumentType)
-class InstrumentTypeAdmin(TermAdmin):
-    pass
 
 
 @admin.register(Project)
@@ -74,8 +65,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 class ReviewFilter(admin.SimpleListFilter):
-    """Practices whose review date has passed (as the public pages flag them:
-    the review_by day itself is still fresh), without one, or not yet due."""
+    """As the public pages flag them: the review_by day itself is still fresh."""
 
     title = "review"
     parameter_name = "review"
@@ -104,16 +94,14 @@ class ReviewDateForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="The day the selected records are due for their next check "
         "against their sources (YYYY-MM-DD; today or later).",
-    )
-
-    def clean_review_by(self):
-        value = self.cleaned_data["review_by"]
-        if value < timezone.localdate():
-            raise ValidationError(
+        validators=[
+            MinValueValidator(
+                timezone.localdate,
                 "Choose today or a later date: a review date in the past would "
-                "flag the records as overdue at once."
+                "flag the records as overdue at once.",
             )
-        return value
+        ],
+    )
 
 
 @admin.action(
@@ -124,49 +112,37 @@ def set_review_date(modeladmin, request, queryset):
     """An intermediate page asks for the date; then each row gets it, except
     rows last verified after it (a review comes after the last check)."""
     form = ReviewDateForm(request.POST if "apply" in request.POST else None)
-    if form.is_valid():
-        review_by = form.cleaned_data["review_by"]
-        done, skipped = 0, []
-        for obj in queryset.order_by("pk"):
-            if obj.last_verified_on and obj.last_verified_on > review_by:
-                skipped.append(
-                    f"“{obj}” was last verified on {obj.last_verified_on}, "
-                    "after that date"
-                )
-                continue
-            obj.review_by = review_by
-            obj._history_user = request.user
-            obj._change_reason = "Review date set"
-            obj.save(update_fields=["review_by", "updated_at"])
-            done += 1
-        if done:
-            modeladmin.message_user(
-                request,
-                f"Review date set to {review_by} for {done} of {done + len(skipped)}.",
-                messages.SUCCESS,
-            )
-        if skipped:
-            modeladmin.message_user(
-                request, f"Not changed: {'; '.join(skipped)}.", messages.WARNING
-            )
-        return None  # back to the list
-    opts = modeladmin.opts
-    select_across = request.POST.get("select_across") == "1"
-    objects, count = list(queryset[:50]), queryset.count()
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": f"Set the review date of {opts.verbose_name_plural}",
-        "opts": opts,
-        "form": form,
-        "objects": objects,
-        "count": count,
-        "more": count - len(objects),
-        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-        "select_across": select_across,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "media": modeladmin.media,
-    }
-    return TemplateResponse(request, "admin/workflow/set_review_date.html", context)
+    if not form.is_valid():
+        opts, objects, count = modeladmin.opts, list(queryset[:50]), queryset.count()
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": f"Set the review date of {opts.verbose_name_plural}",
+            "opts": opts,
+            "form": form,
+            "objects": objects,
+            "count": count,
+            "more": count - len(objects),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "media": modeladmin.media,
+        }
+        return TemplateResponse(request, "admin/workflow/set_review_date.html", context)
+    review_by, done, skipped = form.cleaned_data["review_by"], 0, []
+    for obj in queryset.order_by("pk"):
+        verified = obj.last_verified_on
+        if verified and verified > review_by:
+            skipped.append(f"“{obj}” was last verified on {verified}, after that date")
+            continue
+        obj.review_by = review_by
+        obj._history_user = request.user
+        obj._change_reason = "Review date set"
+        obj.save(update_fields=["review_by", "updated_at"])
+        done += 1
+    if done:
+        message = f"Review date set to {review_by} for {done} of {done + len(skipped)}."
+        modeladmin.message_user(request, message, messages.SUCCESS)
+    if skipped:
+        message = f"Not changed: {'; '.join(skipped)}."
+        modeladmin.message_user(request, message, messages.WARNING)
 
 
 # --- practices ---------------------------------------------------------------
@@ -187,10 +163,6 @@ class PracticeAdminForm(WorkflowAdminForm):
         label="Unconfirmed facts",
         help_text="Tick the facts the sources do not confirm; pages mark them.",
     )
-
-    class Meta:
-        model = Practice
-        fields = "__all__"
 
 
 @admin.register(Practice)

@@ -25,8 +25,8 @@ class TermQuerySet(models.QuerySet):
     """For anything practices are browsed by: countries and taxonomy terms."""
 
     def with_practice_counts(self, practices=None):
-        """Annotate how many *published* practices carry each term; `practices`
-        narrows the count to a subset (e.g. the practices a brief features)."""
+        """Annotate `practice_count`: the published practices (or `practices`)
+        that carry each term."""
         if practices is None:
             practices = Practice.objects.published()
         counted = self.annotate(
@@ -38,13 +38,15 @@ class TermQuerySet(models.QuerySet):
         return counted.order_by(*self.model._meta.ordering)
 
 
-# An end year, when both years are known, is not before the start year.
-YEARS_IN_ORDER = (
-    Q(end_year__isnull=True)
-    | Q(start_year__isnull=True)
-    | Q(end_year__gte=F("start_year"))
-)
-YEARS_IN_ORDER_MESSAGE = "The end year cannot be before the start year."
+def years_in_order(name):
+    """An end year, when both years are known, is not before the start year."""
+    return models.CheckConstraint(
+        condition=Q(end_year__isnull=True)
+        | Q(start_year__isnull=True)
+        | Q(end_year__gte=F("start_year")),
+        name=name,
+        violation_error_message="The end year cannot be before the start year.",
+    )
 
 
 # --- places -----------------------------------------------------------------
@@ -192,11 +194,7 @@ class Project(models.Model):
         ordering = ["acronym"]
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="project_unique_slug"),
-            models.CheckConstraint(
-                condition=YEARS_IN_ORDER,
-                name="project_end_after_start",
-                violation_error_message=YEARS_IN_ORDER_MESSAGE,
-            ),
+            years_in_order("project_end_after_start"),
         ]
 
     def __str__(self):
@@ -216,6 +214,7 @@ class ImplementationLevel(models.TextChoices):
     CROSS_BORDER = "cross-border", "Cross-border"
 
 
+# What each shared term counts for in related_to().
 RELATED_WEIGHTS = [
     ("instruments", "instrumenttype_id", 3),
     ("themes", "theme_id", 2),
@@ -236,9 +235,8 @@ RESERVED_SLUGS = ["compare", "feed"]
 
 class PracticeQuerySet(PublishableQuerySet):
     def with_period(self):
-        """Annotate `period`: ended when the recorded end year is past; ongoing
-        when a source says so (still_running) or the end year is this year or
-        later; otherwise unknown. A start year alone says nothing about an end."""
+        """Annotate `period`: ended when the end year is past; ongoing when a source
+        says so (still_running) or the end year is yet to come; otherwise unknown."""
         this_year = timezone.localdate().year
         return self.annotate(
             period=Case(
@@ -253,15 +251,12 @@ class PracticeQuerySet(PublishableQuerySet):
         )
 
     def for_listing(self):
-        """A practice card's own columns (never the bulky search index). The names
-        of its places and taxonomies come from practices.cards.attach_card_terms."""
+        """A card's own columns, not the search index (terms: attach_card_terms)."""
         return self.select_related("project").defer("search_text", "search_vector")
 
     def related_to(self, practice, limit=5):
-        """Practices sharing the most with `practice`, best first: each shared
-        instrument type counts 3, theme 2, NUTS region 2, country 1; equal scores
-        are ordered by title.
-        Returns (practice, score) pairs drawn from this queryset."""
+        """(practice, score) pairs from this queryset sharing the most with
+        `practice` (RELATED_WEIGHTS per shared term), best first, then by title."""
         scores = Counter()
         for relation, column, weight in RELATED_WEIGHTS:
             through = getattr(Practice, relation).through
@@ -279,19 +274,12 @@ class PracticeQuerySet(PublishableQuerySet):
         ranked = sorted(found.values(), key=lambda p: (-scores[p.pk], p.title))
         return [(p, scores[p.pk]) for p in ranked[:limit]]
 
-    def with_held_facts(self):
-        """Annotate `has_<fact>` for each fact a record can state (practices.facts:
-        what the practice page's completeness line counts)."""
-        return with_held_facts(self)
-
-    def for_export(self):
-        """Everything an exported record holds (opendata.records)."""
-        return self.for_detail()
+    # Annotate `has_<fact>` for each fact a record can state (practices.facts).
+    with_held_facts = with_held_facts
 
     def with_source_terms(self):
-        """Annotate `cites_interreg_europe`: whether one of its sources is an
-        Interreg Europe page, whose reuse terms then apply to the record
-        (opendata.records.record_licence)."""
+        """Annotate `cites_interreg_europe`: a source is an Interreg Europe page,
+        whose reuse terms then apply (opendata.records.record_licence)."""
         return self.annotate(
             cites_interreg_europe=Exists(
                 PracticeSource.objects.filter(
@@ -302,14 +290,10 @@ class PracticeQuerySet(PublishableQuerySet):
 
     def for_detail(self):
         """Everything a practice page (or the comparison) shows, linked."""
-        return (
-            self.select_related("project")
-            .defer("search_text", "search_vector")
-            .prefetch_related(
-                "countries", "regions", "themes", "instruments", "sources"
-            )
-            .with_source_terms()
-        )
+        related = ["countries", "regions", "themes", "instruments", "sources"]
+        return self.for_listing().prefetch_related(*related).with_source_terms()
+
+    for_export = for_detail  # everything an exported record holds
 
 
 class Practice(Publishable):
@@ -332,24 +316,19 @@ class Practice(Publishable):
     title = models.CharField(max_length=255, help_text="The practice's name.")
     slug = models.SlugField(
         max_length=120,
-        help_text="The practice's address in the catalogue (/practices/<slug>/): "
-        "unique, and what imports match records on.",
+        help_text="Its address, /practices/<slug>/: unique; imports match on it.",
     )
     summary = models.TextField(help_text="One or two plain sentences.")
     description = models.TextField(
-        "about this practice",
-        blank=True,
-        help_text="What the practice does and how. Markdown: paragraphs and lists.",
+        "about this practice", blank=True, help_text="What it does and how. Markdown."
     )
     resources = models.TextField(
         "resources needed",
         blank=True,
-        help_text="The money, staff and partners it takes. Markdown.",
+        help_text="The money, staff and partners. Markdown.",
     )
     evidence = models.TextField(
-        "evidence of success",
-        blank=True,
-        help_text="What shows that it works. Markdown.",
+        "evidence of success", blank=True, help_text="What shows it works. Markdown."
     )
     transfer = models.TextField(
         "potential for learning or transfer",
@@ -365,32 +344,24 @@ class Practice(Publishable):
         help_text="The level of government or territory it is run at.",
     )
     institution = models.CharField(
-        "main institution",
-        max_length=255,
-        blank=True,
-        help_text="The organisation that runs the practice.",
+        "main institution", max_length=255, blank=True, help_text="Who runs it."
     )
     city = models.CharField(
         max_length=100, blank=True, help_text="Where the main institution is based."
     )
     start_year = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="The year the practice started."
+        null=True, blank=True, help_text="The year it started."
     )
     end_year = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        help_text="The year the practice ended or is planned to end.",
+        null=True, blank=True, help_text="The year it ended or is planned to end."
     )
     still_running = models.BooleanField(
-        "still running",
         default=False,
-        help_text="A source says the practice is still running. Only then (or "
-        "with an end year still to come) is it shown as ongoing: without an end "
-        "year, its end is not recorded.",
+        help_text="A source says it is still running. Only then, or with an end "
+        "year to come, is it shown as ongoing.",
     )
     budget = models.TextField(
-        blank=True,
-        help_text="The budget as the sources give it: amount, period and funders.",
+        blank=True, help_text="As the sources give it: amount, period and funders."
     )
     countries = models.ManyToManyField(
         Country,
@@ -408,15 +379,14 @@ class Practice(Publishable):
         Theme,
         related_name="practices",
         blank=True,
-        help_text="What the practice addresses (theme slugs, see /themes/).",
+        help_text="What it addresses (theme slugs, see /themes/).",
     )
     instruments = models.ManyToManyField(
         InstrumentType,
         related_name="practices",
         blank=True,
         verbose_name="instrument types",
-        help_text="How the practice intervenes: its policy tools (instrument type "
-        "slugs, see /instruments/).",
+        help_text="How it intervenes (instrument type slugs, see /instruments/).",
     )
     project = models.ForeignKey(
         Project,
@@ -424,33 +394,25 @@ class Practice(Publishable):
         related_name="practices",
         null=True,
         blank=True,
-        help_text="The Interreg Europe (or similar) project it came from (the "
-        "project's slug).",
+        help_text="The Interreg Europe (or similar) project it came from (its slug).",
     )
     uncertain_fields = models.JSONField(
-        default=list,
-        blank=True,
-        help_text="Facts the sources do not confirm; shown as unconfirmed.",
+        default=list, blank=True, help_text="Facts the sources do not confirm."
     )
-    attribution = models.TextField(
-        help_text="Attribution and licence line shown with the record."
-    )
+    attribution = models.TextField(help_text="Attribution and licence line.")
     last_verified_on = models.DateField(
-        "last verified on",
         null=True,
         blank=True,
-        help_text="When a curator last checked this record against its sources.",
+        help_text="When a curator last checked it against its sources.",
     )
     review_by = models.DateField(
-        "review by",
         null=True,
         blank=True,
-        help_text="When this record is due for its next check; after this date it "
-        "is flagged as needing review and ranked after fresh practices.",
+        help_text="When its next check is due; after that it is flagged as needing "
+        "review and ranked after fresh practices.",
     )
-    # Derived search index, rebuilt by practices.search on every change (never
-    # edited by hand): accent-folded text for every database, and on PostgreSQL a
-    # weighted tsvector with a GIN index (created in migration 0002, PostgreSQL only).
+    # The search index, rebuilt by practices.search: accent-folded text, and on
+    # PostgreSQL a weighted tsvector with a GIN index (migration 0002).
     search_text = models.TextField(blank=True, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -472,11 +434,7 @@ class Practice(Publishable):
                 violation_error_message="That address is taken by a page of the "
                 "site: choose another slug.",
             ),
-            models.CheckConstraint(
-                condition=YEARS_IN_ORDER,
-                name="practice_end_after_start",
-                violation_error_message=YEARS_IN_ORDER_MESSAGE,
-            ),
+            years_in_order("practice_end_after_start"),
             models.CheckConstraint(
                 condition=Q(level__in=["", *ImplementationLevel.values]),
                 name="practice_valid_level",
@@ -496,8 +454,7 @@ class Practice(Publishable):
                 name="practice_status_idx",
             ),
             # The list's filters, facet counts and sort orders read only these
-            # columns of published practices: on PostgreSQL from this index alone
-            # (an index-only scan), not from the wide rows (texts, search vector).
+            # columns: on PostgreSQL an index-only scan, not the wide rows.
             models.Index(
                 fields=["status", "published_on"],
                 include=[
@@ -521,13 +478,11 @@ class Practice(Publishable):
 
     @property
     def is_review_overdue(self):
-        """Past its review_by date; the review_by day itself is still fresh (the
-        list ranks these last: practices.listing.OVERDUE_LAST)."""
+        """Past review_by; the day itself is still fresh (practices.listing)."""
         return self.review_by is not None and self.review_by < timezone.localdate()
 
     @classmethod
     def field_label(cls, name):
-        """A field's label on every page: its verbose name."""
         return capfirst(cls._meta.get_field(name).verbose_name)
 
     def clean(self):
@@ -543,13 +498,10 @@ catalogue_changed = Signal()
 
 
 class CatalogueVersion(models.Model):
-    """One row that changes whenever anything public about the catalogue changes:
-    once per writing transaction, as it commits (see signals.py). The page cache
-    (practices/caching.py) keys on it: one cheap read per request,
-    and the row lock orders concurrent bumps by commit. Each bump draws a fresh
-    token, so a bump that was rolled back can never be mistaken for a later,
-    committed one. `changed_at` (never earlier than the previous bump's) gives
-    public pages their Last-Modified date (practices/caching.py)."""
+    """One row bumped once per writing transaction that changes anything public,
+    as it commits (signals.py); caches key on it. A fresh token per bump: a bump
+    that was rolled back is never taken for a later one. `changed_at` (never
+    moving back) is public pages' Last-Modified (caching.py)."""
 
     number = models.BigIntegerField(default=0)
     token = models.UUIDField(default=uuid.uuid4)
@@ -583,8 +535,7 @@ class CatalogueVersion(models.Model):
 
     @classmethod
     def current(cls):
-        """A value that differs after every committed change: a (number, token,
-        changed_at) named tuple, or None before the first change."""
+        """(number, token, changed_at), new after every committed change; or None."""
         rows = cls.objects.filter(pk=1)
         return rows.values_list("number", "token", "changed_at", named=True).first()
 
@@ -618,8 +569,7 @@ class PracticeSource(models.Model):
 
 
 class LinkCheck(models.Model):
-    """The latest result of checking one source URL (manage.py check_links); the
-    admin flags the sources whose link is broken."""
+    """The latest check of one source URL (manage.py check_links)."""
 
     url = models.URLField("URL", max_length=500)
     checked_at = models.DateTimeField()

@@ -8,15 +8,10 @@ from .workflow import Status, TransitionNotAllowed, check_status_change
 
 
 class PublishableQuerySet(models.QuerySet):
-    """The one publication rule, shared by practices and briefs.
-
-    - published(): public and current. Every list, count, facet, search, chart,
-      related list, feed, export and sitemap starts here, and only here.
-    - reachable(): what answers at its own public address: the published records
-      plus the archived ones that were public once (kept for reference, shown with
-      an "archived" banner). Only detail pages use it.
-    Drafts, records in review and scheduled ones are in neither (staff see them
-    through the preview pages, which never go through the page cache)."""
+    """The one publication rule of practices and briefs. Every list, count, search,
+    feed, export and sitemap starts from published(); only detail pages use
+    reachable(), which adds the archived records that were public once (shown
+    under an "archived" banner). Staff see the rest through the previews."""
 
     def published(self):
         return self.filter(
@@ -31,11 +26,9 @@ class PublishableQuerySet(models.QuerySet):
 
 
 class Publishable(models.Model):
-    """A record that follows the curation workflow (publishing.workflow): practices
-    and briefs. It remembers its status as loaded and refuses, on save(), a change
-    of it that is not a workflow move. Subclasses add `*Publishable.Meta.constraints`
-    and `workflow.permissions()` to their Meta, and have a `slug` that the URLs
-    "<app_label>:detail" and "<app_label>:preview" take."""
+    """A record that follows the workflow (publishing.workflow). save() refuses a
+    status change that is not a move. Subclasses add these Meta.constraints and
+    `workflow.permissions()`, and have a `slug` for "<app_label>:detail"/"preview"."""
 
     status = models.CharField(
         max_length=20,
@@ -72,9 +65,9 @@ class Publishable(models.Model):
         return reverse(f"{self._meta.app_label}:detail", kwargs={"slug": self.slug})
 
     def get_preview_url(self):
-        """The staff-only preview on the public templates, whatever the status."""
         return reverse(f"{self._meta.app_label}:preview", kwargs={"slug": self.slug})
 
+    # _saved_status: the status as loaded, which a change is checked against.
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):
         instance = super().from_db(db, field_names, values, **kwargs)
@@ -83,23 +76,20 @@ class Publishable(models.Model):
 
     def refresh_from_db(self, *args, **kwargs):
         super().refresh_from_db(*args, **kwargs)
-        fields = kwargs.get("fields")
-        if fields is None or "status" in fields:
+        if "status" in (kwargs.get("fields") or ["status"]):
             self._saved_status = self.__dict__.get("status")
 
     def clean_fields(self, exclude=None):
-        """A form that edits `status` reports a status change that is not a move
-        as an error on the field, before save() would refuse it."""
+        # A form that edits the status says what save() would refuse, on the field.
         super().clean_fields(exclude=exclude)
-        if exclude is None or "status" not in exclude:
+        if "status" not in (exclude or ()):
             try:
                 check_status_change(self)
             except TransitionNotAllowed as error:
                 raise ValidationError({"status": error.messages}) from error
 
     def save(self, *args, **kwargs):
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or "status" in update_fields:
+        if "status" in (kwargs.get("update_fields") or ["status"]):
             check_status_change(self)
         super().save(*args, **kwargs)
         self._saved_status = self.status

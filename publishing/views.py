@@ -4,21 +4,15 @@ from .workflow import Status, perm
 
 
 class StaffPreviewMixin:
-    """A record of any status on its public template, for staff who may view it in
-    the admin, under a "Preview" banner; never cached and never indexed
-    (caching.private_preview). Everyone else gets the same 404 as for an unknown
-    address, rather than a redirect to the login page: that would tell anyone that
-    an unpublished record exists at that address. Staff come here from the admin,
-    already signed in."""
+    """A record of any status on its public template, under a "Preview" banner,
+    for staff who may view it in the admin. Everyone else gets a 404, not a
+    redirect to the login page, which would say that the record exists."""
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
         if not (user.is_staff and user.has_perm(perm(self.model, "view"))):
             raise Http404("Previews are for staff.")
         return super().dispatch(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return self.model.objects.all()
 
     def get_context_data(self, **kwargs):
         record = self.object

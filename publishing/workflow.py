@@ -6,27 +6,16 @@
       └─────────────────unpublish───────────────┘                     │
                                    published ◀──────reinstate─────────┘
 
-Each move needs a permission (Meta.permissions of Practice and Brief, from
-`permissions()` below): editors may submit; reviewers may also publish, send back
-and archive. Unpublish (take a published record off the site, back to draft) and
-reinstate (publish an archived record again) are corrections, not routine steps:
-both need the publish permission, which only reviewers hold. Nothing else moves:
-a draft is never published without review, an archived record never goes back to
-draft, a record in review is never archived.
-
-The rules hold in the model layer: `Publishable.save()` refuses any change of
-`status` on an existing row that is not a move above, wherever it comes from
-(admin, a form, the shell). Creating a row in any status stays allowed, for the
-trusted loaders (load_catalogue, generate_practices, fixtures, test factories).
-QuerySet.update() and bulk_update() bypass save(): use `transition()` instead.
-
-`transition(obj, action, user)` is the API: it checks the move and the user's
-permission, gives a first publication today's date (an earlier date is kept),
-records who made the move and why in the history, and saves; the save signals
-then bump the catalogue version.
+Editors may submit; reviewers may also publish, send back and archive. Unpublish
+and reinstate are corrections: they need the publish permission. No other status
+change is allowed: `Publishable.save()` refuses it wherever it comes from; new
+rows may start in any status (the trusted loaders and factories create them).
+QuerySet.update() bypasses save(): use `transition()`, which checks the move and
+the user's permission, dates a first publication today, records who and why in
+the history, and saves.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,99 +24,51 @@ from django.utils import timezone
 
 
 class Status(models.TextChoices):
-    """Where a practice or brief is in the workflow (the moves are below)."""
-
     DRAFT = "draft", "Draft"
     IN_REVIEW = "in_review", "In review"
     PUBLISHED = "published", "Published"
     ARCHIVED = "archived", "Archived"
 
 
-@dataclass(frozen=True)
-class Move:
+class Move(NamedTuple):
     name: str  # the action's name, e.g. in the admin's POST data
     label: str  # what the button and the bulk action say
     source: str
     target: str
     permission: str  # the action of the permission it needs (see perm())
-    done: str  # past participle for messages and the history's change reason
+    done: str  # for messages and the history's change reason
 
 
-MOVES = {
-    move.name: move
-    for move in [
-        Move(
-            name="submit",
-            label="Submit for review",
-            source=Status.DRAFT,
-            target=Status.IN_REVIEW,
-            permission="submit",
-            done="submitted for review",
-        ),
-        Move(
-            name="publish",
-            label="Publish",
-            source=Status.IN_REVIEW,
-            target=Status.PUBLISHED,
-            permission="publish",
-            done="published",
-        ),
-        Move(
-            name="send_back",
-            label="Send back to draft",
-            source=Status.IN_REVIEW,
-            target=Status.DRAFT,
-            permission="send_back",
-            done="sent back to draft",
-        ),
-        Move(
-            name="archive",
-            label="Archive",
-            source=Status.PUBLISHED,
-            target=Status.ARCHIVED,
-            permission="archive",
-            done="archived",
-        ),
-        Move(
-            name="unpublish",
-            label="Unpublish (back to draft)",
-            source=Status.PUBLISHED,
-            target=Status.DRAFT,
-            permission="publish",
-            done="unpublished",
-        ),
-        Move(
-            name="reinstate",
-            label="Reinstate (publish again)",
-            source=Status.ARCHIVED,
-            target=Status.PUBLISHED,
-            permission="publish",
-            done="reinstated",
-        ),
-    ]
-}
-
-# The custom permissions, one per kind of move: (action, description).
-PERMISSIONS = [
-    ("submit", "submit {} for review"),
-    ("publish", "publish, unpublish and reinstate {}"),
-    ("send_back", "send {} back to draft"),
-    ("archive", "archive {}"),
-]
+DRAFT, IN_REVIEW, PUBLISHED, ARCHIVED = Status
+# fmt: off
+MOVES = {move.name: move for move in [
+    Move("submit", "Submit for review", DRAFT, IN_REVIEW, "submit",
+         "submitted for review"),
+    Move("publish", "Publish", IN_REVIEW, PUBLISHED, "publish", "published"),
+    Move("send_back", "Send back to draft", IN_REVIEW, DRAFT, "send_back",
+         "sent back to draft"),
+    Move("archive", "Archive", PUBLISHED, ARCHIVED, "archive", "archived"),
+    Move("unpublish", "Unpublish (back to draft)", PUBLISHED, DRAFT, "publish",
+         "unpublished"),
+    Move("reinstate", "Reinstate (publish again)", ARCHIVED, PUBLISHED, "publish",
+         "reinstated"),
+]}
+# fmt: on
 
 
-def permissions(model_name, verbose_name_plural):
-    """Meta.permissions for a model that follows the workflow."""
+def permissions(model_name, plural):
+    """Meta.permissions for a model that follows the workflow: one per kind of move."""
     return [
-        (f"{action}_{model_name}", f"Can {text.format(verbose_name_plural)}")
-        for action, text in PERMISSIONS
+        (f"submit_{model_name}", f"Can submit {plural} for review"),
+        (f"publish_{model_name}", f"Can publish, unpublish and reinstate {plural}"),
+        (f"send_back_{model_name}", f"Can send {plural} back to draft"),
+        (f"archive_{model_name}", f"Can archive {plural}"),
     ]
 
 
 def perm(model, action):
-    """The name user.has_perm() takes for `action` on `model`, built the way Django
-    builds its own (e.g. "practices.publish_practice"). The one place such names
-    are spelled: the workflow, the admin, the previews and the import use it."""
+    """The name user.has_perm() takes, e.g. "practices.publish_practice": the one
+    place such names are spelled."""
     opts = model._meta
     return f"{opts.app_label}.{get_permission_codename(action, opts)}"
 
@@ -135,20 +76,18 @@ def perm(model, action):
 class TransitionNotAllowed(ValidationError):
     """A status change that is not a move of the workflow."""
 
+    def __str__(self):  # the message itself, as PermissionDenied's
+        return " ".join(self.messages)
+
 
 def label(status):
     return Status(status).label
 
 
 def move_between(source, target):
-    """The move from `source` to `target`, or None when there is none."""
     return next(
-        (m for m in MOVES.values() if m.source == source and m.target == target), None
+        (m for m in MOVES.values() if (m.source, m.target) == (source, target)), None
     )
-
-
-def moves_from(status):
-    return [move for move in MOVES.values() if move.source == status]
 
 
 def may(user, obj, move):
@@ -157,23 +96,21 @@ def may(user, obj, move):
 
 def available_moves(obj, user):
     """The moves `user` may make on `obj` now, in table order (for buttons)."""
-    return [move for move in moves_from(obj.status) if may(user, obj, move)]
+    return [m for m in MOVES.values() if m.source == obj.status and may(user, obj, m)]
 
 
 def check(obj, action, user):
-    """The Move for `action` on `obj` by `user`; raises TransitionNotAllowed when
-    the move does not start from the record's status (or does not exist), and
-    PermissionDenied when the user may not make it."""
+    """The Move for `action` on `obj` by `user`, or TransitionNotAllowed (no such
+    move from its status) or PermissionDenied."""
     move = MOVES.get(action)
     if move is None:
         raise TransitionNotAllowed(
             f"“{action}” is not a workflow action.", code="unknown_action"
         )
     if obj.status != move.source:
-        name = obj._meta.verbose_name
         raise TransitionNotAllowed(
             f"“{obj}” cannot be {move.done}: it is {label(obj.status)}, and only "
-            f"a {name} that is {label(move.source)} can be.",
+            f"a {obj._meta.verbose_name} that is {label(move.source)} can be.",
             code="wrong_status",
         )
     if not may(user, obj, move):
@@ -183,24 +120,20 @@ def check(obj, action, user):
     return move
 
 
-def transition(obj, action, user, *, save=True):
-    """Make the workflow move `action` on `obj` as `user` and save it.
+def stored_status(obj, lock=False):
+    rows = type(obj)._base_manager.filter(pk=obj.pk)
+    rows = rows.select_for_update() if lock else rows
+    return rows.values_list("status", flat=True).first()
 
-    The record's status is read again from the database under a row lock, so
-    two curators cannot both move it from the same state. With save=False the
-    move is only applied to `obj` (the admin then saves it with the form's
-    edits, as one change in the history). Returns the Move."""
+
+def transition(obj, action, user, *, save=True):
+    """Make the move `action` on `obj` as `user`; return the Move. The status is
+    read again under a row lock, so two curators cannot both move the record from
+    the same state. With save=False the admin saves it with the form's edits (one
+    version in the history)."""
     with transaction.atomic():
-        if obj.pk is not None:
-            current = (
-                type(obj)
-                ._base_manager.select_for_update()
-                .filter(pk=obj.pk)
-                .values_list("status", flat=True)
-                .first()
-            )
-            if current is not None:
-                obj.status = obj._saved_status = current
+        if (current := stored_status(obj, lock=True)) is not None:
+            obj.status = obj._saved_status = current
         move = check(obj, action, user)
         obj.status = move.target
         if move.target == Status.PUBLISHED and obj.published_on is None:
@@ -214,22 +147,19 @@ def transition(obj, action, user, *, save=True):
 
 def check_status_change(obj):
     """Raise TransitionNotAllowed if saving `obj` would change its stored status
-    other than by a move of the workflow. New rows may start in any status."""
+    other than by a move. New rows may start in any status."""
     if obj.pk is None:
         return
     before = getattr(obj, "_saved_status", None)
     if before is None:  # not loaded from the database (e.g. a history version)
-        before = (
-            type(obj)
-            ._base_manager.filter(pk=obj.pk)
-            .values_list("status", flat=True)
-            .first()
-        )
+        before = stored_status(obj)
         if before is None:  # a new row with a chosen primary key
             return
     if before != obj.status and move_between(before, obj.status) is None:
         allowed = ", ".join(
-            f"{m.label.lower()} ({label(m.target)})" for m in moves_from(before)
+            f"{m.label.lower()} ({label(m.target)})"
+            for m in MOVES.values()
+            if m.source == before
         )
         raise TransitionNotAllowed(
             f"“{obj}” cannot go from {label(before)} to {label(obj.status)}. "
