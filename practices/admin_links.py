@@ -1,4 +1,6 @@
-"""Link-check results in the admin (`manage.py check_links` records them)."""
+"""Link-check results in the admin (`manage.py check_links` records them): the
+LinkCheck list, and for practices a "Broken links" column, a "Source links" filter
+and each source's status in the practice form."""
 
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
@@ -16,21 +18,6 @@ def _count(queryset, column):
     """A correlated COUNT(*) subquery over `queryset`, grouped on `column`."""
     counted = queryset.values(column).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
-def link_status_text(ok, status_code, error, failures, checked_at):
-    """ "OK (200) · checked 26 Nov 2026", "Broken (404) · …", "Not checked"."""
-    if checked_at is None:
-        return "Not checked"
-    checked = formats.date_format(timezone.localtime(checked_at), "DATE_FORMAT")
-    if ok:
-        return f"OK ({status_code}) · checked {checked}"
-    if status_code or error.startswith(MALFORMED):
-        verdict = f"Broken ({status_code or error})"
-    else:
-        verdict = f"Unreachable ({error})"
-    in_a_row = f" · {failures} failed checks in a row" if failures > 1 else ""
-    return f"{verdict}{in_a_row} · checked {checked}"
 
 
 class FailuresFilter(admin.SimpleListFilter):
@@ -131,9 +118,6 @@ class BrokenLinksColumnMixin:
         return obj.broken_link_count or ""
 
 
-CHECK_FIELDS = ["ok", "status_code", "error", "failures", "checked_at"]
-
-
 class LinkStatusInlineMixin:
     """For PracticeSourceInline: each source's link status, from columns annotated
     on the inline's own query (no query per row)."""
@@ -141,7 +125,8 @@ class LinkStatusInlineMixin:
     def get_queryset(self, request):
         checks = LinkCheck.objects.filter(url=OuterRef("url"))
         annotations = {
-            f"link_{name}": Subquery(checks.values(name)[:1]) for name in CHECK_FIELDS
+            f"link_{name}": Subquery(checks.values(name)[:1])
+            for name in ["ok", "status_code", "error", "failures", "checked_at"]
         }
         return super().get_queryset(request).annotate(**annotations)
 
@@ -149,7 +134,17 @@ class LinkStatusInlineMixin:
     def link_status(self, obj):
         if obj is None or obj.pk is None:  # the blank row for a new source
             return ""
-        ok, status, error, failures, checked_at = (
-            getattr(obj, f"link_{name}") for name in CHECK_FIELDS
+        if obj.link_checked_at is None:
+            return "Not checked"
+        checked = formats.date_format(
+            timezone.localtime(obj.link_checked_at), "DATE_FORMAT"
         )
-        return link_status_text(ok, status, error or "", failures or 0, checked_at)
+        if obj.link_ok:
+            return f"OK ({obj.link_status_code}) · checked {checked}"
+        if obj.link_status_code or obj.link_error.startswith(MALFORMED):
+            verdict = f"Broken ({obj.link_status_code or obj.link_error})"
+        else:
+            verdict = f"Unreachable ({obj.link_error})"
+        if obj.link_failures > 1:
+            verdict += f" · {obj.link_failures} failed checks in a row"
+        return f"{verdict} · checked {checked}"

@@ -73,11 +73,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, only, stale_days, **options):
-        if options["timeout"] <= 0:
+        timeout, delay, workers = (options[k] for k in ("timeout", "delay", "workers"))
+        if timeout <= 0:
             raise CommandError("--timeout must be more than 0 seconds.")
-        if options["delay"] < 0:
+        if delay < 0:
             raise CommandError("--delay cannot be negative.")
-        if options["workers"] < 1:
+        if workers < 1:
             raise CommandError("--workers must be at least 1.")
         if only and stale_days is not None:
             raise CommandError("Use --only or --stale-days, not both.")
@@ -113,11 +114,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {url}\n    used by {', '.join(usages[url])}")
             return
 
-        timeout, delay, workers = (
-            options["timeout"],
-            options["delay"],
-            options["workers"],
-        )
         self.stdout.write(
             f"Checking {len(urls)} links (timeout {timeout:g} s, {delay:g} s between "
             f"requests to one host, {workers} hosts at a time)…"
