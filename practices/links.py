@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib import request
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.utils import timezone
@@ -131,18 +131,20 @@ class PoliteHandler(request.HTTPHandler, request.HTTPSHandler):
 
 
 class RedirectHandler(request.HTTPRedirectHandler):
-    max_repeats = max_redirections = MAX_REDIRECTS  # urllib raises beyond them
+    max_repeats = max_redirections = MAX_REDIRECTS  # beyond them urllib raises
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        try:
-            url = prepare(newurl)
-            problem = "a non-http(s) URL" if url is None else ""
+    def http_error_302(self, req, fp, code, msg, headers):
+        try:  # without a Location, urllib returns the answer as it is
+            target = urljoin(req.full_url, headers.get("Location", ""))
+            problem = "" if prepare(target) else "a non-http(s) URL"
         except ValueError:
             problem = "a malformed URL"
         if problem:
             fp.close()
             raise RedirectError(code, f"Redirects to {problem}")
-        return super().redirect_request(req, fp, code, msg, headers, url)
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 def describe_error(error, timeout):
@@ -239,12 +241,8 @@ class LinkChecker:
                 return response.status, response.url
         except HTTPError as answer:
             answer.close()
-            if answer.code in REDIRECT_STATUSES and "Location" in answer.headers:
-                # urllib's loop detection, or a scheme it refuses to follow.
-                if answer.msg.startswith(RedirectHandler.inf_msg):
-                    message = f"More than {MAX_REDIRECTS} redirects"
-                else:
-                    message = "Redirects to a non-http(s) URL"
+            if answer.msg.startswith(RedirectHandler.inf_msg):  # a redirect loop
+                message = f"More than {MAX_REDIRECTS} redirects"
                 raise RedirectError(answer.code, message) from None
             return answer.code, answer.url
 
