@@ -65,7 +65,7 @@ class LinkResult:
         return " ".join(filter(None, [str(self.status_code or ""), self.error]))
 
 
-class Stopped(Exception):
+class Stopped(BaseException):  # not an Exception: no check takes it for a failure
     """Raised inside a worker once the run is being stopped (Ctrl+C)."""
 
 
@@ -134,7 +134,7 @@ class RedirectHandler(request.HTTPRedirectHandler):
     max_repeats = max_redirections = MAX_REDIRECTS  # beyond them urllib raises
 
     def http_error_302(self, req, fp, code, msg, headers):
-        try:  # without a Location, urllib returns the answer as it is
+        try:  # no Location: urljoin gives back req.full_url; urllib raises the 30x
             target = urljoin(req.full_url, headers.get("Location", ""))
             problem = "" if prepare(target) else "a non-http(s) URL"
         except ValueError:
@@ -217,8 +217,6 @@ class LinkChecker:
                 status = None  # some servers hang up on HEAD
             if status not in range(200, 300) and status not in TRY_LATER_STATUSES:
                 status, final = self.fetch(target, "GET")
-        except Stopped:
-            raise
         except RedirectError as error:
             return LinkResult(url, Outcome.BROKEN, *error.args)
         except http.client.InvalidURL as error:
