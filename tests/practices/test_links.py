@@ -66,6 +66,12 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(302, location="/loop")
         elif path == "/to-ftp":
             self.reply(302, location="ftp://127.0.0.1/file")
+        elif path == "/to-mailto":
+            self.reply(302, location="mailto:someone@example.org")
+        elif path == "/to-malformed":
+            self.reply(302, location="http://[::1/page")
+        elif path == "/no-location":
+            self.reply(302)
         elif path == "/no-head":
             self.reply(405 if method == "HEAD" else 200)
         elif path == "/head-hangs-up":
@@ -171,6 +177,9 @@ def paths(server, method=None):
         ("/found-missing", Outcome.BROKEN, 404, "Not Found at http://"),
         ("/loop", Outcome.BROKEN, 302, "More than 5 redirects"),
         ("/to-ftp", Outcome.BROKEN, 302, "Redirects to a non-http(s) URL"),
+        ("/to-mailto", Outcome.BROKEN, 302, "Redirects to a non-http(s) URL"),
+        ("/to-malformed", Outcome.BROKEN, 302, "Redirects to a malformed URL"),
+        ("/no-location", Outcome.BROKEN, 302, "Redirect without a Location"),
         ("/no-head", Outcome.OK, 200, ""),
         ("/head-hangs-up", Outcome.OK, 200, ""),
         ("/slow", Outcome.UNREACHABLE, None, f"No answer within {TIMEOUT:g} s"),

@@ -4,17 +4,22 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from practices import links
+from practices.links import Outcome
 from practices.models import LinkCheck
 
-SECTIONS = [
-    (links.Outcome.BROKEN, "Broken"),
-    (links.Outcome.UNREACHABLE, "Unreachable (no answer)"),
-    (
-        links.Outcome.TRY_LATER,
+# Per outcome: the style of its progress lines, its word in the summary's counts
+# and the heading of its list in the summary (none for OK).
+OUTCOMES = {
+    Outcome.OK: ("SUCCESS", "OK", ""),
+    Outcome.BROKEN: ("ERROR", "broken", "Broken"),
+    Outcome.UNREACHABLE: ("ERROR", "unreachable", "Unreachable (no answer)"),
+    Outcome.TRY_LATER: (
+        "WARNING",
+        "to try later",
         "Try later (429/503; not recorded, asked again next run)",
     ),
-    (links.Outcome.SKIPPED, "Skipped (not http or https)"),
-]
+    Outcome.SKIPPED: ("WARNING", "skipped", "Skipped (not http or https)"),
+}
 
 
 class Command(BaseCommand):
@@ -67,20 +72,38 @@ class Command(BaseCommand):
             help="Exit with status 1 when any link is broken or unreachable.",
         )
 
-    def handle(self, *args, **options):
-        if options["timeout"] <= 0:
+    def handle(self, *args, only, stale_days, **options):
+        timeout, delay, workers = (options[k] for k in ("timeout", "delay", "workers"))
+        if timeout <= 0:
             raise CommandError("--timeout must be more than 0 seconds.")
-        if options["delay"] < 0:
+        if delay < 0:
             raise CommandError("--delay cannot be negative.")
-        if options["workers"] < 1:
+        if workers < 1:
             raise CommandError("--workers must be at least 1.")
-        if options["only"] and options["stale_days"] is not None:
+        if only and stale_days is not None:
             raise CommandError("Use --only or --stale-days, not both.")
-        if options["stale_days"] is not None and options["stale_days"] < 0:
+        if stale_days is not None and stale_days < 0:
             raise CommandError("--stale-days cannot be negative.")
 
         usages = links.catalogue_links()
-        urls = self.select(usages, options)
+        if only:
+            if unknown := [url for url in only if url not in usages]:
+                raise CommandError(
+                    "Not used by any practice, brief or project: " + ", ".join(unknown)
+                )
+            urls = sorted(set(only))
+        else:
+            urls = list(usages)
+        if stale_days is not None:
+            since = timezone.now() - timedelta(days=stale_days)
+            fresh = LinkCheck.objects.filter(ok=True, checked_at__gte=since)
+            fresh = set(fresh.filter(url__in=urls).values_list("url", flat=True))
+            self.stdout.write(
+                f"Skipping {len(fresh)} links checked OK within the last "
+                f"{stale_days} days."
+            )
+            urls = [url for url in urls if url not in fresh]
+
         if options["dry_run"]:
             hosts = {links.host_key(url) for url in urls}
             self.stdout.write(
@@ -92,101 +115,55 @@ class Command(BaseCommand):
             return
 
         self.stdout.write(
-            f"Checking {len(urls)} links (timeout {options['timeout']:g} s, "
-            f"{options['delay']:g} s between requests to one host, "
-            f"{options['workers']} hosts at a time)…"
+            f"Checking {len(urls)} links (timeout {timeout:g} s, {delay:g} s between "
+            f"requests to one host, {workers} hosts at a time)…"
         )
-        results = []
-        interrupted = False
-        checks = links.check_urls(
-            urls,
-            timeout=options["timeout"],
-            delay=options["delay"],
-            workers=options["workers"],
-        )
+        results, interrupted, width = [], False, len(str(len(urls)))
+        checks = links.check_urls(urls, timeout=timeout, delay=delay, workers=workers)
         try:
             for result in checks:
                 links.record(result)
                 results.append(result)
-                self.progress(len(results), len(urls), result)
+                style = getattr(self.style, OUTCOMES[result.outcome][0])
+                label = style(result.outcome.name.replace("_", " "))
+                self.stdout.write(
+                    f"[{len(results):>{width}}/{len(urls)}] {label} "
+                    f"{result.describe()}  {result.url}"
+                )
         except KeyboardInterrupt:
             interrupted = True
         finally:
             checks.close()  # stops the workers before their next request
 
-        if not interrupted and not options["only"]:
+        if not interrupted and not only:
             gone = LinkCheck.objects.exclude(url__in=list(usages)).delete()[0]
             if gone:
                 self.stdout.write(f"Forgot {gone} results for links no longer used.")
-        broken = self.summary(results, usages)
+
+        found = {outcome: [] for outcome in Outcome}
+        for result in sorted(results, key=lambda result: result.url):
+            found[result.outcome].append(result)
+        counts = ", ".join(
+            f"{len(found[o])} {word}" for o, (_, word, _) in OUTCOMES.items()
+        )
+        self.stdout.write(f"\nChecked {len(results)} links: {counts}.")
+        for outcome, (_, _, heading) in OUTCOMES.items():
+            if heading and found[outcome]:
+                self.stdout.write(f"\n{heading}:")
+                for result in found[outcome]:
+                    users = ", ".join(usages.get(result.url, [])) or "no record"
+                    self.stdout.write(
+                        f"  {result.url}\n    {result.describe()} · used by {users}"
+                    )
+
         if interrupted:
             raise CommandError(
                 f"Interrupted after {len(results)} of {len(urls)} links; the results "
                 "above are recorded.",
                 returncode=130,
             )
+        broken = len(found[Outcome.BROKEN]) + len(found[Outcome.UNREACHABLE])
         if options["fail_on_broken"] and broken:
             raise CommandError(
                 f"{broken} links are broken or unreachable.", returncode=1
             )
-
-    def select(self, usages, options):
-        if options["only"]:
-            unknown = [url for url in options["only"] if url not in usages]
-            if unknown:
-                raise CommandError(
-                    "Not used by any practice, brief or project: " + ", ".join(unknown)
-                )
-            return sorted(set(options["only"]))
-        urls = list(usages)
-        if options["stale_days"] is not None:
-            since = timezone.now() - timedelta(days=options["stale_days"])
-            fresh = set(
-                LinkCheck.objects.filter(
-                    url__in=urls, ok=True, checked_at__gte=since
-                ).values_list("url", flat=True)
-            )
-            self.stdout.write(
-                f"Skipping {len(fresh)} links checked OK within the last "
-                f"{options['stale_days']} days."
-            )
-            urls = [url for url in urls if url not in fresh]
-        return urls
-
-    def progress(self, done, total, result):
-        label = {
-            links.Outcome.OK: self.style.SUCCESS("OK"),
-            links.Outcome.BROKEN: self.style.ERROR("BROKEN"),
-            links.Outcome.UNREACHABLE: self.style.ERROR("UNREACHABLE"),
-            links.Outcome.TRY_LATER: self.style.WARNING("TRY LATER"),
-            links.Outcome.SKIPPED: self.style.WARNING("SKIPPED"),
-        }[result.outcome]
-        width = len(str(total))
-        self.stdout.write(
-            f"[{done:>{width}}/{total}] {label} {result.describe()}  {result.url}"
-        )
-
-    def summary(self, results, usages):
-        """Print the counts and the links that need attention; returns how many are
-        broken or unreachable."""
-        by_outcome = {outcome: [] for outcome in links.Outcome}
-        for result in sorted(results, key=lambda result: result.url):
-            by_outcome[result.outcome].append(result)
-        counts = {outcome: len(found) for outcome, found in by_outcome.items()}
-        self.stdout.write(
-            f"\nChecked {len(results)} links: {counts[links.Outcome.OK]} OK, "
-            f"{counts[links.Outcome.BROKEN]} broken, "
-            f"{counts[links.Outcome.UNREACHABLE]} unreachable, "
-            f"{counts[links.Outcome.TRY_LATER]} to try later, "
-            f"{counts[links.Outcome.SKIPPED]} skipped."
-        )
-        for outcome, heading in SECTIONS:
-            if not by_outcome[outcome]:
-                continue
-            self.stdout.write(f"\n{heading}:")
-            for result in by_outcome[outcome]:
-                users = ", ".join(usages.get(result.url, [])) or "no record"
-                self.stdout.write(
-                    f"  {result.url}\n    {result.describe()} · used by {users}"
-                )
-        return counts[links.Outcome.BROKEN] + counts[links.Outcome.UNREACHABLE]
