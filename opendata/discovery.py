@@ -35,6 +35,19 @@ def absolute_uri(request, location):
     return request.build_absolute_uri(location)
 
 
+def with_query(path, query):
+    return f"{path}?{query}" if query else path
+
+
+def filter_query(querydict):
+    """The list's query string without its paging: what selects the same practices
+    in an export, a feed or the list itself (an export holds the whole set)."""
+    query = querydict.copy()
+    for name in ("page", "per_page"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
 # --- sitemap.xml: what the lists and indexes show, one query a section -------------
 
 
