@@ -123,23 +123,15 @@ class DataPageView(TemplateView):
     def get_context_data(self, **kwargs):
         # Every filter the list takes, so that a new one cannot go undocumented.
         parameters = [
-            {"name": name, "label": f.label, "values": PARAMETER_VALUES.get(name, "")}
+            (name, f.label, PARAMETER_VALUES.get(name, ""))
             for name, f in PracticeFilterSet.base_filters.items()
         ]
-        sorts = ", ".join(SORT_LABELS)
-        parameters.append(
-            {
-                "name": "sort",
-                "label": "Sort by",
-                "values": f"the order: {sorts} (relevance needs a search; unknown "
-                "values fall back to the default, as on the list)",
-            }
-        )
         return super().get_context_data(
             holdings=facts.holdings(Practice.objects.published()),
             columns=COLUMNS,
             licence=LICENCE,
             parameters=parameters,
+            sorts=SORT_LABELS,
             description=DESCRIPTION,
             **kwargs,
         )

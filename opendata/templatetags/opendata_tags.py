@@ -89,23 +89,22 @@ def _recorded(data):
     return {key: value for key, value in data.items() if value not in (None, "", [])}
 
 
-def _thing(kind, name, url, **facts):
+def _linked(request, kind, name, record, **facts):
+    url = absolute_uri(request, record.get_absolute_url())
     return {"@type": kind, "name": name, "url": url, **facts}
 
 
 def _page(request, kind, record, **facts):
-    url = absolute_uri(request, record.get_absolute_url())
-    site = _thing("WebSite", settings.SITE_NAME, absolute_uri(request, reverse("home")))
+    modified = timezone.localtime(record.updated_at)
+    home = absolute_uri(request, reverse("home"))
     return {
         "@context": "https://schema.org",
-        "@id": url,
-        **_thing(kind, record.title, url),
+        **_linked(request, kind, record.title, record),
+        "@id": absolute_uri(request, record.get_absolute_url()),
         "inLanguage": "en",
-        "isPartOf": site,
+        "isPartOf": {"@type": "WebSite", "name": settings.SITE_NAME, "url": home},
         **facts,
-        "dateModified": timezone.localtime(record.updated_at).isoformat(
-            timespec="seconds"
-        ),
+        "dateModified": modified.isoformat(timespec="seconds"),
         "creditText": record.attribution,
     }
 
@@ -140,30 +139,26 @@ def practice_data(practice, request):
         "address": city and {"@type": "PostalAddress", "addressLocality": city},
     }
     audience = confirmed("beneficiaries", practice.beneficiaries)
+    instruments = [i.name for i in practice.instruments.all()]
+    themes = [_linked(request, "DefinedTerm", t.name, t) for t in practice.themes.all()]
     start = confirmed("start_year", practice.start_year)
     end = confirmed("end_year", practice.end_year)
-    service = _thing(
-        "Service",
-        practice.title,
-        absolute_uri(request, practice.get_absolute_url()),
-        description=summary,
-        areaServed=confirmed("places", places),
-        provider=provider,
-        serviceType=confirmed(
-            "instruments", [i.name for i in practice.instruments.all()]
-        ),
-        audience=audience and {"@type": "Audience", "audienceType": audience},
-    )
-    themes = [
-        _thing("DefinedTerm", t.name, absolute_uri(request, t.get_absolute_url()))
-        for t in practice.themes.all()
-    ]
     return _page(
         request,
         "WebPage",
         practice,
         description=summary,
-        mainEntity=service,
+        mainEntity=_linked(
+            request,
+            "Service",
+            practice.title,
+            practice,
+            description=summary,
+            areaServed=confirmed("places", places),
+            provider=provider,
+            serviceType=confirmed("instruments", instruments),
+            audience=audience and {"@type": "Audience", "audienceType": audience},
+        ),
         about=confirmed("themes", themes),
         # The years the practice ran, an ISO 8601 interval: ".." for an open end.
         temporalCoverage=(start or end) and f"{start or '..'}/{end or '..'}",
@@ -178,7 +173,7 @@ def practice_data(practice, request):
 
 def brief_data(brief, features, request):
     """A policy brief as a schema.org Report; `features` are its published
-    featured practices, mentioned by name and page (as on their own pages)."""
+    featured practices, mentioned as on their own pages."""
     return _page(
         request,
         "Report",
@@ -189,12 +184,7 @@ def brief_data(brief, features, request):
         datePublished=_date(brief.source_published_on),
         isBasedOn=brief.source_url,  # the original brief
         mentions=[
-            _thing(
-                "Service",
-                feature.practice.title,
-                absolute_uri(request, feature.practice.get_absolute_url()),
-            )
-            for feature in features
+            _linked(request, "Service", f.practice.title, f.practice) for f in features
         ],
     )
 
