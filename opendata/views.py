@@ -31,21 +31,6 @@ DESCRIPTION = (
     "its themes and instrument types, and its evidence of success."
 )
 
-# What each query parameter of the list (and of the exports and the feed) takes.
-PARAMETER_VALUES = {
-    "q": "words to search for, as in the list's search box",
-    "country": "an ISO 3166-1 alpha-2 country code, e.g. IT",
-    "region": "a NUTS code; a region also selects the regions inside it, e.g. ITH "
-    "selects ITH5",
-    "theme": "a theme slug (see the themes page)",
-    "instrument": "an instrument type slug (see the instrument types page)",
-    "project": "a project slug",
-    "level": "an implementation level: "
-    + ", ".join(value for value, _label in ImplementationLevel.choices),
-    "period": "ongoing (a source says it still runs, or its end year is this year "
-    "or later), ended (its end year is past), or unknown (its end is not recorded)",
-}
-
 
 @method_decorator(public_page, name="dispatch")
 class PracticeExportView(View):
@@ -121,16 +106,12 @@ class DataPageView(TemplateView):
     template_name = "opendata/data.html"
 
     def get_context_data(self, **kwargs):
-        # Every filter the list takes, so that a new one cannot go undocumented.
-        parameters = [
-            (name, f.label, PARAMETER_VALUES.get(name, ""))
-            for name, f in PracticeFilterSet.base_filters.items()
-        ]
         return super().get_context_data(
             holdings=facts.holdings(Practice.objects.published()),
             columns=COLUMNS,
             licence=LICENCE,
-            parameters=parameters,
+            parameters=PracticeFilterSet.base_filters.items(),
+            levels=ImplementationLevel.values,
             sorts=SORT_LABELS,
             description=DESCRIPTION,
             **kwargs,
