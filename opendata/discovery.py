@@ -39,13 +39,13 @@ def with_query(path, query):
     return f"{path}?{query}" if query else path
 
 
-def filter_query(querydict):
-    """The list's query string without its paging: what selects the same practices
-    in an export, a feed or the list itself (an export holds the whole set)."""
+def filtered_path(url_name, querydict):
+    """The path of `url_name` with the list's query string minus its paging: the
+    same practices in an export, a feed or the list (an export holds them all)."""
     query = querydict.copy()
     for name in ("page", "per_page"):
         query.pop(name, None)
-    return query.urlencode()
+    return with_query(reverse(url_name), query.urlencode())
 
 
 # --- sitemap.xml: what the lists and indexes show, one query a section -------------

@@ -31,7 +31,14 @@ def xml_text(text):
     return XML_CONTROL_CHARACTERS.sub("", str(text))
 
 
-def atom_feed(request, listing):
+@public_page
+def practice_feed(request):
+    listing = list_practices(request.GET, sort="newest")
+    if not listing.valid:
+        message = "These filters are not valid:\n" + "\n".join(
+            f"- {error}" for error in listing.errors
+        )
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
     # The filters in effect, in the form's order, as validated (codes upper-cased,
     # search stripped): they name the feed and make its id.
     parts = [
@@ -93,18 +100,6 @@ def atom_feed(request, listing):
             categories=[xml_text(name) for name in themes],
             item_copyright=xml_text(practice.attribution),
         )
-    return feed
-
-
-@public_page
-def practice_feed(request):
-    listing = list_practices(request.GET, sort="newest")
-    if not listing.valid:
-        message = "These filters are not valid:\n" + "\n".join(
-            f"- {error}" for error in listing.errors
-        )
-        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
-    feed = atom_feed(request, listing)
     response = HttpResponse(content_type=feed.content_type)
     feed.write(response, "utf-8")
     return response

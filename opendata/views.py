@@ -19,7 +19,7 @@ from practices.listing import SORT_LABELS, list_practices
 from practices.models import ImplementationLevel, Practice
 
 from . import exports
-from .discovery import absolute_uri, filter_query, with_query
+from .discovery import absolute_uri, filtered_path
 from .records import COLUMNS, LICENCE
 
 SITE_NAME = settings.SITE_NAME
@@ -72,9 +72,8 @@ class PracticeExportView(View):
         return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
 
     def metadata(self, request, listing, count):
-        query = filter_query(request.GET)
         links = {
-            name: absolute_uri(request, with_query(reverse(url_name), query))
+            name: absolute_uri(request, filtered_path(url_name, request.GET))
             for name, url_name in [
                 ("csv", "opendata:export-csv"),
                 ("json", "opendata:export-json"),

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from opendata.discovery import absolute_uri, filter_query, with_query
+from opendata.discovery import absolute_uri, filtered_path, with_query
 from opendata.records import record_licence
 
 register = template.Library()
@@ -64,19 +64,13 @@ def canonical_url(context, *keep):
 
 @register.simple_tag(takes_context=True)
 def filtered_url(context, url_name):
-    """The URL `url_name` with the current list's query string minus its paging."""
-    return with_query(reverse(url_name), filter_query(context["request"].GET))
+    return filtered_path(url_name, context["request"].GET)
 
 
 # --- schema.org JSON-LD -----------------------------------------------------------
 
 # As Django's json_script: "</script>" or "<!--" in a title cannot end the element.
 _JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
-
-
-def json_ld_script(data):
-    text = json.dumps(_recorded(data), ensure_ascii=False).translate(_JSON_ESCAPES)
-    return mark_safe(f'<script type="application/ld+json">{text}</script>')
 
 
 def _recorded(data):
@@ -94,10 +88,11 @@ def _linked(request, kind, name, record, **facts):
     return {"@type": kind, "name": name, "url": url, **facts}
 
 
-def _page(request, kind, record, **facts):
+def _json_ld(request, kind, record, **facts):
+    """<script type="application/ld+json"> describing a record's page."""
     modified = timezone.localtime(record.updated_at)
     home = absolute_uri(request, reverse("home"))
-    return {
+    data = {
         "@context": "https://schema.org",
         **_linked(request, kind, record.title, record),
         "@id": absolute_uri(request, record.get_absolute_url()),
@@ -107,17 +102,22 @@ def _page(request, kind, record, **facts):
         "dateModified": modified.isoformat(timespec="seconds"),
         "creditText": record.attribution,
     }
+    text = json.dumps(_recorded(data), ensure_ascii=False).translate(_JSON_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{text}</script>')
 
 
 def _date(value):
     return value and value.isoformat()
 
 
-def practice_data(practice, request):
+@register.simple_tag(takes_context=True)
+def practice_json_ld(context, practice):
     """The practice's page as a schema.org WebPage whose mainEntity is the practice,
     a Service: not GovernmentService (its institution may be a chamber or an
     agency), nor CreativeWork (our *record* of it is a work, so the record's dates,
-    licence, credit, sources and period covered sit on the WebPage)."""
+    licence, credit, sources and period covered sit on the WebPage). Uses only
+    what the page's queryset (for_detail) loaded: no query."""
+    request = context["request"]
     uncertain = set(practice.uncertain_fields or [])
 
     def confirmed(name, value):
@@ -143,7 +143,7 @@ def practice_data(practice, request):
     themes = [_linked(request, "DefinedTerm", t.name, t) for t in practice.themes.all()]
     start = confirmed("start_year", practice.start_year)
     end = confirmed("end_year", practice.end_year)
-    return _page(
+    return _json_ld(
         request,
         "WebPage",
         practice,
@@ -171,10 +171,12 @@ def practice_data(practice, request):
     )
 
 
-def brief_data(brief, features, request):
+@register.simple_tag(takes_context=True)
+def brief_json_ld(context, brief, features):
     """A policy brief as a schema.org Report; `features` are its published
     featured practices, mentioned as on their own pages."""
-    return _page(
+    request = context["request"]
+    return _json_ld(
         request,
         "Report",
         brief,
@@ -187,14 +189,3 @@ def brief_data(brief, features, request):
             _linked(request, "Service", f.practice.title, f.practice) for f in features
         ],
     )
-
-
-@register.simple_tag(takes_context=True)
-def practice_json_ld(context, practice):
-    """Uses only what the page's queryset (for_detail) loaded: no query."""
-    return json_ld_script(practice_data(practice, context["request"]))
-
-
-@register.simple_tag(takes_context=True)
-def brief_json_ld(context, brief, features):
-    return json_ld_script(brief_data(brief, features, context["request"]))
