@@ -1,8 +1,6 @@
 """How robots find the catalogue: absolute addresses, /sitemap.xml and /robots.txt.
-
-Addresses are absolute on SITE_URL's scheme and host when it is set (a page reached
-through another host name still names the public one; paths already carry any
-prefix), else on the request's."""
+Addresses are on SITE_URL's scheme and host when it is set (a page reached through
+another host name still names the public one), else on the request's."""
 
 from functools import partial
 from urllib.parse import urlsplit
@@ -21,17 +19,16 @@ from practices.models import Country, InstrumentType, Practice, Theme
 
 
 def site_origin():
-    """(scheme, host) of SITE_URL, or None when it is unset or not an http(s) URL."""
+    """SITE_URL, split, when it is an http(s) URL (its path is left out: paths
+    already carry any prefix)."""
     parts = urlsplit(settings.SITE_URL)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        return parts.scheme, parts.netloc
-    return None
+    return parts if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def absolute_uri(request, location):
     """`location` (a path, with an optional query) as a URL of the public site."""
     if origin := site_origin():
-        return iri_to_uri("{}://{}{}".format(*origin, location))
+        return iri_to_uri(f"{origin.scheme}://{origin.netloc}{location}")
     return request.build_absolute_uri(location)
 
 
@@ -57,11 +54,11 @@ class SiteSitemap(Sitemap):
 
     def get_protocol(self, protocol=None):
         origin = site_origin()
-        return origin[0] if origin else super().get_protocol(protocol)
+        return origin.scheme if origin else super().get_protocol(protocol)
 
     def get_domain(self, site=None):
         origin = site_origin()
-        return origin[1] if origin else super().get_domain(site)
+        return origin.netloc if origin else super().get_domain(site)
 
 
 class PageSitemap(SiteSitemap):
@@ -77,8 +74,7 @@ class PageSitemap(SiteSitemap):
             "accessibility:statement",
         ]
 
-    def location(self, name):
-        return reverse(name)
+    location = staticmethod(reverse)  # the items are URL names
 
 
 class RecordSitemap(SiteSitemap):

@@ -13,10 +13,6 @@ from .discovery import absolute_uri
 from .records import CSV_COLUMNS, csv_row, practice_record
 
 CHUNK_SIZE = 500  # practices read per query (plus one query per relation)
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "json": "application/json; charset=utf-8",
-}
 
 
 def iter_practices(queryset, ids, chunk_size=CHUNK_SIZE):
@@ -64,11 +60,13 @@ def export_response(fmt, practices, request, filename, metadata=None):
     "json"; `metadata` is the JSON file's metadata block."""
     absolute_url = partial(absolute_uri, request)
     if fmt == "csv":
-        chunks = csv_chunks(practices, absolute_url)
+        chunks, media_type = csv_chunks(practices, absolute_url), "text/csv"
     else:
         chunks = json_chunks(practices, absolute_url, metadata or {})
+        media_type = "application/json"
     response = StreamingHttpResponse(
-        (chunk.encode() for chunk in chunks), content_type=CONTENT_TYPES[fmt]
+        (chunk.encode() for chunk in chunks),
+        content_type=f"{media_type}; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response

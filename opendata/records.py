@@ -10,11 +10,8 @@ from django.apps import apps
 from django.conf import settings
 from django.utils.text import capfirst
 
-# The reuse terms of the source material, shown with every export. Interreg Europe
-# material may be reproduced for non-commercial purposes with acknowledgement: not
-# an open licence, so our records are not relabelled as one. A record carries
-# these terms only when one of its sources is an Interreg Europe page
-# (record_licence); for other sources no reuse terms are recorded.
+# The reuse terms of Interreg Europe material, shown with every export: not an open
+# licence, so our records are not relabelled as one (see record_licence).
 LICENCE = {
     "name": "Non-commercial reuse with acknowledgement",
     "url": "https://www.interregeurope.eu/help/legal-notice-privacy-policy/",
@@ -196,9 +193,8 @@ def practice_record(practice, absolute_url):
 
 # --- CSV ------------------------------------------------------------------------
 
-# A cell a spreadsheet would run as a formula starts with one of these. Such cells
-# are written with a leading apostrophe (so spreadsheets show them as text), and
-# reading removes it again, so every value survives the round trip unchanged.
+# A cell a spreadsheet would run as a formula starts with one of these: it is
+# written after an apostrophe (shown as text), which reading removes again.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -206,8 +202,7 @@ def _needs_guard(text):
     if text.startswith("'"):
         return _needs_guard(text[1:])  # keep apostrophes we did not add intact
     # Every leading "-", Markdown lists included: spreadsheets read "- 2+3" as a
-    # formula too. Programs reading the CSV drop the apostrophe (as the data page
-    # says, and import_practices does).
+    # formula too.
     return text.startswith(FORMULA_STARTS)
 
 

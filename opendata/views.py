@@ -20,6 +20,7 @@ from practices.models import ImplementationLevel, Practice
 
 from . import exports
 from .discovery import absolute_uri, filtered_path
+from .exports import export_response
 from .records import COLUMNS, LICENCE
 
 SITE_NAME = settings.SITE_NAME
@@ -30,6 +31,7 @@ DESCRIPTION = (
     "sources each record lists: what the practice does, where, by whom, since when, "
     "its themes and instrument types, and its evidence of success."
 )
+FILENAME = f"{slugify(SITE_NAME)}-practices"
 
 
 @method_decorator(public_page, name="dispatch")
@@ -50,13 +52,8 @@ class PracticeExportView(View):
         practices = exports.iter_practices(
             Practice.objects.published(), ids, chunk_size=exports.CHUNK_SIZE
         )
-        return exports.export_response(
-            self.format,
-            practices,
-            request,
-            f"{slugify(SITE_NAME)}-practices",
-            self.metadata(request, listing, len(ids)),
-        )
+        metadata = self.metadata(request, listing, len(ids))
+        return export_response(self.format, practices, request, FILENAME, metadata)
 
     def invalid(self, errors):
         if self.format == "json":
@@ -142,7 +139,6 @@ DISTRIBUTIONS = [  # (URL name, EU file type, media type, title, description)
         "The practices as a feed, to follow the catalogue in a feed reader.",
     ),
 ]
-DOWNLOADS = {"CSV", "JSON"}
 FILTERS_NOTE = (
     " Takes the practice list's filters as query parameters, to select exactly "
     "the practices the list shows: see the landing page."
@@ -187,7 +183,14 @@ class CatalogView(View):
             },
             "dct:language": {"@id": f"{EU}/language/ENG"},
         }
-        if modified := self.modified():
+        # The catalogue version moves with every public change, removals included;
+        # before the first one, the latest update tells.
+        changed_at = getattr(catalogue_version(), "changed_at", None)
+        if changed_at is None:
+            latest = Practice.objects.published().aggregate(latest=Max("updated_at"))
+            changed_at = latest["latest"]
+        if changed_at:
+            modified = changed_at.isoformat()
             common["dct:modified"] = {"@value": modified, "@type": "xsd:dateTime"}
         distributions = [
             {
@@ -196,7 +199,7 @@ class CatalogView(View):
                 "dct:title": title,
                 "dct:description": about + FILTERS_NOTE,
                 "dcat:accessURL": node(name),
-                **({"dcat:downloadURL": node(name)} if file_type in DOWNLOADS else {}),
+                **({"dcat:downloadURL": node(name)} if file_type != "ATOM" else {}),
                 "dcat:mediaType": {
                     "@id": f"https://www.iana.org/assignments/media-types/{media_type}"
                 },
@@ -242,12 +245,3 @@ class CatalogView(View):
             content_type="application/ld+json; charset=utf-8",
             json_dumps_params={"indent": 2, "ensure_ascii": False},
         )
-
-    def modified(self):
-        """When the published catalogue last changed: the catalogue version moves
-        with every public change, removals included."""
-        changed_at = getattr(catalogue_version(), "changed_at", None)
-        if changed_at is None:  # no change recorded yet: the latest update, if any
-            latest = Practice.objects.published().aggregate(Max("updated_at"))
-            changed_at = latest["updated_at__max"]
-        return changed_at and changed_at.isoformat()

@@ -1,10 +1,10 @@
-"""What a page tells search engines, link previews and feed readers about itself:
-its canonical address, its feed and exports, text reused between <title> and Open
-Graph tags, and schema.org JSON-LD for practices and briefs. JSON-LD states only
-what the record holds: no key for a fact not recorded, nor for one a curator marked
-unconfirmed (structured data cannot say "unconfirmed"; the page does)."""
+"""What a page tells search engines, link previews and feed readers: its canonical
+address, its feed and exports, text reused between <title> and Open Graph tags, and
+schema.org JSON-LD of the facts a record holds and its sources confirm (structured
+data cannot say "unconfirmed"; the page does)."""
 
 import json
+from datetime import date
 from urllib.parse import urlencode
 
 from django import template
@@ -32,9 +32,8 @@ class CaptureNode(template.Node):
 
 @register.tag
 def capture(parser, token):
-    """{% capture as name %}…{% endcapture %}: render the enclosed template (blocks
-    included, so child templates still override them) once, into `name`, to use
-    the same text in several places, e.g. a page's title in <title> and og:title."""
+    """{% capture as name %}…{% endcapture %}: render the enclosed blocks once, into
+    `name`, to use the same text twice, e.g. a page's title in <title> and og:title."""
     bits = token.split_contents()
     if len(bits) != 3 or bits[1] != "as":
         raise template.TemplateSyntaxError("Usage: {% capture as name %}")
@@ -74,7 +73,10 @@ _JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
 def _recorded(data):
-    """`data` without the keys of facts not recorded: None, "" or []."""
+    """`data` with dates in ISO 8601 and without the keys of facts not recorded
+    (None, "" or [])."""
+    if isinstance(data, date):
+        return data.isoformat()
     if isinstance(data, list):
         return [_recorded(item) for item in data]
     if not isinstance(data, dict):
@@ -90,7 +92,6 @@ def _linked(request, kind, name, record, **facts):
 
 def _json_ld(request, kind, record, **facts):
     """<script type="application/ld+json"> describing a record's page."""
-    modified = timezone.localtime(record.updated_at)
     home = absolute_uri(request, reverse("home"))
     data = {
         "@context": "https://schema.org",
@@ -99,15 +100,11 @@ def _json_ld(request, kind, record, **facts):
         "inLanguage": "en",
         "isPartOf": {"@type": "WebSite", "name": settings.SITE_NAME, "url": home},
         **facts,
-        "dateModified": modified.isoformat(timespec="seconds"),
+        "dateModified": timezone.localtime(record.updated_at).replace(microsecond=0),
         "creditText": record.attribution,
     }
     text = json.dumps(_recorded(data), ensure_ascii=False).translate(_JSON_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{text}</script>')
-
-
-def _date(value):
-    return value and value.isoformat()
 
 
 @register.simple_tag(takes_context=True)
@@ -166,7 +163,7 @@ def practice_json_ld(context, practice):
             {"@type": "CreativeWork", "url": source.url, "name": source.title}
             for source in practice.sources.all()
         ],
-        datePublished=_date(practice.published_on),
+        datePublished=practice.published_on,
         license=record_licence(practice),
     )
 
@@ -183,7 +180,7 @@ def brief_json_ld(context, brief, features):
         headline=brief.title,
         description=brief.standfirst,
         # The original brief's date, when recorded; never this page's own date.
-        datePublished=_date(brief.source_published_on),
+        datePublished=brief.source_published_on,
         isBasedOn=brief.source_url,  # the original brief
         mentions=[
             _linked(request, "Service", f.practice.title, f.practice) for f in features
