@@ -1,6 +1,6 @@
-"""The Atom feed of practices: any list of practices, filtered or searched, as a
-subscription. It takes the list's filters through the same list_practices, so its
-entries are the list's, newest first (whatever `sort` says), up to FEED_SIZE."""
+"""The Atom feed of any list of practices, filtered or searched: the list's entries
+for the same query string (the same list_practices), newest first whatever `sort`
+says, up to FEED_SIZE."""
 
 import re
 from datetime import datetime, time
@@ -19,7 +19,7 @@ from practices.cards import attach_card_terms
 from practices.facts import is_unconfirmed
 from practices.listing import list_practices
 
-from .discovery import absolute_uri
+from .discovery import absolute_uri, with_query
 from .records import LICENCE
 
 FEED_SIZE = 50
@@ -31,56 +31,35 @@ def xml_text(text):
     return XML_CONTROL_CHARACTERS.sub("", str(text))
 
 
-def filter_parts(listing):
-    """[(query-string name, [values])] of the filters in effect, in the filter
-    form's order, each value as validated (codes upper-cased, search stripped)."""
-    filters = listing.filters
-    parts = []
-    for name in listing.filterset.filters:
-        if name not in filters:
-            continue
-        value = listing.query if name == "q" else filters[name]
-        values = [value] if isinstance(value, str) else sorted(value)
-        if any(values):
-            parts.append((name, values))
-    return parts
-
-
-def describe(listing, parts):
-    """A title naming the filters as the list page does, e.g.
-    "Country: Italy; Theme: New markets; search “vouchers”"."""
-    words = []
-    for name, values in parts:
-        if name == "q":
-            words.append(f"search “{values[0]}”")
-            continue
-        labels = listing.labels(name)
-        names = ", ".join(str(labels.get(value, value)) for value in values)
-        words.append(f"{listing.filterset.filters[name].label}: {names}")
-    return "; ".join(words)
-
-
-def atom_feed(request, listing):
-    """The feed of the listing's newest practices."""
-    parts = filter_parts(listing)
-    description = describe(listing, parts)
+@public_page
+def practice_feed(request):
+    listing = list_practices(request.GET, sort="newest")
+    if not listing.valid:
+        message = "These filters are not valid:\n" + "\n".join(
+            f"- {error}" for error in listing.errors
+        )
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    # The filters in effect, in the form's order, as validated (codes upper-cased,
+    # search stripped): they name the feed and make its id.
+    parts = [
+        (name, sorted(value) if isinstance(value, list) else [value])
+        for name, value in listing.filters.items()
+    ]
     title = f"{settings.SITE_NAME}: practices"
-    if description:
-        title += f" — {description}"
-    feed_path = reverse("opendata:feed")
-    query = urlencode(parts, doseq=True)
-    feed_id = absolute_uri(request, f"{feed_path}?{query}" if query else feed_path)
+    if parts:  # e.g. "Country: Italy; Theme: New markets; search “vouchers”"
+        title += " — " + "; ".join(
+            f"search “{values[0]}”"
+            if name == "q"
+            else f"{listing.filterset.filters[name].label}: "
+            + ", ".join(str(listing.labels(name).get(v, v)) for v in values)
+            for name, values in parts
+        )
+    feed_id = with_query(reverse("opendata:feed"), urlencode(parts, doseq=True))
     # The list page with the same query string, in the feed's order, from page 1.
     shown = request.GET.copy()
     for name in ("page", "sort"):
         shown.pop(name, None)
     shown["sort"] = "newest"
-    link = absolute_uri(request, f"{reverse('practices:list')}?{shown.urlencode()}")
-
-    # The FEED_SIZE newest, read in one query (plus one for their theme names),
-    # whatever the size of the catalogue.
-    practices = attach_card_terms(listing.practices.for_listing()[:FEED_SIZE])
-
     scope = "matching these filters" if parts else "in the catalogue"
     feed = Atom1Feed(
         title=xml_text(title),
@@ -89,21 +68,22 @@ def atom_feed(request, listing):
             "first. Each entry links to the practice's page, with its sources and "
             "attribution line."
         ),
-        link=link,
+        link=absolute_uri(request, f"{reverse('practices:list')}?{shown.urlencode()}"),
         description=None,
         language=get_language(),
         feed_url=absolute_uri(request, request.get_full_path()),
-        feed_guid=feed_id,
+        feed_guid=absolute_uri(request, feed_id),
         author_name=settings.SITE_NAME,
         author_link=absolute_uri(request, reverse("home")),
         feed_copyright=f"{LICENCE['name']}: {LICENCE['url']}. Each entry carries "
         "the attribution line of its record.",
     )
-    for practice in practices:
+    # One query for the practices, one for their theme names.
+    for practice in attach_card_terms(listing.practices.for_listing()[:FEED_SIZE]):
         url = absolute_uri(request, practice.get_absolute_url())
-        # Atom summaries are written as type="html": escaped, the summary reads as
-        # the plain text it is. Unconfirmed facts say so, or are left out (a
-        # category cannot say so), as on the practice's page (practices/facts.py).
+        # A type="html" summary, escaped: it reads as the plain text it is.
+        # Unconfirmed facts say so, or are left out (a category cannot say so), as
+        # on the practice's page.
         summary = escape(practice.summary)
         if is_unconfirmed(practice, "summary"):
             summary += " [Unconfirmed: the sources do not confirm this summary.]"
@@ -120,19 +100,6 @@ def atom_feed(request, listing):
             categories=[xml_text(name) for name in themes],
             item_copyright=xml_text(practice.attribution),
         )
-    return feed
-
-
-@public_page
-def practice_feed(request):
-    """The feed for the list's query string; a 400 naming the bad values."""
-    listing = list_practices(request.GET, sort="newest")
-    if not listing.valid:
-        message = "These filters are not valid:\n" + "\n".join(
-            f"- {error}" for error in listing.errors
-        )
-        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
-    feed = atom_feed(request, listing)
     response = HttpResponse(content_type=feed.content_type)
     feed.write(response, "utf-8")
     return response

@@ -1,35 +1,35 @@
-"""The one definition of an exported practice record: its columns, their types and
-meanings, and how a practice becomes a record (JSON shape) and a record a CSV row.
-The exports, the data dictionary on /data/ and import_practices all use it."""
+"""The one definition of an exported practice record, for the exports, the data
+dictionary on /data/ and the import: its columns and how a practice becomes a record
+(JSON shape), and a record a CSV row and back."""
 
 from dataclasses import dataclass
+from datetime import date
+from itertools import zip_longest
 
 from django.apps import apps
+from django.conf import settings
 from django.utils.text import capfirst
 
-# The reuse terms of the source material, shown with every export. Interreg Europe
-# material may be reproduced for non-commercial purposes with acknowledgement: not
-# an open licence, so our records are not relabelled as one. A record carries
-# these terms only when one of its sources is an Interreg Europe page
-# (record_licence); for other sources no reuse terms are recorded.
+# The reuse terms of Interreg Europe material, shown with every export: not an open
+# licence, so our records are not relabelled as one (see record_licence).
 LICENCE = {
     "name": "Non-commercial reuse with acknowledgement",
     "url": "https://www.interregeurope.eu/help/legal-notice-privacy-policy/",
     "note": (
-        "Practice Atlas writes each record in its own words from the sources it "
-        "lists. Where those include Interreg Europe pages, Interreg Europe's legal "
-        "notice allows reproduction for non-commercial purposes with "
+        f"{settings.SITE_NAME} writes each record in its own words from the sources "
+        "it lists. Where those include Interreg Europe pages, Interreg Europe's "
+        "legal notice allows reproduction for non-commercial purposes with "
         "acknowledgement; for the other sources no reuse terms are recorded. Reuse "
-        "the data on those terms, non-commercially: credit Practice Atlas and the "
-        "sources, and keep each record's attribution line."
+        "the data on those terms, non-commercially: credit "
+        f"{settings.SITE_NAME} and the sources, and keep each record's attribution "
+        "line."
     ),
 }
 
 
 def record_licence(practice):
-    """The reuse terms of a record's source material: Interreg Europe's when one
-    of its sources is an Interreg Europe page, else none recorded (""). For a
-    practice loaded with with_source_terms() (for_detail, for_export do)."""
+    """Interreg Europe's terms when one of the sources is an Interreg Europe page,
+    else none recorded (""). Needs with_source_terms() (for_detail has it)."""
     return LICENCE["url"] if practice.cites_interreg_europe else ""
 
 
@@ -54,9 +54,9 @@ LINE_SEPARATOR = "\n"  # source URLs may contain ";", never a line break
 
 @dataclass(frozen=True)
 class Column:
-    """One exported value. `field` ("Model.field") names the model field whose
-    verbose name and help text describe it; other columns describe themselves
-    in `about`. Derived columns are computed on export and ignored on import."""
+    """One exported value, described by the verbose name and help text of its
+    `field` ("Model.field"), or by `about`. Derived columns are computed on export
+    and ignored on import."""
 
     name: str
     kind: str
@@ -68,31 +68,25 @@ class Column:
 
     @property
     def model_field(self):
-        if not self.field:
-            return None
         model_name, field_name = self.field.split(".")
         return apps.get_model("practices", model_name)._meta.get_field(field_name)
 
     @property
     def label(self):
-        if self.heading:
-            return self.heading
-        if self.model_field is None:
-            return self.name.replace("_", " ").capitalize()
+        if self.heading or not self.field:
+            return self.heading or self.name.capitalize()
         return capfirst(self.model_field.verbose_name)
 
     @property
     def description(self):
-        if self.model_field is None:
-            return self.about
-        return str(self.model_field.help_text)
+        return str(self.model_field.help_text) if self.field else self.about
 
     @property
     def choices(self):
-        """The allowed values of a choice column: [(value, label)]."""
+        """The allowed values: [(value, label)]."""
         if self.name == "uncertain_fields":  # a list of field names, not a choice
             return list(self.model_field.model.UNCERTAIN_CHOICES)
-        return list(self.model_field.choices or []) if self.model_field else []
+        return list(self.model_field.choices or []) if self.field else []
 
     @property
     def type_note(self):
@@ -176,27 +170,10 @@ DERIVED = {c.name for c in COLUMNS if c.derived}
 
 
 def practice_record(practice, absolute_url):
-    """A practice as a record (JSON shape). `practice` comes from for_export();
-    `absolute_url(path)` makes its page's address absolute."""
-    return {
-        "slug": practice.slug,
-        "title": practice.title,
+    """A practice from for_export() as a record (JSON shape); `absolute_url(path)`
+    makes its page's address absolute. Other columns are the model's fields."""
+    values = {
         "url": absolute_url(practice.get_absolute_url()),
-        "status": practice.status,
-        "published_on": _date(practice.published_on),
-        "summary": practice.summary,
-        "description": practice.description,
-        "resources": practice.resources,
-        "evidence": practice.evidence,
-        "transfer": practice.transfer,
-        "beneficiaries": practice.beneficiaries,
-        "level": practice.level,
-        "institution": practice.institution,
-        "city": practice.city,
-        "start_year": practice.start_year,
-        "end_year": practice.end_year,
-        "still_running": practice.still_running,
-        "budget": practice.budget,
         # Sorted: a record's content, not the order rows happened to be linked in.
         "countries": sorted(c.code for c in practice.countries.all()),
         "regions": sorted(r.code for r in practice.regions.all()),
@@ -205,22 +182,19 @@ def practice_record(practice, absolute_url):
         "project": practice.project.slug if practice.project else "",
         "uncertain_fields": list(practice.uncertain_fields or []),
         "sources": [{"url": s.url, "title": s.title} for s in practice.sources.all()],
-        "last_verified_on": _date(practice.last_verified_on),
-        "review_by": _date(practice.review_by),
-        "attribution": practice.attribution,
         "licence": record_licence(practice),
     }
-
-
-def _date(value):
-    return value.isoformat() if value else None
+    record = {}
+    for name in JSON_COLUMNS:
+        value = values[name] if name in values else getattr(practice, name)
+        record[name] = value.isoformat() if isinstance(value, date) else value
+    return record
 
 
 # --- CSV ------------------------------------------------------------------------
 
-# A cell a spreadsheet would run as a formula starts with one of these. Such cells
-# are written with a leading apostrophe (so spreadsheets show them as text), and
-# reading removes it again, so every value survives the round trip unchanged.
+# A cell a spreadsheet would run as a formula starts with one of these: it is
+# written after an apostrophe (shown as text), which reading removes again.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -228,8 +202,7 @@ def _needs_guard(text):
     if text.startswith("'"):
         return _needs_guard(text[1:])  # keep apostrophes we did not add intact
     # Every leading "-", Markdown lists included: spreadsheets read "- 2+3" as a
-    # formula too. Programs reading the CSV drop the apostrophe (as the data page
-    # says, and import_practices does).
+    # formula too.
     return text.startswith(FORMULA_STARTS)
 
 
@@ -268,17 +241,15 @@ def record_from_csv(row):
     }
     for name in LISTS:
         if name in record:
-            record[name] = [v.strip() for v in record[name].split(LIST_SEPARATOR)]
-            record[name] = [v for v in record[name] if v]
+            values = (v.strip() for v in record[name].split(LIST_SEPARATOR))
+            record[name] = [v for v in values if v]
     if "source_urls" in cells or "source_titles" in cells:
         urls = _lines(cells.get("source_urls", ""))
         titles = _lines(cells.get("source_titles", ""))
         record["sources"] = [
-            {"url": url, "title": titles[i] if i < len(titles) else ""}
-            for i, url in enumerate(urls)
+            {"url": url, "title": title}
+            for url, title in zip_longest(urls, titles, fillvalue="")
         ]
-        if len(titles) > len(urls):
-            record["sources"] += [{"url": "", "title": t} for t in titles[len(urls) :]]
     return record
 
 

@@ -1,14 +1,15 @@
-"""Open data: exports, the data page, syndication and discovery. Mounted at the
-site root (config/urls.py), before practices.urls, so that practices/feed/ and the
+"""Mounted at the site root before practices.urls, so that practices/feed/ and the
 export files are never read as practice slugs."""
 
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
+
+from practices.caching import public_page
 
 from . import discovery, feeds, views
 
 app_name = "opendata"
 urlpatterns = [
-    # --- exports and the data page (views.py) ---
     path(
         "practices/export.csv",
         views.PracticeExportView.as_view(format="csv"),
@@ -21,8 +22,12 @@ urlpatterns = [
     ),
     path("data/", views.DataPageView.as_view(), name="data"),
     path("data/catalog.jsonld", views.CatalogView.as_view(), name="catalog"),
-    # --- syndication and discovery (feeds.py, discovery.py) ---
     path("practices/feed/", feeds.practice_feed, name="feed"),
-    path("sitemap.xml", discovery.sitemap, name="sitemap"),
-    path("robots.txt", discovery.robots_txt, name="robots"),
+    path(
+        "sitemap.xml",
+        public_page(sitemap),
+        {"sitemaps": discovery.SITEMAPS},
+        name="sitemap",
+    ),
+    path("robots.txt", discovery.RobotsView.as_view(), name="robots"),
 ]

@@ -113,7 +113,7 @@ class ExecutableContent(HTMLParser):
         attributes = dict(attrs)
         where = f"<{tag} {attrs}>"
         if tag == "script" and attributes.get("type") == JSON_LD:
-            pass  # a data block, never run: schema.org JSON-LD (opendata.seo_tags)
+            pass  # a data block, never run: schema.org JSON-LD (opendata_tags)
         elif tag == "script" and self.allow_nonced_scripts:
             if not attributes.get("nonce") or not attributes.get("src"):
                 self.found.append(f"a script without a nonce or src: {where}")
