@@ -117,18 +117,14 @@ def import_view(modeladmin, request):
             user=request.user,
             max_writes=MAX_WRITES,
         )
-        counts = ", ".join(
-            f"{len(getattr(report, kind))} {kind}"
-            for kind in ("created", "updated", "unchanged", "skipped")
-        )
         if report.ok and report.dry_run:
             messages.info(
                 request,
-                f"Dry run of {report.name}: no problems. It would give: {counts}. "
-                "Nothing was written.",
+                f"Dry run of {report.name}: no problems. {report.summary}. Nothing "
+                "was written.",
             )
         elif report.ok:
-            messages.success(request, f"Imported {report.name}: {counts}.")
+            messages.success(request, f"Imported {report.name}: {report.summary}.")
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": "Import practices",

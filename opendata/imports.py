@@ -1,21 +1,10 @@
 """Bulk import of practices from the CSV and JSON the exports write: the one code
-path of `manage.py import_practices`, of the admin's import page and of the
-catalogue content loader (practices.content).
-
-    report = import_practices(data, "practices.csv", update=False, dry_run=False)
-
-1. read_file (import_files.py): the records, each with the line it starts on.
-2. validate: each record is checked by a ModelForm (PracticeRecordForm), and every
-   problem collected with its line. Reference rows and stored practices are read
-   in a few bulk queries, whatever the number of rows. Per row, the plan says:
-   create, update, unchanged, or skip (the stored record differs: curators' edits
-   are kept unless `update` is given).
-3. apply: the plan in one transaction, only if no row has a problem.
-
-Records are matched on slug, so importing a file twice changes nothing the second
-time. Reference rows are never created: an unknown code is a problem. A column or
-key the file leaves out keeps what is stored (on update) or is empty (on create);
-an empty value is empty.
+path of `manage.py import_practices`, the admin's import page and the content
+loader (practices.content). validate() checks each record with a ModelForm, the
+reference rows and stored practices read once per file, and plans it: create,
+update, unchanged, or skip (curators' edits are kept unless `update`). apply()
+writes the plan in one transaction, only if no row has a problem. A key or column
+the file leaves out keeps what is stored (empty on create); an empty value empties.
 """
 
 from dataclasses import dataclass, field
@@ -40,29 +29,25 @@ from practices.models import (
 )
 from publishing.workflow import check_status_change, label, may, move_between, perm
 
-from .import_files import UNSAFE, FileProblems, Problem, Row, about_the_file, read_file
+from .import_files import UNSAFE, FileProblems, Problem, about_the_file, read_file
 from .records import COLUMNS, DERIVED, practice_record
-
-__all__ = ["Problem", "Row", "apply", "import_practices", "read_file", "validate"]
 
 CREATE, UPDATE, UNCHANGED, SKIP = "create", "update", "unchanged", "skip"
 CHUNK_SIZE = 500  # codes or slugs per bulk query
 FIRST_YEAR, LAST_YEAR = 1900, 2100  # a plausible range for a practice's years
-PUBLISH = perm(Practice, "publish")
-
 # Every key of a record (JSON shape); the derived ones are accepted and ignored.
 FIELDS = [c.name for c in COLUMNS if "json" in c.formats and not c.derived]
 KINDS = {c.name: c.kind for c in COLUMNS}
 MODEL_FIELDS = [name for name in FIELDS if name != "sources"]
-# The reference rows a record names: (model, key, what a code names).
-LOOKUPS = {
+LOOKUPS = {  # the reference rows a record names: (model, key, what a code is)
     "countries": (Country, "code", "country code"),
     "regions": (Region, "code", "NUTS region code"),
     "themes": (Theme, "slug", "theme"),
     "instruments": (InstrumentType, "slug", "instrument type"),
     "project": (Project, "slug", "project"),
 }
-UNCERTAIN = ", ".join(Practice.UNCERTAIN_FIELDS)
+# The permission a curator needs to add a practice in a status other than draft.
+NEEDED = {"in_review": "submit", "published": "publish", "archived": "publish"}
 
 
 def _show(value):
@@ -93,22 +78,19 @@ class FlagField(forms.Field):
         return flag == "true"
 
 
-def _date():
-    return forms.DateField(input_formats=["%Y-%m-%d"], required=False)
-
-
-def _year():
-    return forms.IntegerField(min_value=FIRST_YEAR, max_value=LAST_YEAR, required=False)
-
-
 class PracticeRecordForm(forms.ModelForm):
     """One record as a practice holds it. `fields`: those the record gives (the
     others keep what is stored). Codes and slugs name reference rows, found in
     `found` ({field: {code: row}}): the rows read once for the whole file."""
 
     status = forms.ChoiceField(choices=Status.choices, required=False)
-    published_on, last_verified_on, review_by = _date(), _date(), _date()
-    start_year, end_year = _year(), _year()
+    published_on, last_verified_on, review_by = (
+        forms.DateField(input_formats=["%Y-%m-%d"], required=False) for _ in "123"
+    )
+    start_year, end_year = (
+        forms.IntegerField(min_value=FIRST_YEAR, max_value=LAST_YEAR, required=False)
+        for _ in "12"
+    )
     still_running = FlagField(required=False)
     countries, regions, themes, instruments, project = (
         forms.Field(required=False) for _ in LOOKUPS
@@ -117,17 +99,17 @@ class PracticeRecordForm(forms.ModelForm):
         choices=Practice.UNCERTAIN_CHOICES,
         required=False,
         error_messages={
-            "invalid_choice": f"%(value)r cannot be flagged as unconfirmed (the "
-            f"fields that can: {UNCERTAIN})"
+            "invalid_choice": "%(value)r cannot be flagged as unconfirmed (the fields "
+            f"that can: {', '.join(Practice.UNCERTAIN_FIELDS)})"
         },
     )
     field_order = MODEL_FIELDS
 
     class Meta:
         model = Practice
-        # Not status and project: the model would check a status change (only a
-        # written one must be a workflow move) and look the project up (a query
-        # per row). clean() sets them.
+        # Not status and project, which clean() sets: the model would check a
+        # status change (a workflow move only when written: _check_write) and
+        # look the project up with a query per row.
         fields = [name for name in MODEL_FIELDS if name not in ("status", "project")]
 
     def __init__(self, data, *, instance, fields, found):
@@ -135,31 +117,6 @@ class PracticeRecordForm(forms.ModelForm):
         self.found = found
         for name in set(self.fields) - set(fields):
             del self.fields[name]
-
-    def _rows(self, name):
-        found, codes = self.found[name], _codes(self.cleaned_data[name])
-        if missing := [code for code in codes if code not in found]:
-            noun = LOOKUPS[name][2] + ("s" if len(missing) > 1 else "")
-            raise ValidationError(f"unknown {noun} {', '.join(map(_show, missing))}")
-        return [found[code] for code in codes]
-
-    def clean_countries(self):
-        return self._rows("countries")
-
-    def clean_regions(self):
-        return self._rows("regions")
-
-    def clean_themes(self):
-        return self._rows("themes")
-
-    def clean_instruments(self):
-        return self._rows("instruments")
-
-    def clean_project(self):
-        return next(iter(self._rows("project")), None)
-
-    def clean_uncertain_fields(self):
-        return list(dict.fromkeys(self.cleaned_data["uncertain_fields"]))
 
     def clean_slug(self):
         if self.cleaned_data["slug"] in RESERVED_SLUGS:
@@ -169,18 +126,29 @@ class PracticeRecordForm(forms.ModelForm):
     def clean_status(self):
         return self.cleaned_data["status"] or Status.DRAFT
 
+    def clean_uncertain_fields(self):
+        return list(dict.fromkeys(self.cleaned_data["uncertain_fields"]))
+
     def clean(self):
-        # Not ModelForm.clean(): it would check unique fields and constraints with
-        # queries per row. The slugs are looked up in bulk; the database enforces
-        # the rest when writing.
-        for name in ("status", "project"):
-            if name in self.cleaned_data:
-                setattr(self.instance, name, self.cleaned_data[name])
-        return self.cleaned_data
+        # Not ModelForm.clean(), which checks unique fields and constraints with
+        # queries per row: slugs are looked up in bulk, the database does the rest.
+        data = self.cleaned_data
+        for name in [name for name in LOOKUPS if name in data]:
+            found, codes = self.found[name], _codes(data[name])
+            if missing := [code for code in codes if code not in found]:
+                noun = LOOKUPS[name][2] + ("s" if len(missing) > 1 else "")
+                self.add_error(name, f"unknown {noun} {', '.join(map(_show, missing))}")
+            else:
+                data[name] = [found[code] for code in codes]
+        if "project" in data:
+            data["project"] = next(iter(data["project"]), None)
+        for name in [name for name in ("status", "project") if name in data]:
+            setattr(self.instance, name, data[name])
+        return data
 
 
-# How a form's error reads in a problem, by its code; an invalid value, by the
-# kind of value (records.KINDS). Other errors: the field's name and Django's words.
+# How a form's error reads in a problem: by its code, or for a value that cannot be
+# read, by its kind (records.KINDS); else the field's name and Django's words.
 MESSAGES = {
     "required": "{name} is missing: every record needs one",
     "max_length": "{name} is {show_value} characters long; at most {limit_value} "
@@ -200,23 +168,19 @@ INVALID = {
 
 
 def _reason(form, name, error, value):
-    kind, shown = KINDS[name], _show(value)
     if error.code in MESSAGES:
-        return MESSAGES[error.code].format(
-            name=name, shown=shown, **(error.params or {})
-        )
-    if error.code in ("invalid", "invalid_choice") and kind in INVALID:
+        params = {"name": name, "shown": _show(value), **(error.params or {})}
+        return MESSAGES[error.code].format(**params)
+    if error.code in ("invalid", "invalid_choice") and KINDS[name] in INVALID:
         choices = getattr(form.fields[name], "choices", [])
-        allowed = ", ".join(str(value) for value, _ in choices if value)
-        return f"{name} {shown} {INVALID[kind].format(allowed=allowed)}"
+        allowed = ", ".join(str(key) for key, _ in choices if key)
+        return f"{name} {_show(value)} {INVALID[KINDS[name]].format(allowed=allowed)}"
     return f"{name}: {' '.join(error.messages)}"
 
 
 SOURCE_FIELDS = {
     "url": forms.CharField(
-        label="URL",
-        max_length=500,
-        validators=[URLValidator(schemes=["http", "https"])],
+        label="URL", max_length=500, validators=[URLValidator(["http", "https"])]
     ),
     "title": PracticeSource._meta.get_field("title").formfield(label="title"),
 }
@@ -247,24 +211,21 @@ def _sources(value):
                     else f"source {n} {name}: {error.message}"
                     for error in errors.error_list
                 ]
-        if cleaned.get("url") in first:
-            problems.append(
-                f"source {n} repeats the URL of source {first[cleaned['url']]}"
-            )
-        elif cleaned.get("url"):
-            first[cleaned["url"]] = n
+        if (url := cleaned.get("url")) in first:
+            problems.append(f"source {n} repeats the URL of source {first[url]}")
+        elif url:
+            first[url] = n
         sources.append(cleaned)
     return sources, problems
 
 
-# --- reading a row --------------------------------------------------------------------
+# --- the plan -------------------------------------------------------------------------
 
 
 @dataclass
 class Action:
-    """A row, what is wrong with it, and what importing it does (kind, one of
-    CREATE, UPDATE, UNCHANGED, SKIP). `data` is the form's data (None when the row
-    is not a record at all); `was`: the stored record, if any."""
+    """A row, its problems, and what importing it does (`kind`). `data`: the
+    form's data (None if the row is not a record); `was`: the stored record."""
 
     line: int
     slug: str = ""
@@ -273,71 +234,13 @@ class Action:
     kind: str = ""
     form: PracticeRecordForm | None = None
     sources: list | None = None  # None: left out of the file
-    was: dict | None = None
+    was: dict = field(default_factory=dict)
 
     practice = property(lambda self: self.form.instance)
+    failed = property(lambda self: {name for name, _ in self.problems})
 
     def add(self, name, reason):
         self.problems.append((name, reason))
-
-    @property
-    def failed(self):
-        return {name for name, _ in self.problems}
-
-
-def _unsafe(value):
-    """What in `value` the database cannot hold (NUL, a lone surrogate), if any."""
-    items = value if isinstance(value, list) else [value]
-    for item in items:
-        for text in item.values() if isinstance(item, dict) else [item]:
-            if isinstance(text, str) and (found := UNSAFE.search(text)):
-                if found.group() == "\x00":
-                    return "a NUL character"
-                return f"a lone surrogate ({found.group()}), which is not a character"
-    return None
-
-
-def _prepare(row):
-    """The row as form data, after the checks a form cannot make: unknown fields,
-    values of the wrong JSON type, strings the database cannot hold (which must
-    never reach a query). A value with a problem is left out of the data."""
-    record = row.record
-    slug = record.get("slug") if isinstance(record, dict) else None
-    action = Action(row.line, slug[:120] if isinstance(slug, str) else "")
-    if row.error:
-        action.add("", row.error)
-    elif not isinstance(record, dict):
-        action.add("", f"the record is not an object with fields ({_show(record)})")
-    else:
-        for name in sorted(set(record) - set(FIELDS) - DERIVED):
-            action.add(name, f"unknown field “{name}” (see the fields on /data/)")
-        action.data = {}
-        for name in [name for name in FIELDS if name in record]:
-            try:
-                action.data[name] = _value(name, record[name])
-            except ValueError as error:
-                action.add(name, f"{name} {error}")
-    return action
-
-
-def _value(name, value):
-    if what := _unsafe(value):
-        raise ValueError(f"contains {what}: the catalogue cannot store it")
-    if KINDS[name] == "codes" and value not in (None, ""):
-        if not isinstance(value, list) or not all(
-            isinstance(code, str) and code.strip() for code in value
-        ):
-            raise ValueError(f"must be a list of codes, not {_show(value)}")
-        upper = name in ("countries", "regions")  # ISO and NUTS codes
-        return [code.strip().upper() if upper else code.strip() for code in value]
-    if isinstance(value, str):
-        return value.strip() if name == "project" else value
-    if value is not None and KINDS[name] not in ("year", "flag", "sources"):
-        raise ValueError(f"must be text, not {_show(value)}")
-    return value
-
-
-# --- the plan -------------------------------------------------------------------------
 
 
 @dataclass
@@ -359,6 +262,14 @@ class Report:
 
     def slugs(self, kind):
         return [action.slug for action in self.actions if action.kind == kind]
+
+    @property
+    def summary(self):
+        would = "would be " if self.dry_run else ""
+        return (
+            f"{len(self.created)} {would}created, {len(self.updated)} {would}updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped"
+        )
 
 
 def import_practices(
@@ -394,9 +305,7 @@ def import_practices(
     else:
         try:
             return apply(plan, name=name, user=user, progress=progress)
-        except IntegrityError as error:
-            # Something changed since validating (e.g. a curator added a practice
-            # with one of the file's slugs): all rolled back.
+        except IntegrityError as error:  # e.g. a curator added one of the slugs
             reason = (
                 f"the catalogue changed during the import ({error}); nothing was "
                 "imported. Import the file again."
@@ -410,7 +319,7 @@ def validate(rows, *, update=False, user=None, progress=None):
     """Check every row; return the plan: a Report with the actions to take, or
     with every problem (sorted by line) and no actions."""
     actions = [_prepare(row) for row in rows]
-    found, stored = _look_up(actions)
+    found, stored = _look_up([action.data for action in actions if action.data])
     first = {}
     for done, action in enumerate(actions, 1):
         if action.data is not None:
@@ -424,21 +333,63 @@ def validate(rows, *, update=False, user=None, progress=None):
                 _check_write(action, user)
         if progress:
             progress(done, len(actions), "Validating")
-    problems = sorted(
-        (Problem(a.line, a.slug, *problem) for a in actions for problem in a.problems),
-        key=lambda problem: problem.line,
-    )
+    problems = [Problem(a.line, a.slug, *p) for a in actions for p in a.problems]
     return Report(
         rows=len(rows),
         actions=[] if problems else actions,
-        problems=problems,
+        problems=sorted(problems, key=lambda problem: problem.line),
         problem_rows=sum(1 for action in actions if action.problems),
     )
 
 
-def _look_up(actions):
-    """The reference rows the records name and the stored practices with the
-    file's slugs: a query per kind (per CHUNK_SIZE codes), not per row."""
+def _prepare(row):
+    """The row as form data, after the checks a form cannot make: unknown keys,
+    values of the wrong JSON type, strings the database cannot hold (which must
+    never reach a query). A value with a problem is left out of the data."""
+    record = row.record
+    slug = record.get("slug") if isinstance(record, dict) else None
+    action = Action(row.line, slug[:120] if isinstance(slug, str) else "")
+    if row.error:
+        action.add("", row.error)
+    elif not isinstance(record, dict):
+        action.add("", f"the record is not an object with fields ({_show(record)})")
+    else:
+        for name in sorted(set(record) - set(FIELDS) - DERIVED):
+            action.add(name, f"unknown field “{name}” (see the fields on /data/)")
+        action.data = {}
+        for name in [name for name in FIELDS if name in record]:
+            try:
+                action.data[name] = _value(name, record[name])
+            except ValueError as error:
+                action.add(name, f"{name} {error}")
+    return action
+
+
+def _value(name, value):
+    """`value` as the form takes it; ValueError says what is wrong with it."""
+    for item in value if isinstance(value, list) else [value]:
+        for text in item.values() if isinstance(item, dict) else [item]:
+            if isinstance(text, str) and (found := UNSAFE.search(text)):
+                what = f"a lone surrogate ({found.group()}), which is not a character"
+                if found.group() == "\x00":
+                    what = "a NUL character"
+                raise ValueError(f"contains {what}: the catalogue cannot store it")
+    if KINDS[name] == "codes" and value not in (None, ""):
+        if not isinstance(value, list) or not all(
+            isinstance(code, str) and code.strip() for code in value
+        ):
+            raise ValueError(f"must be a list of codes, not {_show(value)}")
+        upper = name in ("countries", "regions")  # ISO and NUTS codes
+        return [code.strip().upper() if upper else code.strip() for code in value]
+    if value is not None and not isinstance(value, str):
+        if KINDS[name] not in ("year", "flag", "sources"):
+            raise ValueError(f"must be text, not {_show(value)}")
+    return value.strip() if name == "project" and value else value
+
+
+def _look_up(records):
+    """The reference rows the records name and the stored practices with their
+    slugs: a query per kind (per CHUNK_SIZE codes), not per row."""
 
     def read(queryset, key, values):
         return {
@@ -447,10 +398,9 @@ def _look_up(actions):
             for row in queryset.filter(**{f"{key}__in": chunk})
         }
 
-    records = [action.data for action in actions if action.data]
     found = {
         name: read(
-            model.objects.all(), key, {c for r in records for c in _codes(r.get(name))}
+            model.objects, key, {c for r in records for c in _codes(r.get(name))}
         )
         for name, (model, key, _) in LOOKUPS.items()
     }
@@ -474,26 +424,37 @@ def _as_stored(name, value):
 
 
 def _check(action, practice, found, update):
-    """Check a row with the form, and the rules between its fields; decide what
-    importing it does."""
+    """Check a row with the form and the rules between its fields (on the record
+    as it would be stored); decide what importing it does."""
     data = action.data
-    if practice is None:
-        fields = [name for name in MODEL_FIELDS if name not in action.failed]
-    else:
+    if practice is not None:
         action.was = stored_record(practice)  # before the form changes it
-        fields = [*data, "slug"]
+    fields = [*data, "slug"] if practice else set(MODEL_FIELDS) - action.failed
     form = action.form = PracticeRecordForm(
         data, instance=practice or Practice(), fields=fields, found=found
     )
     for name, errors in form.errors.as_data().items():
-        for error in errors:
-            action.add(name, _reason(form, name, error, data.get(name)))
+        action.problems += [
+            (name, _reason(form, name, e, data.get(name))) for e in errors
+        ]
     new = {name: _as_stored(name, value) for name, value in form.cleaned_data.items()}
     if "sources" in data:
         action.sources, problems = _sources(data["sources"])
         new["sources"] = action.sources
         action.problems += [("sources", reason) for reason in problems]
-    _check_together(action, form.instance)
+    failed, record = action.failed, form.instance
+    if record.status in (Status.PUBLISHED, Status.ARCHIVED) and not (
+        record.published_on or failed & {"status", "published_on"}
+    ):
+        reason = f"status '{record.status}' needs a published_on date (YYYY-MM-DD)"
+        action.add("published_on", reason)
+    for earlier, later in [
+        ("start_year", "end_year"),
+        ("last_verified_on", "review_by"),
+    ]:
+        first, then = getattr(record, earlier), getattr(record, later)
+        if first and then and then < first and not failed & {earlier, later}:
+            action.add(later, f"{later} {then} is before {earlier} {first}")
     if practice is None:
         action.kind = CREATE
     elif all(value == action.was[name] for name, value in new.items()):
@@ -502,37 +463,11 @@ def _check(action, practice, found, update):
         action.kind = UPDATE if update else SKIP
 
 
-def _check_together(action, practice):
-    """The rules between fields, on the record as it would be stored (the fields
-    the file leaves out are the stored practice's)."""
-    failed = action.failed
-    status, published_on = practice.status, practice.published_on
-    if status in (Status.PUBLISHED, Status.ARCHIVED) and not published_on:
-        if not failed & {"status", "published_on"}:
-            reason = f"status '{status}' needs a published_on date (YYYY-MM-DD)"
-            action.add("published_on", reason)
-    for earlier, later in [
-        ("start_year", "end_year"),
-        ("last_verified_on", "review_by"),
-    ]:
-        first, then = getattr(practice, earlier), getattr(practice, later)
-        if first and then and then < first and not failed & {earlier, later}:
-            action.add(later, f"{later} {then} is before {earlier} {first}")
-
-
-# The permission a curator needs to add a practice in a status other than draft.
-NEEDED = {
-    Status.IN_REVIEW: "submit",
-    Status.PUBLISHED: "publish",
-    Status.ARCHIVED: "publish",
-}
-
-
 def _check_write(action, user):
     """What is written: a status change must be a workflow move (the model's
     rule), and a curator (the admin's `user`) may write only what the admin's
     forms would let them. The command (user None) is trusted, as loaders are."""
-    practice, was = action.practice, action.was or {}
+    practice, creating = action.practice, action.kind == CREATE
     if action.kind == UPDATE:
         try:
             check_status_change(practice)
@@ -541,29 +476,21 @@ def _check_write(action, user):
             return
     if user is None or action.kind not in (CREATE, UPDATE):
         return
-    status, creating = practice.status, action.kind == CREATE
     if not user.has_perm(perm(Practice, "add" if creating else "change")):
         action.add("", f"you may not {'add' if creating else 'change'} practices")
         return
-    move = None if creating else move_between(was["status"], status)
+    status, before = practice.status, action.was.get("status")
     needed = NEEDED.get(status) if creating else None
-    if move and not may(user, practice, move):
-        action.add(
-            "status",
-            f"you may not make the move “{move.label}” (status "
-            f"{label(was['status'])} → {label(status)})",
-        )
-    elif needed and not user.has_perm(perm(Practice, needed)):
-        action.add(
-            "status",
-            f"you may not add a practice as {status}: that needs the permission to "
-            f"{needed} (add it as a draft)",
-        )
-    published_on = _as_stored("published_on", practice.published_on)
-    if published_on != was.get("published_on") and "status" not in action.failed:
-        if not user.has_perm(PUBLISH):  # as in the admin: only reviewers may
-            reason = "you may not set publication dates (published_on)"
-            action.add("published_on", reason)
+    if needed and not user.has_perm(perm(Practice, needed)):
+        reason = f"you may not add a practice as {status}: that needs the permission"
+        action.add("status", f"{reason} to {needed} (add it as a draft)")
+    elif (move := move_between(before, status)) and not may(user, practice, move):
+        reason = f"(status {label(before)} → {label(status)})"
+        action.add("status", f"you may not make the move “{move.label}” {reason}")
+    elif _as_stored("published_on", practice.published_on) != action.was.get(
+        "published_on"
+    ) and not user.has_perm(perm(Practice, "publish")):  # as in the admin
+        action.add("published_on", "you may not set publication dates (published_on)")
 
 
 # --- writing --------------------------------------------------------------------------
@@ -588,17 +515,25 @@ def apply(plan, *, name="a file", user=None, progress=None):
 def _write(action, user, reason):
     practice = action.form.save(commit=False)
     creating = practice.pk is None
-    practice._history_user = user
     # One version in the history per record, saying who and why: simple-history
     # would add one for the new row and one per relation set, so those are not
     # recorded, and the last save records the record with all its relations.
-    practice.skip_history_when_saving = True
+    practice._history_user, practice.skip_history_when_saving = user, True
     try:
         if creating:
             practice.save()
         action.form.save_m2m()  # the relations the file gives
-        if action.sources is not None:
-            _replace_sources(practice, action.sources, user, reason, creating)
+        current = [] if creating else list(practice.sources.all())
+        if action.sources is not None and action.sources != [
+            {"url": source.url, "title": source.title} for source in current
+        ]:
+            for source in current:
+                source._history_user, source._change_reason = user, reason
+                source.delete()
+            for position, values in enumerate(action.sources):
+                source = PracticeSource(practice=practice, position=position, **values)
+                source._history_user, source._change_reason = user, reason
+                source.save()
     finally:
         del practice.skip_history_when_saving
     practice._change_reason = reason
@@ -608,17 +543,3 @@ def _write(action, user, reason):
         Practice.history.filter(id=practice.pk).update(history_type="+")
     else:
         practice.save()
-
-
-def _replace_sources(practice, sources, user, reason, creating):
-    """The sources in the file's order; left alone when they are the same."""
-    current = [] if creating else list(practice.sources.all())
-    if [{"url": s.url, "title": s.title} for s in current] == sources:
-        return
-    for source in current:
-        source._history_user, source._change_reason = user, reason
-        source.delete()
-    for position, values in enumerate(sources):
-        source = PracticeSource(practice=practice, position=position, **values)
-        source._history_user, source._change_reason = user, reason
-        source.save()
