@@ -17,7 +17,7 @@ from django.utils import timezone
 from practices.models import Practice
 
 from .exports import export_response, iter_practices
-from .imports import import_practices
+from .imports import CREATE, SKIP, UPDATE, import_practices
 from .records import LICENCE
 
 MAX_UPLOAD = 10 * 1024 * 1024  # bytes; bigger files go through manage.py
@@ -25,6 +25,10 @@ MAX_UPLOAD = 10 * 1024 * 1024  # bytes; bigger files go through manage.py
 # 25 ms (relations, sources, history, search index), and a web request has 30 s
 # (config/gunicorn.py). Checking a whole 10 MB file takes a few seconds.
 MAX_WRITES = 500
+SKIPPED = (
+    "These differ from the catalogue, and curators' edits are kept: tick “Update "
+    "existing practices” to overwrite them with the file's records."
+)
 
 
 # --- export selected ------------------------------------------------------------------
@@ -100,82 +104,51 @@ def import_view(modeladmin, request):
         and modeladmin.has_change_permission(request)
     ):
         raise PermissionDenied
-    report, status = None, 200
-    if request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            report = import_practices(
-                b"".join(upload.chunks()),
-                upload.name,
-                update=form.cleaned_data["update"],
-                dry_run=form.cleaned_data["dry_run"],
-                user=request.user,
-                max_writes=MAX_WRITES,
+    post = request.method == "POST"
+    form = ImportForm(request.POST, request.FILES) if post else ImportForm()
+    report = None
+    if post and form.is_valid():
+        upload = form.cleaned_data["file"]
+        report = import_practices(
+            upload.read(),
+            upload.name,
+            update=form.cleaned_data["update"],
+            dry_run=form.cleaned_data["dry_run"],
+            user=request.user,
+            max_writes=MAX_WRITES,
+        )
+        if report.ok and report.dry_run:
+            messages.info(
+                request,
+                f"Dry run of {report.name}: no problems. {report.summary}. Nothing "
+                "was written.",
             )
-            status = 200 if report.ok else 400
-            if report.ok:
-                _say_done(request, report)
-        else:
-            status = 400
-    else:
-        form = ImportForm()
-    opts = modeladmin.opts
+        elif report.ok:
+            messages.success(request, f"Imported {report.name}: {report.summary}.")
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": "Import practices",
-        "opts": opts,
+        "opts": modeladmin.opts,
         "form": form,
         "report": report,
-        "entries": _entries(report) if report and report.ok else [],
+        "lists": _lists(report) if report and report.ok else [],
         "data_url": reverse("opendata:data"),
         "media": modeladmin.media,
     }
+    status = 400 if form.errors or (report and not report.ok) else 200
     return TemplateResponse(
         request, "admin/practices/practice/import.html", context, status=status
     )
 
 
-def _say_done(request, report):
-    counts = (
-        f"{len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
-    )
-    if report.dry_run:
-        messages.info(
-            request,
-            f"Dry run of {report.name}: no problems. It would give: {counts}. "
-            "Nothing was written.",
-        )
-    else:
-        messages.success(request, f"Imported {report.name}: {counts}.")
-
-
-def _entries(report):
-    """The report's lists of slugs, each with its practice's admin page if any."""
-    lists = [
-        ("To create" if report.dry_run else "Created", report.created, ""),
-        ("To update" if report.dry_run else "Updated", report.updated, ""),
-        (
-            "Skipped",
-            report.skipped,
-            "These differ from the catalogue, and curators' edits are kept: tick "
-            "“Update existing practices” to overwrite them with the file's records.",
-        ),
-    ]
-    return [
-        {
-            "heading": heading,
-            "note": note,
-            "rows": [
-                {"slug": slug, "url": _change_url(report.ids.get(slug))}
-                for slug in slugs
-            ],
-        }
-        for heading, slugs, note in lists
-        if slugs
-    ]
-
-
-def _change_url(pk):
-    return reverse("admin:practices_practice_change", args=[pk]) if pk else ""
+def _lists(report):
+    """(heading, note, actions) for the practices created, updated and skipped."""
+    done, lists = not report.dry_run, []
+    for heading, kind, note in [
+        ("Created" if done else "To create", CREATE, ""),
+        ("Updated" if done else "To update", UPDATE, ""),
+        ("Skipped", SKIP, SKIPPED),
+    ]:
+        if actions := [action for action in report.actions if action.kind == kind]:
+            lists.append((heading, note, actions))
+    return lists

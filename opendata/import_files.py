@@ -1,10 +1,6 @@
 """Reading a practice file for the import (opendata.imports): the CSV and JSON the
-exports write, each record with the line of the file it starts on, so that every
-problem the import reports can name its line.
-
-A problem with the file as a whole (not UTF-8, not valid JSON, unknown columns,
-empty) raises FileProblems; a problem with one record is left to the validation,
-which reports all of them at once.
+exports write, each record with the line it starts on. A problem with the file as
+a whole raises FileProblems; the records' own problems are left to the validation.
 """
 
 import csv
@@ -69,9 +65,8 @@ def about_the_file(reason, line=None, field=""):
 
 @dataclass(frozen=True)
 class Row:
-    """One record of the file: a dict in the JSON shape of records.practice_record
-    (values possibly still text), or whatever the file held instead (reported by
-    the validation). `error` says why a CSV row could not be read as a record."""
+    """One record (a dict in the JSON shape, values possibly still text, or what
+    the file held instead); `error`: why a CSV row could not be read."""
 
     line: int
     record: object = None
@@ -110,18 +105,15 @@ def read_file(data, name):
 
 # --- CSV ------------------------------------------------------------------------------
 
-# Python's csv module refuses a cell longer than csv.field_size_limit() (131,072
-# characters by default), yet a long Markdown description exports fine. The limit
-# is process-wide: it is raised for the time of one read (no cell can be longer
-# than the file) and restored after, under a lock so that two imports at once
-# cannot restore it under each other's feet.
+# The csv module refuses cells longer than csv.field_size_limit() (131,072
+# characters), yet a long description exports fine: the process-wide limit is
+# raised for one read, and restored, under a lock for imports running at once.
 _FIELD_LIMIT_LOCK = threading.Lock()
 
 
 def _read_csv(text):
-    # csv.reader rather than DictReader: DictReader skips blank lines and fills
-    # short rows silently; here each row's first line is counted exactly and a
-    # row with a missing or extra cell is reported.
+    # Not DictReader, which fills short rows silently: a row with a missing or
+    # extra cell is reported, and each row's first line counted.
     reader = csv.reader(io.StringIO(text, newline=""))
     with _FIELD_LIMIT_LOCK:
         previous = csv.field_size_limit()

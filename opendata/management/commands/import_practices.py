@@ -1,37 +1,11 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
 
 from opendata.imports import import_practices
 
-# More records than this, and a progress bar shows how far the import has got.
-PROGRESS_THRESHOLD = 200
-
-
-class ProgressBar:
-    """A one-line text bar on stderr ("\\rValidating [#####.....] 50% 2500/5000"),
-    redrawn only when the percentage changes (at most 101 writes a stage), and
-    shown only for files with more than PROGRESS_THRESHOLD records."""
-
-    WIDTH = 30
-
-    def __init__(self, stream, enabled=True):
-        self.stream, self.enabled, self.shown = stream, enabled, None
-
-    def __call__(self, done, total, stage):
-        if not self.enabled or total <= PROGRESS_THRESHOLD:
-            return
-        percent = done * 100 // total
-        if (stage, percent) == self.shown:
-            return
-        self.shown = (stage, percent)
-        filled = self.WIDTH * done // total
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        self.stream.write(
-            f"\r{stage} [{bar}] {percent:3d}% {done}/{total}",
-            ending="\n" if done == total else "",
-        )
-        self.stream.flush()
+PROGRESS_THRESHOLD = 200  # more records than this, and a progress bar shows
 
 
 class Command(BaseCommand):
@@ -59,57 +33,52 @@ class Command(BaseCommand):
             "empties it).",
         )
 
-    def handle(self, *args, **options):
-        path = Path(options["file"])
+    def handle(self, *args, file, update, dry_run, verbosity, **options):
+        path = Path(file)
         try:
             data = path.read_bytes()
         except OSError as error:
             raise CommandError(
                 f"Cannot read {path}: {error.strerror or error}."
             ) from error
-        verbosity = options["verbosity"]
+        self.shown = None
+        progress = self.progress if verbosity > 0 else None
         report = import_practices(
-            data,
-            path.name,
-            update=options["update"],
-            dry_run=options["dry_run"],
-            progress=ProgressBar(self.stderr, enabled=verbosity > 0),
+            data, path.name, update=update, dry_run=dry_run, progress=progress
         )
         if not report.ok:
             for problem in report.problems:
-                where = "file" if problem.line is None else f"line {problem.line}"
+                where = f"line {problem.line}" if problem.line else "file"
                 slug = f"{problem.slug}: " if problem.slug else ""
                 self.stderr.write(f"{where}: {slug}{problem.reason}")
-            raise CommandError(f"Nothing imported: {_problems(report)}.")
-        if verbosity > 0:
-            self._summary(report)
-
-    def _summary(self, report):
-        would = "would be " if report.dry_run else ""
-        self.stdout.write(
-            f"{report.name}: {report.rows} {_plural(report.rows, 'row')} checked. "
-            f"{len(report.created)} {would}created, "
-            f"{len(report.updated)} {would}updated, "
-            f"{len(report.unchanged)} unchanged, "
-            f"{len(report.skipped)} skipped."
-        )
-        if report.skipped:
-            self.stdout.write(
-                "Skipped, as they differ from the catalogue (curators' edits are "
-                "kept: use --update to overwrite): " + ", ".join(report.skipped)
+            count, rows = len(report.problems), report.problem_rows
+            where = f"{rows} row{pluralize(rows)}" if rows else "the file"
+            raise CommandError(
+                f"Nothing imported: {count} problem{pluralize(count)} in {where}."
             )
-        if report.dry_run:
-            self.stdout.write("Dry run: nothing was written.")
+        if verbosity > 0:
+            self.stdout.write(
+                f"{report.name}: {report.rows} row{pluralize(report.rows)} checked. "
+                f"{report.summary}."
+            )
+            if report.skipped:
+                self.stdout.write(
+                    "Skipped, as they differ from the catalogue (curators' edits "
+                    "are kept: use --update to overwrite): " + ", ".join(report.skipped)
+                )
+            if dry_run:
+                self.stdout.write("Dry run: nothing was written.")
 
-
-def _plural(count, noun):
-    return noun if count == 1 else f"{noun}s"
-
-
-def _problems(report):
-    text = f"{len(report.problems)} {_plural(len(report.problems), 'problem')}"
-    if report.problem_rows:
-        text += f" in {report.problem_rows} {_plural(report.problem_rows, 'row')}"
-    else:
-        text += " in the file"
-    return text
+    def progress(self, done, total, stage):
+        """A bar on stderr ("\\rValidating [#####.....] 50% 2500/5000"), redrawn
+        only when the percentage changes, for files of more than 200 records."""
+        percent = done * 100 // total
+        if total <= PROGRESS_THRESHOLD or (stage, percent) == self.shown:
+            return
+        self.shown, filled = (stage, percent), 30 * done // total
+        self.stderr.write(
+            f"\r{stage} [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}% "
+            f"{done}/{total}",
+            ending="\n" if done == total else "",
+        )
+        self.stderr.flush()
