@@ -311,7 +311,7 @@ class CatalogView(View):
     def modified(self):
         """When the published catalogue last changed: the catalogue version moves
         with every public change, removals included (read once per request)."""
-        changed_at = getattr(catalogue_version(), "changed_at", None)
+        changed_at = getattr(catalogue_version(self.request), "changed_at", None)
         if changed_at is None:  # no change recorded yet: the latest update, if any
             latest = Practice.objects.published().aggregate(Max("updated_at"))
             changed_at = latest["updated_at__max"]
