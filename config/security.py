@@ -6,19 +6,16 @@ from django.conf import settings
 from django.http import HttpResponse
 
 # Browser features the site never uses, denied to it and to any frame. Only names
-# Chromium knows: it logs an error on every page for each one it does not, so
-# `interest-cohort` (FLoC, replaced by `browsing-topics`) and `bluetooth` are left
-# out (tests/browser/test_security_headers.py watches the console).
+# Chromium knows, or it logs an error on every page: no `interest-cohort` (FLoC,
+# replaced by `browsing-topics`) and no `bluetooth`.
 DENIED_FEATURES = """accelerometer autoplay browsing-topics camera display-capture
     encrypted-media fullscreen geolocation gyroscope hid idle-detection magnetometer
     microphone midi payment picture-in-picture publickey-credentials-get
     screen-wake-lock serial usb xr-spatial-tracking""".split()
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 
-# The longest query string the list page's own filter form can produce (every
-# facet option ticked, a 200-character search in non-Latin script, sort and page
-# size) is about 5 KB with today's catalogue: tests/test_security.py measures it.
-# 8 KB is also the request-line limit of common proxies (nginx, Apache).
+# The list's own filter form produces at most about 5 KB (every option ticked, a long
+# non-Latin search: tests/test_security.py); 8 KB is also nginx's and Apache's limit.
 MAX_QUERY_STRING_BYTES = 8192
 
 

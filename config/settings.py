@@ -101,12 +101,11 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The list's covering index (practice_listing_idx) is a plain index on SQLite,
-# which has no INCLUDE columns: what the warning says, and all we need there.
+# SQLite has no INCLUDE columns: the list's covering index is a plain one there.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # An unreachable server answers the 503 page (ops/health.py) within seconds
-    # instead of hanging until gunicorn kills the worker; ?connect_timeout=N wins.
+    # An unreachable server answers the 503 page within seconds instead of hanging
+    # until gunicorn kills the worker; ?connect_timeout=N wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -121,8 +120,6 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/Brussels"
-USE_I18N = True
-USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -135,14 +132,11 @@ STORAGES = {
 }
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Security (Permissions-Policy and request-size limits: config/security.py) ---
+# Django's defaults already send nosniff, Referrer-Policy and Cross-Origin-Opener-
+# Policy "same-origin", X-Frame-Options DENY and HttpOnly session cookies.
 # No JavaScript and no inline styles on the site: the admin's scripts carry a nonce.
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -153,7 +147,6 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
-SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # nothing reads it from a script; forms carry the token
 
 # HTTPS=true: behind a TLS-terminating proxy that sets X-Forwarded-Proto.
@@ -247,13 +240,12 @@ LOGGING = {
 }
 
 # --- Cache and scale-out --------------------------------------------------------
-# App servers keep no state: sessions (the comparison basket) live in the database
-# and the cache is one shared Redis when REDIS_URL is set.
+# App servers keep no state: sessions (the comparison basket) live in the database,
+# Django's default, and the cache is one shared Redis when REDIS_URL is set.
 CACHES = cache_settings(
     env.str("REDIS_URL", default=""),
     key_prefix=env.str("CACHE_KEY_PREFIX", default="atlas"),
 )
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # A Redis error never fails a request; it is logged once a minute.
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = CACHE_LOGGER

@@ -63,10 +63,9 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-# Attributes every LogRecord has; anything else on a record came from `extra=`.
+# Anything else on a record came from `extra=`; of that, Django's `request` object
+# (the request id identifies it) and the dev server's timestamp are left out.
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-# Extras that are not worth a field: Django's `request` object (its path is in the
-# message and the request id identifies it) and the dev server's timestamp.
 _SKIPPED_EXTRAS = {"request", "server_time"}
 
 

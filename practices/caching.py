@@ -56,9 +56,8 @@ def page_digest(request):
 
 def last_modified(version):
     """The end of the second in which the catalogue last changed, today began or this
-    process started (a deploy restarts it), whichever is latest. None while that
-    second lasts, so that two changes in one second never share an HTTP date (the
-    ETag still tells them apart)."""
+    process started (a deploy), whichever is latest. None while that second lasts:
+    two changes in one second must not share an HTTP date."""
     today = datetime.combine(timezone.localdate(), datetime.min.time())
     moments = [timezone.make_aware(today).timestamp(), STARTED_AT]
     if changed_at := getattr(version, "changed_at", None):
@@ -131,8 +130,8 @@ def public_page(view):
 
 
 def private_preview(view):
-    """For staff previews on the public templates: never_cache (`Cache-Control:
-    private, no-store`, …) and `X-Robots-Tag: noindex`. Never with public_page."""
+    """For staff previews on the public templates: never_cache and `X-Robots-Tag:
+    noindex`. Never with public_page."""
     view = never_cache(view)
 
     @wraps(view)

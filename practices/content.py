@@ -116,10 +116,8 @@ def load_catalogue(paths=None):
                     problems = "; ".join(map(str, report.problems))
                     raise ContentError(f"{path.name}: practices not loaded: {problems}")
                 created["practices"] += len(report.created)
-        briefs = set(content["briefs"]) - set(
-            Brief.objects.values_list("slug", flat=True)
-        )
-        for slug in sorted(briefs):
+        existing = set(Brief.objects.values_list("slug", flat=True))
+        for slug in sorted(set(content["briefs"]) - existing):
             try:
                 _create_brief(dict(content["briefs"][slug]))
             except (TypeError, KeyError, ObjectDoesNotExist, ValidationError) as exc:

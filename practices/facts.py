@@ -119,8 +119,7 @@ class LevelCount:
 
 @dataclass
 class Holdings:
-    """What a set of practices holds, counted from the data for the claims of the
-    home and data pages."""
+    """What a set of practices holds, counted for the home and data pages."""
 
     total: int
     levels: list  # [LevelCount] in ImplementationLevel order, levels held only

@@ -74,13 +74,11 @@ def refresh_search_index(ids, model=Practice, using="default"):
             parts = [(fold(text), weight) for text, weight in parts]
             values = {"search_text": "\n".join(text for text, _ in parts if text)}
             if on_postgres:
-                values["search_vector"] = reduce(
-                    operator.add,
-                    (
-                        SearchVector(Value(text), weight=weight, config=CONFIG)
-                        for text, weight in parts
-                    ),
-                )
+                vectors = [
+                    SearchVector(Value(text), weight=weight, config=CONFIG)
+                    for text, weight in parts
+                ]
+                values["search_vector"] = reduce(operator.add, vectors)
             model.objects.using(using).filter(pk=pk).update(**values)
 
 
