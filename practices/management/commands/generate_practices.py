@@ -101,11 +101,8 @@ class Command(BaseCommand):
                 else:
                     country = rng.choice(countries)
                 links["countries"].append((practice.pk, country))
-                for relation, pool in (
-                    ("themes", themes),
-                    ("instruments", instruments),
-                ):
-                    for term in rng.sample(pool, rng.randint(1, min(3, len(pool)))):
+                for relation, ids in (("themes", themes), ("instruments", instruments)):
+                    for term in rng.sample(ids, rng.randint(1, min(3, len(ids)))):
                         links[relation].append((practice.pk, term))
             for relation, pairs in links.items():
                 field = Practice._meta.get_field(relation)
