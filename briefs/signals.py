@@ -1,8 +1,5 @@
-"""Briefs are public pages too: every change to a brief, its sections or its
-featured practices bumps the catalogue version (once per transaction, when it
-commits: practices/signals.py), so cached pages (practices/caching.py) are never
-served stale. Writes that bypass signals (QuerySet.update) call refresh_on_commit()
-themselves; workflow moves save (practices.workflow.transition), so they count here."""
+"""Briefs are public pages too: every change to a brief, its sections or its featured
+practices bumps the catalogue version when it commits (practices/signals.py)."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver

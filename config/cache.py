@@ -1,7 +1,6 @@
 """CACHES and how a cache outage is logged. With a Redis URL every instance shares
-one Redis (django-redis); a dead Redis must not take pages down with it, so errors
-are ignored and each call gives up after SOCKET_TIMEOUT seconds. Without one, each
-process caches in its own memory."""
+one Redis; a dead Redis must not take pages down with it, so errors are ignored and
+each call gives up after SOCKET_TIMEOUT seconds."""
 
 import logging
 import time
@@ -30,9 +29,8 @@ def cache_settings(redis_url, key_prefix="atlas"):
 
 
 class OutageFilter(logging.Filter):
-    """On the cache logger: one WARNING line per `interval` instead of an ERROR with a
-    traceback for every failed cache call (two per page while Redis is down). No lock:
-    a race between threads would only let a second line through."""
+    """One WARNING line per `interval` instead of an ERROR with a traceback for every
+    failed cache call. No lock: a race would only let a second line through."""
 
     interval = 60  # seconds
     quiet_until = 0.0

@@ -1,25 +1,21 @@
-"""What Django's own security settings (CSP, HSTS, nosniff, Referrer-Policy, COOP,
-X-Frame-Options, secure cookies: config/settings.py) leave out: the
-Permissions-Policy header, request-size limits that answer a clear 4xx before any
-view runs, and the client address the login throttle (django-axes) counts."""
+"""What Django's own security settings leave out: the Permissions-Policy header,
+request-size limits that answer a clear 4xx before any view runs, and the client
+address the login throttle (django-axes) counts."""
 
 from django.conf import settings
 from django.http import HttpResponse
 
 # Browser features the site never uses, denied to it and to any frame. Only names
-# Chromium knows: it logs an error on every page for each one it does not, so
-# `interest-cohort` (FLoC, replaced by `browsing-topics`) and `bluetooth` are left
-# out (tests/browser/test_security_headers.py watches the console).
+# Chromium knows, or it logs an error on every page: no `interest-cohort` (FLoC,
+# replaced by `browsing-topics`) and no `bluetooth`.
 DENIED_FEATURES = """accelerometer autoplay browsing-topics camera display-capture
     encrypted-media fullscreen geolocation gyroscope hid idle-detection magnetometer
     microphone midi payment picture-in-picture publickey-credentials-get
     screen-wake-lock serial usb xr-spatial-tracking""".split()
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 
-# The longest query string the list page's own filter form can produce (every
-# facet option ticked, a 200-character search in non-Latin script, sort and page
-# size) is about 5 KB with today's catalogue: tests/test_security.py measures it.
-# 8 KB is also the request-line limit of common proxies (nginx, Apache).
+# The list's own filter form produces at most about 5 KB (every option ticked, a long
+# non-Latin search: tests/test_security.py); 8 KB is also nginx's and Apache's limit.
 MAX_QUERY_STRING_BYTES = 8192
 
 
@@ -34,9 +30,7 @@ def permissions_policy(get_response):
 
 def request_limits(get_response):
     """A query string over MAX_QUERY_STRING_BYTES answers 414, a body declared larger
-    than DATA_UPLOAD_MAX_MEMORY_SIZE 413, before any view reads them. (The site takes
-    no file uploads.) Too many fields answer 400 through Django's own
-    DATA_UPLOAD_MAX_NUMBER_FIELDS."""
+    than DATA_UPLOAD_MAX_MEMORY_SIZE 413 (the site takes no file uploads)."""
 
     def middleware(request):
         if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING_BYTES:
@@ -69,12 +63,9 @@ def refusal(status, message):
 
 
 def client_ip(request):
-    """The address login failures are counted against (AXES_CLIENT_IP_CALLABLE).
-
-    Behind TRUSTED_PROXY_COUNT reverse proxies that each append to
-    X-Forwarded-For, the client is the entry that many places from the right;
-    anything further left was written by the client and is not trusted. With no
-    proxy (the default), or a header shorter than expected, it is REMOTE_ADDR."""
+    """The address login failures are counted against: behind TRUSTED_PROXY_COUNT
+    proxies that each append to X-Forwarded-For, the entry that many places from
+    the right (further left the client wrote it); else REMOTE_ADDR."""
     count = settings.TRUSTED_PROXY_COUNT
     hops = [
         hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")

@@ -93,8 +93,7 @@ TEMPLATES = [
     },
 ]
 
-# Embedded default: a SQLite file under var/ (git-ignored); PostgreSQL in production
-# through DATABASE_URL=postgres://user@host:5432/name.
+# Embedded default: a SQLite file under var/; PostgreSQL in production.
 DATABASES = {
     "default": env.db(
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
@@ -102,12 +101,11 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The list's covering index (practice_listing_idx) is a plain index on SQLite,
-# which has no INCLUDE columns: what the warning says, and all we need there.
+# SQLite has no INCLUDE columns: the list's covering index is a plain one there.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # An unreachable server answers the 503 page (ops/health.py) within seconds
-    # instead of hanging until gunicorn kills the worker; ?connect_timeout=N wins.
+    # An unreachable server answers the 503 page within seconds instead of hanging
+    # until gunicorn kills the worker; ?connect_timeout=N wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -122,8 +120,6 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/Brussels"
-USE_I18N = True
-USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -136,15 +132,11 @@ STORAGES = {
 }
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Security (Permissions-Policy and request-size limits: config/security.py) ---
-# The site ships no JavaScript and no inline styles: scripts (the admin's) load
-# from our origin and carry the per-request nonce.
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+# Django's defaults already send nosniff, Referrer-Policy and Cross-Origin-Opener-
+# Policy "same-origin", X-Frame-Options DENY and HttpOnly session cookies.
+# No JavaScript and no inline styles on the site: the admin's scripts carry a nonce.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -155,11 +147,9 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
-SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # nothing reads it from a script; forms carry the token
 
-# HTTPS=true: behind a TLS-terminating proxy that sets X-Forwarded-Proto. HSTS
-# preload only permits submitting the domain to the preload list.
+# HTTPS=true: behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 HTTPS = env.bool("HTTPS", default=False)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -171,7 +161,6 @@ if HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# The admin's URL prefix, e.g. ADMIN_PATH=curation/ (config/urls.py mounts it).
 ADMIN_PATH = env.str("ADMIN_PATH", default="") or "admin/"
 if not re.fullmatch(r"(?:(?!\.{1,2}/)[A-Za-z0-9._~-]+/)+", ADMIN_PATH):
     raise ImproperlyConfigured(
@@ -181,7 +170,7 @@ if not re.fullmatch(r"(?:(?!\.{1,2}/)[A-Za-z0-9._~-]+/)+", ADMIN_PATH):
     )
 
 # Admin login throttling (django-axes): failures are kept in the database, so
-# every worker sees them; `manage.py axes_reset` lifts the locks.
+# every worker sees them.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out attempts
     "django.contrib.auth.backends.ModelBackend",
@@ -192,13 +181,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
-# How many reverse proxies append to X-Forwarded-For in front of the app (0: none;
-# the client address is REMOTE_ADDR). Behind one proxy, set 1, or every curator
+# Reverse proxies appending to X-Forwarded-For: behind one, set 1, or every curator
 # shares the proxy's address and one person's failures lock out the rest.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# Accessibility statement: the enforcement body of the operator's member state;
-# unset, the statement links the Commission's list of national bodies.
+# Accessibility statement: the enforcement body of the operator's member state.
 ACCESSIBILITY_CONTACT_EMAIL = env.str("ACCESSIBILITY_CONTACT_EMAIL", default="")
 ACCESSIBILITY_ENFORCEMENT_BODY_NAME = env.str(
     "ACCESSIBILITY_ENFORCEMENT_BODY_NAME", default=""
@@ -216,12 +203,10 @@ if ACCESSIBILITY_ENFORCEMENT_BODY_URL and not (
 
 SITE_NAME = "Practice Atlas"
 
-# This site's public address, e.g. https://atlas.example.org: the link checker
-# names it in its User-Agent so webmasters know who asks.
+# This site's public address, e.g. https://atlas.example.org.
 SITE_URL = env.str("SITE_URL", default="")
 
 # --- Logs: one line per record on stderr, with the request id ---------------------
-# JSON lines for a log collector in production; plain text with DJANGO_DEBUG=true.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "plain"):
     raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
@@ -255,26 +240,23 @@ LOGGING = {
 }
 
 # --- Cache and scale-out --------------------------------------------------------
-# App servers keep no state: sessions (the comparison basket) live in the database
-# and the cache is one shared Redis when REDIS_URL is set (config/cache.py).
+# App servers keep no state: sessions (the comparison basket) live in the database,
+# Django's default, and the cache is one shared Redis when REDIS_URL is set.
 CACHES = cache_settings(
     env.str("REDIS_URL", default=""),
     key_prefix=env.str("CACHE_KEY_PREFIX", default="atlas"),
 )
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
-# A Redis error never fails a request; it is logged once a minute (config/cache.py).
+# A Redis error never fails a request; it is logged once a minute.
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = CACHE_LOGGER
 
-# Public pages are cached whole (0: off), keyed by the catalogue version and the
-# release: an edit or a deploy shows at the next request (practices/caching.py).
+# Public pages are cached whole (0: off): practices/caching.py.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 
 
 def default_release():
-    """The git commit checked out; without git (a deploy from an archive), a digest
-    of the static files' manifest, so cached pages never link to static files the
-    new release lacks."""
+    """The git commit checked out; without git, a digest of the static manifest, so
+    cached pages never link to static files the new release lacks."""
     git = ["git", "-C", str(BASE_DIR), "rev-parse", "HEAD"]
     try:
         return subprocess.check_output(
@@ -287,6 +269,5 @@ def default_release():
         return "unversioned"
 
 
-# Part of every cached page's key and ETag: instances on different releases never
-# share pages. A deploy may name it (RELEASE=v42, an image tag).
+# In every cached page's key and ETag: releases never share pages.
 RELEASE = env.str("RELEASE", default="") or default_release()

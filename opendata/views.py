@@ -185,7 +185,7 @@ class CatalogView(View):
         }
         # The catalogue version moves with every public change, removals included;
         # before the first one, the latest update tells.
-        changed_at = getattr(catalogue_version(), "changed_at", None)
+        changed_at = getattr(catalogue_version(request), "changed_at", None)
         if changed_at is None:
             latest = Practice.objects.published().aggregate(latest=Max("updated_at"))
             changed_at = latest["latest"]

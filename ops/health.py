@@ -30,9 +30,8 @@ def check_database():
 
 
 def check_cache():
-    # A fixed key and value: concurrent checks from other workers cannot make a
-    # working cache look broken. A cache that swallows its errors (django-redis with
-    # IGNORE_EXCEPTIONS) returns None here, so that counts as unavailable too.
+    # A fixed key and value, so concurrent checks cannot make a working cache look
+    # broken. A cache that swallows its errors (django-redis) returns None here.
     try:
         cache.set("healthz:probe", OK, timeout=60)
         if cache.get("healthz:probe") == OK:
@@ -57,21 +56,19 @@ def database_unavailable(exc):
     (refused or dropped connections, timeouts, a locked or missing SQLite file)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
         if isinstance(exc, OperationalError | InterfaceError):
             return True
-        seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return False
 
 
 def server_error(request):
-    """handler500, for every unhandled exception (view, template or middleware): 503
-    with a page saying so when the database cannot be reached, else the usual 500
-    page. django.request already logs the exception with the request id."""
+    """handler500: a 503 page saying so when the database cannot be reached, else
+    the usual 500 page. django.request already logs the exception."""
     if not database_unavailable(sys.exc_info()[1]):
         return defaults.server_error(request)
-    # A plain template with no context processors: it needs neither the database
-    # nor the session.
+    # No context processors: the page needs neither the database nor the session.
     context = {"request_id": current_request_id.get(), "retry_after": RETRY_AFTER}
     response = HttpResponse(render_to_string("503.html", context), status=503)
     response["Retry-After"] = str(RETRY_AFTER)

@@ -128,13 +128,6 @@ def gunicorn():
         log.close()
 
 
-def run_wrk(url, duration, connections):
-    command = ["wrk", f"-t{min(THREADS, connections)}", f"-c{connections}"]
-    command += [f"-d{duration}", f"--timeout={TIMEOUT}", "--latency", url]
-    completed = subprocess.run(command, capture_output=True, text=True, check=True)
-    return parse_wrk(completed.stdout)
-
-
 def report_row(name, path, result, trivial):
     """Print one row of the table; return the targets the page misses."""
     ratio = result.requests_per_second / trivial.requests_per_second
@@ -160,14 +153,15 @@ def main():
         raise SystemExit(
             "wrk is not installed: apt-get install wrk (or brew install wrk)"
         )
+    wrk = ["wrk", f"-t{min(THREADS, connections)}", f"-c{connections}"]
+    wrk += [f"-d{duration}", f"--timeout={TIMEOUT}", "--latency"]
     failures = []
     with gunicorn() as (base_url, log):
         for _, path in [TRIVIAL, *PAGES]:  # warm: caches, lazy imports, connections
             if (status := get(base_url + path)) != 200:
                 raise SystemExit(f"{path} answered {status}; is the catalogue loaded?")
         print(
-            f"wrk -t{min(THREADS, connections)} -c{connections} -d{duration} "
-            f"--timeout={TIMEOUT} --latency, one page after another, against gunicorn "
+            f"{' '.join(wrk)}, one page after another, against gunicorn "
             f"({worker_count()} workers, {cpu_count()} CPUs) at {base_url}; REDIS_URL "
             f"{'set' if os.environ.get('REDIS_URL') else 'not set'}; load average "
             f"{' / '.join(f'{load:.1f}' for load in os.getloadavg())}\n"
@@ -178,7 +172,9 @@ def main():
         )
         trivial = None
         for name, path in [TRIVIAL, *PAGES]:
-            result = run_wrk(base_url + path, duration, connections)
+            command = [*wrk, base_url + path]
+            run = subprocess.run(command, capture_output=True, text=True, check=True)
+            result = parse_wrk(run.stdout)
             trivial = trivial or result  # TRIVIAL comes first
             if report_row(name, path, result, trivial):
                 failures.append(name)

@@ -1,7 +1,6 @@
 """Request ids and structured logs: every request gets an id (a sane incoming
-X-Request-ID from a proxy, or a new one), returned in the X-Request-ID header and
-copied onto every log record written while it runs (django.request's included).
-"""
+X-Request-ID, or a new one), returned in the X-Request-ID header and copied onto
+every log record written while it runs."""
 
 import json
 import logging
@@ -12,8 +11,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 REQUEST_ID_HEADER = "X-Request-ID"
-# Incoming ids are accepted only in this shape: anything else (too long, spaces,
-# quotes, newlines that could forge log lines) is replaced by a generated id.
+# Anything else (too long, spaces, quotes, newlines that could forge log lines) is
+# replaced by a generated id.
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 # The id of the request being handled, "-" outside a request.
@@ -34,8 +33,7 @@ class RequestIdMiddleware:
         token = current_request_id.set(request_id)
         started = time.perf_counter()
         try:
-            # Django turns exceptions raised further in into responses (the 500 or
-            # 503 page), so there is always a response to label and log here.
+            # Django turns exceptions raised further in into the 500 or 503 page.
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
             request_logger.info(
@@ -65,10 +63,9 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-# Attributes every LogRecord has; anything else on a record came from `extra=`.
+# Anything else on a record came from `extra=`; of that, Django's `request` object
+# (the request id identifies it) and the dev server's timestamp are left out.
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-# Extras that are not worth a field: Django's `request` object (its path is in the
-# message and the request id identifies it) and the dev server's timestamp.
 _SKIPPED_EXTRAS = {"request", "server_time"}
 
 

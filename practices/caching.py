@@ -1,23 +1,18 @@
 """Whole public pages, kept in the cache framework for PAGE_CACHE_SECONDS and answered
 with 304 when the browser already has them.
 
-A page is a function of the catalogue version (bumped by every public change, see
-signals.py), today's date (publication dates and periods move at midnight), the
-release (settings.RELEASE), the full URL and the reader's comparison basket. Its cache
-key and ETag are a digest of exactly those, known before the view runs: after a
-committed change every instance uses new keys at its next request (old entries just
-expire), and a matching If-None-Match is answered without rendering anything.
+A page's cache key and ETag digest everything it depends on, known before the view
+runs: the catalogue version (bumped by every public change, see signals.py),
+today's date, the release, the full URL and the reader's comparison basket. So a
+committed change is seen at once everywhere; old entries just expire.
 
-Nothing personal is stored. Signed-in readers and requests with messages to show
-bypass the cache; a page that set a cookie (the CSRF cookie included) or used the CSP
-nonce is sent as private and not stored. Only the content type and body are
-stored, so every response gets fresh headers from the middleware: what a cached page
-must tell robots is in its HTML. Streamed responses (the exports) are never stored but
-carry the validators all the same.
+Nothing personal is stored: signed-in readers and pages with messages bypass the
+cache, and a page that set a cookie (CSRF included) or used the CSP nonce is sent
+private. Only the content type and body are stored, so every hit gets fresh
+headers from the middleware.
 """
 
 import hashlib
-import threading
 import time
 from datetime import UTC, datetime
 from functools import wraps
@@ -25,7 +20,6 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.core.signals import request_started
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
 from django.utils import timezone
@@ -35,41 +29,24 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import condition
 
 from . import compare
-from .models import CatalogueVersion, catalogue_changed
+from .models import CatalogueVersion
 
 STARTED_AT = time.time()  # a deploy restarts the process: see last_modified()
 STATUS_HEADER = "X-Page-Cache"
 
-# --- the catalogue version, read once per request -----------------------------
 
-_request = threading.local()
-
-
-def catalogue_version():
-    """CatalogueVersion.current(), read at most once per request (and again after a
-    change made in this process): the ETag, Last-Modified, the cache key and the views
-    share this one read."""
-    if not getattr(_request, "known", False):
-        _request.version = CatalogueVersion.current()
-        _request.known = True
-    return _request.version
-
-
-def _forget_version(**kwargs):
-    _request.known = False
-
-
-request_started.connect(_forget_version, dispatch_uid="page-cache-version-request")
-catalogue_changed.connect(_forget_version, dispatch_uid="page-cache-version-change")
-
-
-# --- what a page depends on ---------------------------------------------------
+def catalogue_version(request):
+    """CatalogueVersion.current(), read once per request: the validators, the cache
+    key and the view share the one query."""
+    if not hasattr(request, "catalogue_version"):
+        request.catalogue_version = CatalogueVersion.current()
+    return request.catalogue_version
 
 
 def page_digest(request):
     parts = [
         settings.RELEASE,
-        repr(catalogue_version()),
+        repr(catalogue_version(request)),
         timezone.localdate().isoformat(),
         request.build_absolute_uri(),
         *compare.basket(request),
@@ -79,9 +56,8 @@ def page_digest(request):
 
 def last_modified(version):
     """The end of the second in which the catalogue last changed, today began or this
-    process started (a deploy restarts it), whichever is latest. None while that
-    second lasts, so that two changes in one second never share an HTTP date (the
-    ETag still tells them apart)."""
+    process started (a deploy), whichever is latest. None while that second lasts:
+    two changes in one second must not share an HTTP date."""
     today = datetime.combine(timezone.localdate(), datetime.min.time())
     moments = [timezone.make_aware(today).timestamp(), STARTED_AT]
     if changed_at := getattr(version, "changed_at", None):
@@ -90,31 +66,22 @@ def last_modified(version):
     return datetime.fromtimestamp(stamp, UTC) if time.time() >= stamp else None
 
 
-def is_personal(request):
-    """Pages that may differ from what the cache holds for their URL: for signed-in
-    readers, or with messages to show (after a basket change, for instance)."""
-    user = getattr(request, "user", None)
-    return bool(user and user.is_authenticated) or bool(get_messages(request))
-
-
 def is_private(response):
     return "private" in response.get("Cache-Control", "")
 
 
-# --- the decorators ---------------------------------------------------------------
-
-
 def public_page(view):
-    """Cache a public GET view's pages and answer conditional GETs (see the module
-    docstring). For views whose output depends only on the catalogue, the URL and the
-    comparison basket."""
+    """Cache a public GET view's pages and answer conditional GETs, for views whose
+    output depends only on the catalogue, the URL and the comparison basket."""
     # Django's advice for per-view caching: csrf_protect sets the CSRF cookie on the
     # response here, so a page that rendered a token shows as personal below.
     view = csrf_protect(view)
 
     @condition(
         etag_func=lambda request, *args, **kwargs: f'W/"{page_digest(request)[:40]}"',
-        last_modified_func=lambda *args, **kwargs: last_modified(catalogue_version()),
+        last_modified_func=lambda request, *args, **kwargs: last_modified(
+            catalogue_version(request)
+        ),
     )
     def stored_or_rendered(request, *args, **kwargs):
         key = f"page:{page_digest(request)}"
@@ -142,7 +109,9 @@ def public_page(view):
     def public_view(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
-        if is_personal(request):  # neither read nor stored
+        user = getattr(request, "user", None)
+        if (user and user.is_authenticated) or get_messages(request):
+            # Pages that may differ from the stored one: neither read nor stored.
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_cache=True)
             return response
@@ -161,8 +130,8 @@ def public_page(view):
 
 
 def private_preview(view):
-    """For staff previews on the public templates: never_cache (`Cache-Control:
-    private, no-store`, …) and `X-Robots-Tag: noindex`. Never with public_page."""
+    """For staff previews on the public templates: never_cache and `X-Robots-Tag:
+    noindex`. Never with public_page."""
     view = never_cache(view)
 
     @wraps(view)

@@ -1,14 +1,10 @@
 """Load the catalogue content shipped in fixtures/catalogue/*.json.
 
-Practices are written in the JSON export's format and loaded by the importer
-(opendata.imports), as `manage.py import_practices` would load them: a practice
-that exists (matched on slug) is left as curators keep it. Places, taxonomies,
-projects and briefs have small loaders of their own that likewise only add what is
-missing, matched on code or slug. Why not `loaddata`: a fixture overwrites rows by
-primary key, so every `make run` would undo curators' edits.
-
-Each file holds any of the keys in KINDS; one entry may appear in several files
-only if it is identical in each.
+Practices are in the JSON export's format and go through the importer, as with
+`manage.py import_practices`; places, taxonomies, projects and briefs have small
+loaders. All only add what is missing (matched on code or slug): `loaddata` would
+overwrite rows by primary key and undo curators' edits at every `make run`.
+An entry may appear in several files only if it is identical in each.
 """
 
 import json
@@ -87,7 +83,7 @@ def read_content(paths):
     merged = {kind: {} for kind in KINDS}
     for path in paths:
         for kind, entries in _read(path).items():
-            for entry in entries if kind in KINDS else []:
+            for entry in entries if kind in KINDS else []:  # not the metadata
                 key = entry.get(KEYS[kind])
                 if not key:
                     raise ContentError(f"{path}: a {kind} entry has no {KEYS[kind]}")
@@ -120,10 +116,8 @@ def load_catalogue(paths=None):
                     problems = "; ".join(map(str, report.problems))
                     raise ContentError(f"{path.name}: practices not loaded: {problems}")
                 created["practices"] += len(report.created)
-        briefs = set(content["briefs"]) - set(
-            Brief.objects.values_list("slug", flat=True)
-        )
-        for slug in sorted(briefs):
+        existing = set(Brief.objects.values_list("slug", flat=True))
+        for slug in sorted(set(content["briefs"]) - existing):
             try:
                 _create_brief(dict(content["briefs"][slug]))
             except (TypeError, KeyError, ObjectDoesNotExist, ValidationError) as exc:

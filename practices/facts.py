@@ -1,10 +1,7 @@
-"""How sure a practice record is of each fact it states: recorded, unconfirmed (a
-curator flagged it in `uncertain_fields`: the sources do not confirm it) or not
-recorded. One rule for every surface: cards, the comparison, the practice page and
-its completeness line, the counts on /data/, the feed and the structured data.
-
-The facts are Practice.UNCERTAIN_CHOICES. Several facts shown as one value (a
-period: the start and end years) are unconfirmed when any of them is.
+"""How sure a practice record is of each fact it states (Practice.UNCERTAIN_CHOICES):
+recorded, unconfirmed (a curator flagged it in `uncertain_fields`) or not recorded.
+One rule for every surface: cards, comparison, practice page, /data/, feed and
+structured data. Facts shown as one value (a period) are unconfirmed when any is.
 """
 
 from collections import Counter
@@ -38,8 +35,6 @@ def certainty(practice, names, value):
     return rule(bool(value), is_unconfirmed(practice, names))
 
 
-# --- which facts a record holds, in SQL (counts on /data/, the practice page) ----
-
 # Facts held in many-to-many relations; `project` is a foreign key, the others are
 # columns of the practice (text, or a year).
 RELATIONS = {
@@ -50,7 +45,8 @@ RELATIONS = {
 
 
 def _held(name):
-    from .models import Practice
+    """A condition true when a practice holds this fact, in SQL."""
+    from .models import Practice  # models imports this module
 
     if name in RELATIONS:
         condition = Q()
@@ -102,7 +98,7 @@ def record_certainties(practice):
 
 def tally(certainties):
     """How many of these certainties are recorded, unconfirmed, not recorded,
-    stated (recorded or unconfirmed), and in total."""
+    stated (either of the first two), and in total."""
     counts = Counter(certainties)
     recorded, unconfirmed = counts[Certainty.RECORDED], counts[Certainty.UNCONFIRMED]
     return {
@@ -123,8 +119,7 @@ class LevelCount:
 
 @dataclass
 class Holdings:
-    """What a set of practices holds, counted from the data, for the claims of the
-    home and data pages: never typed by hand."""
+    """What a set of practices holds, counted for the home and data pages."""
 
     total: int
     levels: list  # [LevelCount] in ImplementationLevel order, levels held only
@@ -155,28 +150,28 @@ def holdings(queryset):
     )
     by_fact = {fact: [] for fact in all_facts}
     by_level = {level: Counter() for level in ImplementationLevel.values}
-    total = level_not_recorded = without_facts = citing = 0
+    without_facts = citing = 0
     for level, flagged, cites, *held in rows:
         flagged = flagged or ()
-        total += 1
         citing += cites
         if level:
             by_level[level][rule(True, "level" in flagged)] += 1
-        else:
-            level_not_recorded += 1
+        stated = False  # anything beyond the summary
         for fact, has in zip(all_facts, held, strict=True):
             by_fact[fact].append(rule(has, fact.name in flagged))
-        without_facts += not any(
-            has
-            for fact, has in zip(all_facts, held, strict=True)
-            if fact.name != "summary"
-        )
+            stated = stated or (has and fact.name != "summary")
+        without_facts += not stated
     levels = [
         LevelCount(label, counts.total(), counts[Certainty.UNCONFIRMED])
         for (level, label) in ImplementationLevel.choices
         if (counts := by_level[level]).total()
     ]
-    fact_counts = [{"fact": fact, **tally(rows)} for fact, rows in by_fact.items()]
+    total = len(rows)
     return Holdings(
-        total, levels, level_not_recorded, without_facts, citing, fact_counts
+        total=total,
+        levels=levels,
+        level_not_recorded=total - sum(level.count for level in levels),
+        without_facts=without_facts,
+        citing_interreg_europe=citing,
+        facts=[{"fact": fact, **tally(found)} for fact, found in by_fact.items()],
     )

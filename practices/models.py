@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
-from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import classproperty
@@ -493,10 +492,6 @@ class Practice(Publishable):
             )
 
 
-# Sent in-process on every bump, so caches in this process look again at once.
-catalogue_changed = Signal()
-
-
 class CatalogueVersion(models.Model):
     """One row bumped once per writing transaction that changes anything public,
     as it commits (signals.py); caches key on it. A fresh token per bump: a bump
@@ -531,7 +526,6 @@ class CatalogueVersion(models.Model):
         if not cls.objects.filter(pk=1).update(**values):
             cls.objects.get_or_create(pk=1)
             cls.objects.filter(pk=1).update(**values)
-        catalogue_changed.send(sender=cls)
 
     @classmethod
     def current(cls):

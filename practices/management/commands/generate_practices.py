@@ -68,31 +68,29 @@ class Command(BaseCommand):
         def text(words):
             return " ".join(rng.choices(WORDS, k=words)).capitalize() + "."
 
+        today = timezone.localdate()
         practices = []
         for slug in slugs:
             if slug in existing:
                 continue
             start = rng.randint(2000, 2025)
-            practices.append(
-                Practice(
-                    slug=slug,
-                    title=f"[Synthetic] {' '.join(rng.sample(WORDS, 4)).capitalize()}",
-                    summary=text(25),
-                    description=text(120),
-                    evidence=text(40),
-                    level=rng.choice(ImplementationLevel.values),
-                    start_year=start,
-                    end_year=rng.choice([None, start + rng.randint(0, 8)]),
-                    project_id=rng.choice(projects)
-                    if projects and rng.random() < 0.4
-                    else None,
-                    attribution="Synthetic record made by generate_practices for "
-                    "testing; not a real practice.",
-                    status=Status.PUBLISHED,
-                    published_on=timezone.localdate()
-                    - timedelta(days=rng.randint(0, 2000)),
-                )
+            practice = Practice(
+                slug=slug,
+                title=f"[Synthetic] {' '.join(rng.sample(WORDS, 4)).capitalize()}",
+                summary=text(25),
+                description=text(120),
+                evidence=text(40),
+                level=rng.choice(ImplementationLevel.values),
+                start_year=start,
+                end_year=rng.choice([None, start + rng.randint(0, 8)]),
+                attribution="Synthetic record made by generate_practices for "
+                "testing; not a real practice.",
+                status=Status.PUBLISHED,
             )
+            if projects and rng.random() < 0.4:
+                practice.project_id = rng.choice(projects)
+            practice.published_on = today - timedelta(days=rng.randint(0, 2000))
+            practices.append(practice)
         with transaction.atomic():
             Practice.objects.bulk_create(practices, batch_size=500)
             links = {"countries": [], "regions": [], "themes": [], "instruments": []}
@@ -103,11 +101,8 @@ class Command(BaseCommand):
                 else:
                     country = rng.choice(countries)
                 links["countries"].append((practice.pk, country))
-                for relation, pool in (
-                    ("themes", themes),
-                    ("instruments", instruments),
-                ):
-                    for term in rng.sample(pool, rng.randint(1, min(3, len(pool)))):
+                for relation, ids in (("themes", themes), ("instruments", instruments)):
+                    for term in rng.sample(ids, rng.randint(1, min(3, len(ids)))):
                         links[relation].append((practice.pk, term))
             for relation, pairs in links.items():
                 field = Practice._meta.get_field(relation)
