@@ -7,7 +7,7 @@ domain; see the build_europe_map command)."""
 import functools
 import json
 import math
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -22,17 +22,8 @@ def outlines():
     return json.loads(GEODATA.read_text())
 
 
-@dataclass(frozen=True)
-class MapClass:
-    index: int
-    low: int
-    high: int
-
-    @property
-    def label(self):
-        if self.low == self.high:
-            return f"{self.low} practice{'s' if self.low != 1 else ''}"
-        return f"{self.low}–{self.high} practices"
+# A colour class of the map: countries with `low` to `high` practices.
+MapClass = namedtuple("MapClass", ["index", "low", "high"])
 
 
 def classes_for(maximum):

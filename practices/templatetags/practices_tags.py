@@ -123,27 +123,11 @@ def place_names(practice):
 
 
 @register.filter
-def term_names(practice, relation):
-    """The names of the practice's (prefetched) themes or instruments, or ""."""
-    return ", ".join(term.name for term in getattr(practice, relation).all())
-
-
-@register.filter
 def card_places(terms):
     """A card's place: its countries · its regions (practices.cards), or ""."""
     return " · ".join(
         ", ".join(names) for names in (terms.countries, terms.regions) if names
     )
-
-
-@register.filter
-def get_item(mapping, key):
-    return mapping.get(key, "")
-
-
-@register.filter
-def is_in(value, container):
-    return value in (container or ())
 
 
 @register.simple_tag
