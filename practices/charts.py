@@ -9,9 +9,6 @@ import json
 import math
 from collections import namedtuple
 from pathlib import Path
-from urllib.parse import urlencode
-
-from django.urls import reverse
 
 GEODATA = Path(__file__).parent / "geodata" / "europe-map.json"
 CLASSES = 5  # colour classes for countries with practices
@@ -43,17 +40,11 @@ def classes_for(maximum):
 
 
 def europe_map(countries):
-    """Shapes, legend and table rows for countries annotated with practice_count:
-    countries with practices link to the list filtered to them, the rest of Europe
-    is a neutral background."""
+    """Shapes, legend and table rows for countries annotated with practice_count;
+    the rest of Europe is a neutral background."""
     counts = {country.code: country for country in countries}
     maximum = max((c.practice_count for c in counts.values()), default=0)
     classes = classes_for(maximum)
-    list_url = reverse("practices:list")
-
-    def country_list_url(code):
-        return f"{list_url}?{urlencode({'country': code})}"
-
     shapes = []
     for outline in outlines()["countries"]:
         country = counts.get(outline["code"])
@@ -69,17 +60,16 @@ def europe_map(countries):
                 "name": country.name if country else outline["name"],
                 "count": count,
                 "css_class": css_class,
-                "href": country_list_url(outline["code"]) if count else "",
+                "code": outline["code"],
                 "label": outline["label"] if count else None,
             }
         )
     # Counted countries last, so their outlines are drawn over their neighbours'.
     shapes.sort(key=lambda shape: bool(shape["count"]))
-    rows = [
-        {"country": country, "href": country_list_url(country.code)}
-        for country in sorted(counts.values(), key=lambda c: c.name)
-        if country.practice_count
-    ]
+    rows = sorted(
+        (country for country in counts.values() if country.practice_count),
+        key=lambda country: country.name,
+    )
     return {
         "width": int(outlines()["width"]),
         "height": outlines()["height"],

@@ -63,10 +63,8 @@ def field_label(name):
     return Practice.field_label(name)
 
 
-@register.filter
-def is_uncertain(practice, names):
-    """True when curators flagged any of these comma-separated facts."""
-    return facts.is_unconfirmed(practice, names)
+# True when curators flagged any of these comma-separated facts.
+register.filter("is_uncertain", facts.is_unconfirmed)
 
 
 @register.simple_tag
