@@ -133,19 +133,6 @@ class PracticeCompareView(TemplateView):
         return self.render_to_response(context, status=status)
 
 
-def is_cross_site(request):
-    """A POST sent by another site's page: the browser says so (Sec-Fetch-Site), or
-    its Origin is not this site (nor one of CSRF_TRUSTED_ORIGINS)."""
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        return True
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return False  # older browsers and non-browser clients send none
-    return origin != f"{request.scheme}://{request.get_host()}" and (
-        origin not in settings.CSRF_TRUSTED_ORIGINS
-    )
-
-
 # Not CSRF-protected with a token, on purpose: every practice card carries these
 # forms, and a token in them would make each page personal, so no page could be
 # cached (practices/caching.py). The basket is a reading aid kept in the session,
@@ -159,7 +146,15 @@ class CompareBasketView(View):
     action = "add"
 
     def post(self, request):
-        if is_cross_site(request):
+        # Sent by another site's page: the browser says so, or the Origin (which
+        # older browsers and other clients do not send) is not a trusted one.
+        origin = request.headers.get("Origin")
+        cross_site = request.headers.get("Sec-Fetch-Site") == "cross-site" or (
+            origin is not None
+            and origin != f"{request.scheme}://{request.get_host()}"
+            and origin not in settings.CSRF_TRUSTED_ORIGINS
+        )
+        if cross_site:
             return HttpResponseForbidden(
                 "The comparison can only be changed from this site's own pages."
             )
