@@ -54,14 +54,12 @@ def europe_map(countries):
         label_width = 12 + 11 * len(str(count))
         shapes.append(
             {
-                "label_width": label_width,
-                "label_x": -label_width // 2,
-                "d": outline["d"],
+                **outline,  # code, name, d, and label: where its count is drawn
                 "name": country.name if country else outline["name"],
                 "count": count,
                 "css_class": css_class,
-                "code": outline["code"],
-                "label": outline["label"] if count else None,
+                "label_width": label_width,
+                "label_x": -label_width // 2,
             }
         )
     # Counted countries last, so their outlines are drawn over their neighbours'.
