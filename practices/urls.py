@@ -20,8 +20,7 @@ urlpatterns = [
 
 
 def term_patterns(model, relation, param):
-    """A taxonomy's index and term pages; `relation` is the practices' field that
-    holds the terms, `param` the list page's filter for them."""
+    """A taxonomy's index and term pages (relation, param: see TermDetailView)."""
     detail = views.TermDetailView.as_view(
         model=model, filter_field=relation, filter_param=param
     )

@@ -245,8 +245,7 @@ class PracticePreviewView(StaffPreviewMixin, PracticePage):
 
 @method_decorator(public_page, name="dispatch")
 class TermListView(ListView):
-    """A taxonomy's index, with its published practices counted per term; its
-    text is in <app>/<model>_list.html."""
+    """A taxonomy's index; its text is in <app>/<model>_list.html."""
 
     context_object_name = "terms"
 
