@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.messages.views import SuccessMessageMixin
 from django.shortcuts import redirect
-from django.urls import reverse, reverse_lazy
-from django.views.generic import FormView
+from django.urls import reverse_lazy
+from django.views.generic import CreateView
 
 from .forms import FeedbackForm
 
 
-class StatementView(FormView):
+class StatementView(CreateView):
     """The accessibility statement, in the model of Implementing Decision (EU)
     2018/1523, with the feedback form it links to."""
 
@@ -31,23 +32,18 @@ class StatementView(FormView):
         )
 
 
-class FeedbackView(StatementView):
+class FeedbackView(SuccessMessageMixin, StatementView):
     """Receives the feedback form: saves a valid report and redirects (POST/redirect/
     GET); re-renders the statement with the errors and a 400 otherwise."""
 
     http_method_names = ["get", "head", "post", "options"]
     success_url = reverse_lazy("accessibility:statement")
+    success_message = (
+        "Thank you: your report has been sent to the Practice Atlas curators."
+    )
 
     def get(self, request):
-        return redirect(reverse("accessibility:statement") + "#feedback")
-
-    def form_valid(self, form):
-        form.save()
-        messages.success(
-            self.request,
-            "Thank you: your report has been sent to the Practice Atlas curators.",
-        )
-        return super().form_valid(form)
+        return redirect(f"{self.success_url}#feedback")
 
     def form_invalid(self, form):
         messages.error(

@@ -55,8 +55,7 @@ class BriefPage(DetailView):
 
 @method_decorator(public_page, name="dispatch")
 class BriefDetailView(BriefPage):
-    """Published briefs, and archived ones under an "archived" banner; drafts and
-    briefs in review are 404 here (staff preview them at BriefPreviewView)."""
+    """Published and archived briefs (under a banner); the rest are 404 here."""
 
     def get_queryset(self):
         return super().get_queryset().reachable()

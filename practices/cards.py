@@ -33,9 +33,7 @@ def attach_card_terms(practices):
         .order_by()
         for relation, name in RELATIONS
     ]
-    for pk, kind, label in parts[0].union(*parts[1:], all=True):
+    rows = parts[0].union(*parts[1:], all=True)
+    for pk, kind, label in sorted(rows, key=lambda row: row[2]):  # names in order
         getattr(by_pk[pk].terms, kind).append(label)
-    for practice in practices:
-        for names in vars(practice.terms).values():
-            names.sort()
     return practices

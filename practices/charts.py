@@ -7,11 +7,8 @@ domain; see the build_europe_map command)."""
 import functools
 import json
 import math
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
-from urllib.parse import urlencode
-
-from django.urls import reverse
 
 GEODATA = Path(__file__).parent / "geodata" / "europe-map.json"
 CLASSES = 5  # colour classes for countries with practices
@@ -22,17 +19,8 @@ def outlines():
     return json.loads(GEODATA.read_text())
 
 
-@dataclass(frozen=True)
-class MapClass:
-    index: int
-    low: int
-    high: int
-
-    @property
-    def label(self):
-        if self.low == self.high:
-            return f"{self.low} practice{'s' if self.low != 1 else ''}"
-        return f"{self.low}–{self.high} practices"
+# A colour class of the map: countries with `low` to `high` practices.
+MapClass = namedtuple("MapClass", ["index", "low", "high"])
 
 
 def classes_for(maximum):
@@ -52,17 +40,11 @@ def classes_for(maximum):
 
 
 def europe_map(countries):
-    """Shapes, legend and table rows for countries annotated with practice_count:
-    countries with practices link to the list filtered to them, the rest of Europe
-    is a neutral background."""
+    """Shapes, legend and table rows for countries annotated with practice_count;
+    the rest of Europe is a neutral background."""
     counts = {country.code: country for country in countries}
     maximum = max((c.practice_count for c in counts.values()), default=0)
     classes = classes_for(maximum)
-    list_url = reverse("practices:list")
-
-    def country_list_url(code):
-        return f"{list_url}?{urlencode({'country': code})}"
-
     shapes = []
     for outline in outlines()["countries"]:
         country = counts.get(outline["code"])
@@ -72,23 +54,20 @@ def europe_map(countries):
         label_width = 12 + 11 * len(str(count))
         shapes.append(
             {
-                "label_width": label_width,
-                "label_x": -label_width // 2,
-                "d": outline["d"],
+                **outline,  # code, name, d, and label: where its count is drawn
                 "name": country.name if country else outline["name"],
                 "count": count,
                 "css_class": css_class,
-                "href": country_list_url(outline["code"]) if count else "",
-                "label": outline["label"] if count else None,
+                "label_width": label_width,
+                "label_x": -label_width // 2,
             }
         )
     # Counted countries last, so their outlines are drawn over their neighbours'.
     shapes.sort(key=lambda shape: bool(shape["count"]))
-    rows = [
-        {"country": country, "href": country_list_url(country.code)}
-        for country in sorted(counts.values(), key=lambda c: c.name)
-        if country.practice_count
-    ]
+    rows = sorted(
+        (country for country in counts.values() if country.practice_count),
+        key=lambda country: country.name,
+    )
     return {
         "width": int(outlines()["width"]),
         "height": outlines()["height"],

@@ -14,10 +14,6 @@ def basket(request):
     return list(request.session.get(SESSION_KEY, []))
 
 
-def save_basket(request, slugs):
-    request.session[SESSION_KEY] = slugs
-
-
 def compare_url(slugs):
     return reverse("practices:compare") + "?" + urlencode([("p", s) for s in slugs])
 

@@ -14,24 +14,15 @@ from simple_history.models import HistoricalRecords
 class HistoricalRecordsWithReverseM2M(HistoricalRecords):
     def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
         if not reverse:
-            return super().m2m_changed(
-                instance, action, attr, pk_set, reverse, **kwargs
-            )
+            super().m2m_changed(instance, action, attr, pk_set, reverse, **kwargs)
+            return
         model = kwargs["model"]  # from the reverse side: the history's own model
         if action == "pre_clear":
             # post_clear gives no ids: note which rows are about to be unlinked.
-            instance._history_clearing = list(
-                model._base_manager.filter(**{attr: instance}).values_list(
-                    "pk", flat=True
-                )
-            )
-            return None
-        if action in ("post_add", "post_remove"):
-            ids = pk_set or ()
+            linked = model._base_manager.filter(**{attr: instance})
+            instance._history_clearing = list(linked.values_list("pk", flat=True))
         elif action == "post_clear":
-            ids = instance.__dict__.pop("_history_clearing", ())
-        else:
-            return None
-        for changed in model._base_manager.filter(pk__in=ids):
-            super().m2m_changed(changed, action, attr, pk_set, False, **kwargs)
-        return None
+            pk_set = instance.__dict__.pop("_history_clearing", ())
+        if action in ("post_add", "post_remove", "post_clear"):
+            for changed in model._base_manager.filter(pk__in=pk_set or ()):
+                super().m2m_changed(changed, action, attr, pk_set, False, **kwargs)

@@ -3,21 +3,16 @@ from django.urls import path, re_path
 from . import views
 from .models import InstrumentType, Theme
 
+add_to_basket = views.CompareBasketView.as_view(action="add")
+remove_from_basket = views.CompareBasketView.as_view(action="remove")
+
 app_name = "practices"
 urlpatterns = [
     path("", views.PracticeListView.as_view(), name="list"),
     # Before <slug>/ so that "compare" is never read as a practice's slug.
     path("compare/", views.PracticeCompareView.as_view(), name="compare"),
-    path(
-        "compare/add/",
-        views.CompareBasketView.as_view(action="add"),
-        name="compare-add",
-    ),
-    path(
-        "compare/remove/",
-        views.CompareBasketView.as_view(action="remove"),
-        name="compare-remove",
-    ),
+    path("compare/add/", add_to_basket, name="compare-add"),
+    path("compare/remove/", remove_from_basket, name="compare-remove"),
     path("<slug:slug>/", views.PracticeDetailView.as_view(), name="detail"),
     # Staff only, any status, never cached: publishing.views.StaffPreviewMixin.
     path("<slug:slug>/preview/", views.PracticePreviewView.as_view(), name="preview"),
@@ -25,8 +20,7 @@ urlpatterns = [
 
 
 def term_patterns(model, relation, param):
-    """A taxonomy's index and term pages; `relation` is the practices' field that
-    holds the terms, `param` the list page's filter for them."""
+    """A taxonomy's index and term pages (relation, param: see TermDetailView)."""
     detail = views.TermDetailView.as_view(
         model=model, filter_field=relation, filter_param=param
     )

@@ -6,7 +6,7 @@ from django.http import HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
@@ -22,6 +22,7 @@ from .models import Country, InstrumentType, Practice, Region, Status, Theme
 from .search import snippet
 
 PAGE_SIZE = 20
+# Only well-formed slugs reach the database (a NUL byte would make PostgreSQL fail).
 SLUG = re.compile(r"[-\w]{1,120}")
 
 
@@ -48,10 +49,8 @@ class HomeView(TemplateView):
 
 @method_decorator(public_page, name="dispatch")
 class PracticeListView(ListView):
-    """The catalogue with facets, search, sorting and pagination. Every state lives
-    in the query string, so any view of it can be shared as a link. The practices
-    and facet counts come from list_practices (practices/listing.py), shared with
-    the exports and the feed."""
+    """The catalogue: every state lives in the query string, so it can be shared as
+    a link. Practices and facet counts come from practices/listing.py."""
 
     template_name = "practices/practice_list.html"
     context_object_name = "practices"
@@ -106,59 +105,32 @@ class PracticeListView(ListView):
 
 @method_decorator(public_page, name="dispatch")
 class PracticeCompareView(TemplateView):
-    """Two to four practices side by side on the same fields."""
+    """Two to four practices side by side; the page explains what it left out."""
 
     template_name = "practices/practice_compare.html"
 
     def get(self, request, *args, **kwargs):
         slugs = list(dict.fromkeys(request.GET.getlist("p")))  # keep order, no repeats
-        problems = []
-        if len(slugs) > compare.MAX_ITEMS:
-            problems.append(
-                f"You asked to compare {len(slugs)} practices; the comparison holds "
-                f"at most {compare.MAX_ITEMS}. The first {compare.MAX_ITEMS} are shown."
-            )
-            slugs = slugs[: compare.MAX_ITEMS]
-        wellformed = [s for s in slugs if SLUG.fullmatch(s)]
+        asked = len(slugs)
+        slugs = slugs[: compare.MAX_ITEMS]
         found = (
             Practice.objects.published()
             .for_detail()
-            .in_bulk(wellformed, field_name="slug")
+            .in_bulk([s for s in slugs if SLUG.fullmatch(s)], field_name="slug")
         )
-        unknown = [s for s in slugs if s not in found]
-        if unknown:
-            problems.append(
-                "No published practice has the address "
-                + ", ".join(f"“{s[:80]}”" for s in unknown)
-                + "; it is left out."
-            )
         practices = [found[s] for s in slugs if s in found]
+        for practice in practices:
+            others = [other.slug for other in practices if other != practice]
+            practice.remove_url = compare.compare_url(others)
+        unknown = [s[:80] for s in slugs if s not in found]
         context = self.get_context_data(
             practices=practices,
-            problems=problems,
-            too_few=len(practices) < 2,
-            remove_urls={
-                p.slug: compare.compare_url([q.slug for q in practices if q != p])
-                for p in practices
-            },
+            asked=asked,
+            max_items=compare.MAX_ITEMS,
+            unknown=unknown,
         )
-        response = self.render_to_response(context)
-        if problems:
-            response.status_code = 400
-        return response
-
-
-def is_cross_site(request):
-    """A POST sent by another site's page: the browser says so (Sec-Fetch-Site), or
-    its Origin is not this site (nor one of CSRF_TRUSTED_ORIGINS)."""
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        return True
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return False  # older browsers and non-browser clients send none
-    return origin != f"{request.scheme}://{request.get_host()}" and (
-        origin not in settings.CSRF_TRUSTED_ORIGINS
-    )
+        status = 400 if unknown or asked > compare.MAX_ITEMS else 200
+        return self.render_to_response(context, status=status)
 
 
 # Not CSRF-protected with a token, on purpose: every practice card carries these
@@ -174,14 +146,21 @@ class CompareBasketView(View):
     action = "add"
 
     def post(self, request):
-        if is_cross_site(request):
+        # Sent by another site's page: the browser says so, or the Origin (which
+        # older browsers and other clients do not send) is not a trusted one.
+        origin = request.headers.get("Origin")
+        cross_site = request.headers.get("Sec-Fetch-Site") == "cross-site" or (
+            origin is not None
+            and origin != f"{request.scheme}://{request.get_host()}"
+            and origin not in settings.CSRF_TRUSTED_ORIGINS
+        )
+        if cross_site:
             return HttpResponseForbidden(
                 "The comparison can only be changed from this site's own pages."
             )
         slug = request.POST.get("slug", "")
-        practice = None
-        if SLUG.fullmatch(slug):
-            practice = Practice.objects.published().filter(slug=slug).first()
+        published = Practice.objects.published()
+        practice = published.filter(slug=slug).first() if SLUG.fullmatch(slug) else None
         if practice is None:
             return HttpResponseBadRequest(
                 "That practice is not published or does not exist, so it cannot be "
@@ -207,42 +186,41 @@ class CompareBasketView(View):
             messages.success(
                 request, f"Removed “{practice.title}” from the comparison."
             )
-        compare.save_basket(request, slugs)
+        request.session[compare.SESSION_KEY] = slugs
         back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(
-            back, allowed_hosts={request.get_host()}
-        ):
-            back = practice.get_absolute_url()
-        return redirect(back)
+        if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return redirect(back)
+        return redirect(practice)
 
 
 class PracticePage(DetailView):
     """A practice on its page; what it links to is always published()."""
 
+    model = Practice
     template_name = "practices/practice_detail.html"
     context_object_name = "practice"
 
+    def get_queryset(self):
+        return super().get_queryset().for_detail().with_held_facts()
+
     def get_context_data(self, **kwargs):
         practice = self.object
-        published = Practice.objects.published().exclude(pk=practice.pk)
+        others = Practice.objects.published().exclude(pk=practice.pk)
+        # With their flags: a practice whose place (project) is unconfirmed is
+        # marked so in "More from" its country (project).
+        more_from = others.only("slug", "title", "uncertain_fields")
         country = next(iter(practice.countries.all()), None)
         return super().get_context_data(
             archived=practice.status == Status.ARCHIVED,
             briefs=Brief.objects.published()
             .filter(featured__practice=practice)
             .distinct(),
-            related=published.related_to(practice),
+            related=others.related_to(practice),
             country=country,
-            # With their flags: a practice whose place (project) is unconfirmed
-            # is marked so in "More from" its country (project).
-            more_from_country=published.filter(countries=country).only(
-                "slug", "title", "uncertain_fields"
-            )[:5]
+            more_from_country=more_from.filter(countries=country)[:5]
             if country
             else [],
-            more_from_project=published.filter(project=practice.project).only(
-                "slug", "title", "uncertain_fields"
-            )[:5]
+            more_from_project=more_from.filter(project=practice.project)[:5]
             if practice.project
             else [],
             **kwargs,
@@ -251,20 +229,15 @@ class PracticePage(DetailView):
 
 @method_decorator(public_page, name="dispatch")
 class PracticeDetailView(PracticePage):
-    """Published practices, and archived ones under an "archived" banner (kept
-    for reference, out of every list); drafts, practices in review and scheduled
-    ones are 404 here (staff preview them at PracticePreviewView)."""
+    """Published and archived practices (under a banner); the rest are 404 here."""
 
     def get_queryset(self):
-        return Practice.objects.reachable().for_detail().with_held_facts()
+        return super().get_queryset().reachable()
 
 
 @method_decorator(private_preview, name="dispatch")
 class PracticePreviewView(StaffPreviewMixin, PracticePage):
-    model = Practice
-
-    def get_queryset(self):
-        return super().get_queryset().for_detail().with_held_facts()
+    """Any status, for staff only (publishing.views.StaffPreviewMixin)."""
 
 
 # --- countries, themes, instruments ------------------------------------------
@@ -272,8 +245,7 @@ class PracticePreviewView(StaffPreviewMixin, PracticePage):
 
 @method_decorator(public_page, name="dispatch")
 class TermListView(ListView):
-    """Index page of a taxonomy, with the number of published practices per term;
-    its text is in the template, <app>/<model>_list.html."""
+    """A taxonomy's index; its text is in <app>/<model>_list.html."""
 
     context_object_name = "terms"
 
@@ -299,10 +271,9 @@ class TermDetailView(ListView):
     template_name = "practices/term_detail.html"
     context_object_name = "practices"
     paginate_by = PAGE_SIZE
-    model = None
-    filter_field = ""  # the practice relation this term lives in
-    filter_param = ""  # the list page's query-string name for the same filter
-    term_key = "slug"  # the term's value in that query string
+    filter_field = ""  # the practices' relation that holds the term
+    filter_param = ""  # the list page's filter for it
+    term_key = "slug"  # the term's value in that filter
 
     def get_term(self):
         return get_object_or_404(self.model, slug=self.kwargs["slug"])
@@ -316,23 +287,18 @@ class TermDetailView(ListView):
             .order_by(OVERDUE_LAST, "title", "pk")  # the list's default order
         )
 
-    def paginate_queryset(self, queryset, page_size):
-        paginator, page, practices, is_paginated = super().paginate_queryset(
-            queryset, page_size
-        )
-        page.object_list = attach_card_terms(practices)
-        return paginator, page, page.object_list, is_paginated
-
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
+        context = super().get_context_data(
             term=self.term,
-            term_kind=self.model._meta.verbose_name,
-            index_label=self.model._meta.verbose_name_plural.capitalize(),
+            opts=self.model._meta,
             index_url=reverse(f"{self.request.resolver_match.namespace}:list"),
-            filter_param=self.filter_param,
-            filter_value=getattr(self.term, self.term_key),
+            filter_query=urlencode(
+                {self.filter_param: getattr(self.term, self.term_key)}
+            ),
             **kwargs,
         )
+        context["practices"] = attach_card_terms(context["practices"])
+        return context
 
 
 class CountryDetailView(TermDetailView):
@@ -346,10 +312,7 @@ class CountryDetailView(TermDetailView):
         return get_object_or_404(Country, code=self.kwargs["code"].upper())
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["regions"] = (
-            Region.objects.filter(country=self.term)
-            .with_practice_counts()
-            .filter(practice_count__gt=0)
+        regions = Region.objects.filter(country=self.term).with_practice_counts()
+        return super().get_context_data(
+            regions=regions.filter(practice_count__gt=0), **kwargs
         )
-        return context

@@ -23,24 +23,23 @@ LIST_AFTER_TEXT = re.compile(r"^(?![ \t]*[-*+] )(.*\S.*)\n(?=[ \t]*[-*+] )", re.
 
 
 @register.filter
+@functools.lru_cache(maxsize=4096)  # a pure function of the text, and slow
 def markdown(text):
     """Render curator-written Markdown to sanitised HTML."""
-    return mark_safe(render_markdown(text)) if text else ""
-
-
-@functools.lru_cache(maxsize=4096)
-def render_markdown(text):
-    # A pure function of the text, and rendering is slow: memoised per process.
+    if not text:
+        return ""
     html = md.markdown(LIST_AFTER_TEXT.sub(r"\1\n\n", text), output_format="html")
     # Links: http(s), mailto and relative URLs only (no javascript:, data:, …), and
     # never able to reach back to this page (rel noopener noreferrer). Stated here
     # rather than left to nh3's defaults; tests/test_security.py tries the payloads.
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
+    return mark_safe(
+        nh3.clean(
+            html,
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer",
+        )
     )
 
 
@@ -63,10 +62,8 @@ def field_label(name):
     return Practice.field_label(name)
 
 
-@register.filter
-def is_uncertain(practice, names):
-    """True when curators flagged any of these comma-separated facts."""
-    return facts.is_unconfirmed(practice, names)
+# True when curators flagged any of these comma-separated facts.
+register.filter("is_uncertain", facts.is_unconfirmed)
 
 
 @register.simple_tag
@@ -123,27 +120,11 @@ def place_names(practice):
 
 
 @register.filter
-def term_names(practice, relation):
-    """The names of the practice's (prefetched) themes or instruments, or ""."""
-    return ", ".join(term.name for term in getattr(practice, relation).all())
-
-
-@register.filter
 def card_places(terms):
     """A card's place: its countries · its regions (practices.cards), or ""."""
     return " · ".join(
         ", ".join(names) for names in (terms.countries, terms.regions) if names
     )
-
-
-@register.filter
-def get_item(mapping, key):
-    return mapping.get(key, "")
-
-
-@register.filter
-def is_in(value, container):
-    return value in (container or ())
 
 
 @register.simple_tag

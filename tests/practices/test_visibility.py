@@ -455,9 +455,11 @@ def test_compare_treats_a_hidden_practice_as_an_unknown_address(client, world, s
     unknown = client.get("/practices/compare/", {"p": [world.twin.slug, "no-such"]})
     assert hidden.status_code == unknown.status_code == 400
     assert [p.slug for p in hidden.context["practices"]] == ["quokka-live"]
-    assert hidden.context["problems"] == [
-        problem.replace("no-such", slug) for problem in unknown.context["problems"]
-    ]
+    assert (hidden.context["unknown"], unknown.context["unknown"]) == (
+        [slug],
+        ["no-such"],
+    )
+    assert f"No published practice has the address “{slug}”" in hidden.text
     assert world.hidden[state].title not in hidden.text
 
 
