@@ -1,9 +1,8 @@
 """The workflow and the change history of practices and briefs in the admin.
 
-The status is read-only in every form: it moves only through publishing.workflow,
-with the buttons under Save (the moves this user may make) and the bulk actions.
-A revert restores a version's content; the status and publication date stay (it
-is an edit, not a move), and it needs the change permission.
+The status is read-only in every form: it moves only through the workflow, with
+the buttons under Save and the bulk actions. A revert is an edit, not a move: it
+restores a version's content and keeps the status and publication date.
 """
 
 from functools import partialmethod
@@ -84,6 +83,8 @@ class WorkflowAdmin(SimpleHistoryAdmin):
     object_history_template = "admin/workflow/object_history.html"
     object_history_form_template = "admin/workflow/object_history_form.html"
     actions = MOVE_ACTIONS
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["created_at", "updated_at"]
     # Inline child rows whose changes the history page lists too:
     # (heading, model, name of its foreign key to this model).
     history_related = []
