@@ -124,7 +124,6 @@ def set_review_date(modeladmin, request, queryset):
             "count": count,
             "more": count - len(objects),
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "media": modeladmin.media,
         }
         return TemplateResponse(request, "admin/workflow/set_review_date.html", context)
     review_by, done, skipped = form.cleaned_data["review_by"], 0, []

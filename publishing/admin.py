@@ -9,7 +9,7 @@ from functools import partialmethod
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import model_ngettext, unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import ForeignKey, ManyToManyField
@@ -153,15 +153,13 @@ class WorkflowAdmin(SimpleHistoryAdmin):
                 except (TransitionNotAllowed, PermissionDenied) as error:
                     skipped.append(str(error))
         if moved:
-            opts = self.opts
-            noun = opts.verbose_name if len(moved) == 1 else opts.verbose_name_plural
+            noun = model_ngettext(self.opts, len(moved))
             message = f"{len(moved)} {noun} {move.done}."
-            if move.target == Status.PUBLISHED:
-                today = timezone.localdate()
-                if later := sum(obj.published_on > today for obj in moved):
-                    message += (
-                        f" {later} of them will appear on their publication date."
-                    )
+            today = timezone.localdate()
+            if move.target == Status.PUBLISHED and (
+                later := sum(obj.published_on > today for obj in moved)
+            ):
+                message += f" {later} of them will appear on their publication date."
             self.message_user(request, message, messages.SUCCESS)
         if skipped:
             more = f"; and {len(skipped) - 10} more" if len(skipped) > 10 else ""
@@ -218,10 +216,7 @@ class WorkflowAdmin(SimpleHistoryAdmin):
             return super().history_form_view(request, object_id, version_id, context)
 
     def _keep_status_on_revert(self, request, obj):
-        current = type(obj)._base_manager.values("status", "published_on")
-        current = current.get(pk=obj.pk)
-        obj.status = obj._saved_status = current["status"]
-        obj.published_on = current["published_on"]
+        obj.refresh_from_db(fields=["status", "published_on"])  # both stay
         when = to_historic(obj).history_date
         when = formats.date_format(timezone.localtime(when), "DATETIME_FORMAT")
         obj._change_reason = f"Reverted to the version of {when}"[:100]
