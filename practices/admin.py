@@ -319,8 +319,6 @@ class PracticeAdmin(WorkflowAdmin):
     inlines = [PracticeSourceInline]
     history_related = [("Sources", PracticeSource, "practice")]
     actions = [*MOVE_ACTIONS, set_review_date, export_csv, export_json]
-    # Adds the link to the import page (opendata/admin.py) to the object tools.
-    change_list_template = "admin/practices/practice/change_list.html"
     # In the public page's order: title and summary, key facts, the four narrative
     # sections, sources (the inline), attribution, then status and freshness.
     fieldsets = [
