@@ -42,16 +42,10 @@ class WorkflowAdminForm(forms.ModelForm):
     def clean(self):
         # The status is not in the form, so Django skips the constraint: say it.
         cleaned = super().clean()
-        if (
-            "published_on" in self.fields
-            and self.instance.status in (Status.PUBLISHED, Status.ARCHIVED)
-            and not cleaned.get("published_on")
-            and "published_on" not in self.errors
-        ):
-            self.add_error(
-                "published_on",
-                "A published or archived record keeps its publication date.",
-            )
+        emptied = "published_on" in cleaned and not cleaned["published_on"]
+        if emptied and self.instance.status in (Status.PUBLISHED, Status.ARCHIVED):
+            message = "A published or archived record keeps its publication date."
+            self.add_error("published_on", message)
         return cleaned
 
 
