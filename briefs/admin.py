@@ -31,8 +31,6 @@ class BriefAdmin(WorkflowAdmin):
     list_display = ["title", "status", "published_on", "updated_at"]
     list_filter = ["status"]
     search_fields = ["title", "standfirst", "sections__heading", "sections__body"]
-    prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["created_at", "updated_at"]
     inlines = [BriefSectionInline, FeaturedPracticeInline]
     history_related = [
         ("Sections", BriefSection, "brief"),

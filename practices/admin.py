@@ -1,12 +1,20 @@
+"""The catalogue in the admin. Link-check results (`manage.py check_links` records
+them) show as the LinkCheck list, and for practices as a "Broken links" column, a
+"Source links" filter and each source's status in the practice form."""
+
 from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.core.validators import MinValueValidator
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
-from django.urls import path
-from django.utils import timezone
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
 
 from opendata.admin import export_csv, export_json, import_view
 from publishing.admin import (
@@ -16,14 +24,11 @@ from publishing.admin import (
     WorkflowAdminForm,
 )
 
-from .admin_links import (
-    BrokenLinksColumnMixin,
-    BrokenLinksFilter,
-    LinkStatusInlineMixin,
-)
+from .links import MALFORMED, link_keepers
 from .models import (
     Country,
     InstrumentType,
+    LinkCheck,
     Practice,
     PracticeSource,
     Project,
@@ -61,9 +66,6 @@ class ProjectAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["acronym"]}
 
 
-# --- review dates ------------------------------------------------------------
-
-
 class ReviewFilter(admin.SimpleListFilter):
     """As the public pages flag them: the review_by day itself is still fresh."""
 
@@ -90,7 +92,6 @@ class ReviewFilter(admin.SimpleListFilter):
 
 class ReviewDateForm(forms.Form):
     review_by = forms.DateField(
-        label="Review by",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="The day the selected records are due for their next check "
         "against their sources (YYYY-MM-DD; today or later).",
@@ -123,7 +124,6 @@ def set_review_date(modeladmin, request, queryset):
             "count": count,
             "more": count - len(objects),
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "media": modeladmin.media,
         }
         return TemplateResponse(request, "admin/workflow/set_review_date.html", context)
     review_by, done, skipped = form.cleaned_data["review_by"], 0, []
@@ -145,14 +145,129 @@ def set_review_date(modeladmin, request, queryset):
         modeladmin.message_user(request, message, messages.WARNING)
 
 
-# --- practices ---------------------------------------------------------------
+def _count(queryset, column):
+    """A correlated COUNT(*) subquery over `queryset`, grouped on `column`."""
+    counted = queryset.values(column).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-class PracticeSourceInline(LinkStatusInlineMixin, admin.TabularInline):
+class FailuresFilter(admin.SimpleListFilter):
+    title = "failed checks in a row"
+    parameter_name = "failures"
+
+    def lookups(self, request, model_admin):
+        return [("0", "None"), ("1", "1 or more"), ("3", "3 or more")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "0":
+            return queryset.filter(failures=0)
+        if self.value() in ("1", "3"):
+            return queryset.filter(failures__gte=self.value())
+
+
+@admin.register(LinkCheck)
+class LinkCheckAdmin(admin.ModelAdmin):
+    """Read-only: rows come from `manage.py check_links`. Deleting one only
+    forgets a result; the next run checks the link again."""
+
+    fields = ["url", "ok", "status_code", "error", "failures", "checked_at", "used_by"]
+    readonly_fields = fields
+    list_display = [*fields[:-1], "used_by_count"]
+    list_filter = ["ok", FailuresFilter]
+    search_fields = ["url"]
+    date_hierarchy = "checked_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        used_by_count = sum(
+            _count(model.objects.filter(**{field: OuterRef("url")}), field)
+            for model, field, *_ in link_keepers()
+        )
+        return super().get_queryset(request).annotate(used_by_count=used_by_count)
+
+    @admin.display(description="Used by", ordering="used_by_count")
+    def used_by_count(self, obj):
+        return obj.used_by_count or "nothing (forgotten at the next full run)"
+
+    @admin.display(description="Used by")
+    def used_by(self, obj):
+        items = []
+        for model, field, name, _ in link_keepers():
+            for row in model.objects.filter(**{field: obj.url}).order_by(name, "pk"):
+                record = getattr(row, "practice", row)  # a source: its practice
+                url = reverse(admin_urlname(record._meta, "change"), args=[record.pk])
+                items.append((record._meta.verbose_name.capitalize(), url, record))
+        if not items:
+            return "Nothing any more"
+        rows = format_html_join("", '<li>{}: <a href="{}">{}</a></li>', items)
+        return format_html("<ul>{}</ul>", rows)
+
+
+class BrokenLinksFilter(admin.SimpleListFilter):
+    """Practices by the latest check of their source links."""
+
+    title = "source links"
+    parameter_name = "links"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("broken", "Broken"),
+            ("ok", "All OK"),
+            ("unchecked", "Not checked yet"),
+        ]
+
+    def queryset(self, request, queryset):
+        sources = PracticeSource.objects.filter(practice=OuterRef("pk"))
+        checks = LinkCheck.objects.values("url")
+        if self.value() == "broken":
+            return queryset.filter(
+                Exists(sources.filter(url__in=checks.filter(ok=False)))
+            )
+        if self.value() == "ok":
+            not_ok = sources.exclude(url__in=checks.filter(ok=True))
+            return queryset.filter(Exists(sources)).exclude(Exists(not_ok))
+        if self.value() == "unchecked":
+            return queryset.filter(Exists(sources.exclude(url__in=checks)))
+
+
+class PracticeSourceInline(admin.TabularInline):
     model = PracticeSource
     extra = 1
     fields = ["position", "title", "url", "link_status"]
     readonly_fields = ["link_status"]
+
+    def get_queryset(self, request):
+        # Each source's latest link check, annotated: no query per row.
+        checks = LinkCheck.objects.filter(url=OuterRef("url"))
+        annotations = {
+            f"link_{name}": Subquery(checks.values(name)[:1])
+            for name in ["ok", "status_code", "error", "failures", "checked_at"]
+        }
+        return super().get_queryset(request).annotate(**annotations)
+
+    @admin.display(description="Link check")
+    def link_status(self, obj):
+        if obj is None or obj.pk is None:  # the blank row for a new source
+            return ""
+        if obj.link_checked_at is None:
+            return "Not checked"
+        checked = formats.date_format(
+            timezone.localtime(obj.link_checked_at), "DATE_FORMAT"
+        )
+        if obj.link_ok:
+            return f"OK ({obj.link_status_code}) · checked {checked}"
+        if obj.link_status_code or obj.link_error.startswith(MALFORMED):
+            verdict = f"Broken ({obj.link_status_code or obj.link_error})"
+        else:
+            verdict = f"Unreachable ({obj.link_error})"
+        if obj.link_failures > 1:
+            verdict += f" · {obj.link_failures} failed checks in a row"
+        return f"{verdict} · checked {checked}"
 
 
 class PracticeAdminForm(WorkflowAdminForm):
@@ -166,7 +281,7 @@ class PracticeAdminForm(WorkflowAdminForm):
 
 
 @admin.register(Practice)
-class PracticeAdmin(BrokenLinksColumnMixin, WorkflowAdmin):
+class PracticeAdmin(WorkflowAdmin):
     form = PracticeAdminForm
     list_display = [
         "title",
@@ -199,15 +314,11 @@ class PracticeAdmin(BrokenLinksColumnMixin, WorkflowAdmin):
         "regions__name",
         "^regions__code",  # ITH finds ITH5 and the other regions inside ITH
     ]
-    prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["countries", "regions", "themes", "instruments", "project"]
     date_hierarchy = "published_on"
-    readonly_fields = ["created_at", "updated_at"]
     inlines = [PracticeSourceInline]
     history_related = [("Sources", PracticeSource, "practice")]
     actions = [*MOVE_ACTIONS, set_review_date, export_csv, export_json]
-    # Adds the link to the import page (opendata/admin.py) to the object tools.
-    change_list_template = "admin/practices/practice/change_list.html"
     # In the public page's order: title and summary, key facts, the four narrative
     # sections, sources (the inline), attribution, then status and freshness.
     fieldsets = [
@@ -253,6 +364,16 @@ class PracticeAdmin(BrokenLinksColumnMixin, WorkflowAdmin):
             },
         ),
     ]
+
+    def get_queryset(self, request):
+        failing = LinkCheck.objects.filter(ok=False).values("url")
+        broken = PracticeSource.objects.filter(practice=OuterRef("pk"), url__in=failing)
+        count = _count(broken, "practice")
+        return super().get_queryset(request).annotate(broken_link_count=count)
+
+    @admin.display(description="Broken links", ordering="-broken_link_count")
+    def broken_links(self, obj):
+        return obj.broken_link_count or ""
 
     def get_urls(self):
         # Before the model's own URLs, whose "<path:object_id>/" would take it.

@@ -24,8 +24,7 @@ class TermQuerySet(models.QuerySet):
     """For anything practices are browsed by: countries and taxonomy terms."""
 
     def with_practice_counts(self, practices=None):
-        """Annotate `practice_count`: the published practices (or `practices`)
-        that carry each term."""
+        """Annotate `practice_count`: the published practices (or `practices`)."""
         if practices is None:
             practices = Practice.objects.published()
         counted = self.annotate(
@@ -46,9 +45,6 @@ def years_in_order(name):
         name=name,
         violation_error_message="The end year cannot be before the start year.",
     )
-
-
-# --- places -----------------------------------------------------------------
 
 
 class Country(models.Model):
@@ -83,11 +79,6 @@ class Country(models.Model):
 
 
 class Region(models.Model):
-    class Level(models.IntegerChoices):
-        NUTS1 = 1, "NUTS 1"
-        NUTS2 = 2, "NUTS 2"
-        NUTS3 = 3, "NUTS 3"
-
     code = models.CharField(
         "NUTS code",
         max_length=5,
@@ -95,7 +86,9 @@ class Region(models.Model):
         "that includes them).",
     )
     name = models.CharField(max_length=150)
-    level = models.PositiveSmallIntegerField("NUTS level", choices=Level)
+    level = models.PositiveSmallIntegerField(
+        "NUTS level", choices=[(level, f"NUTS {level}") for level in (1, 2, 3)]
+    )
     country = models.ForeignKey(
         Country, on_delete=models.PROTECT, related_name="regions"
     )
@@ -128,9 +121,6 @@ class Region(models.Model):
 
     def get_absolute_url(self):
         return f"{reverse('practices:list')}?region={self.code}"
-
-
-# --- taxonomies ---------------------------------------------------------------
 
 
 class TaxonomyTerm(models.Model):
@@ -203,9 +193,6 @@ class Project(models.Model):
         return f"{reverse('practices:list')}?project={self.slug}"
 
 
-# --- practices ----------------------------------------------------------------
-
-
 class ImplementationLevel(models.TextChoices):
     NATIONAL = "national", "National"
     REGIONAL = "regional", "Regional"
@@ -254,8 +241,8 @@ class PracticeQuerySet(PublishableQuerySet):
         return self.select_related("project").defer("search_text", "search_vector")
 
     def related_to(self, practice, limit=5):
-        """(practice, score) pairs from this queryset sharing the most with
-        `practice` (RELATED_WEIGHTS per shared term), best first, then by title."""
+        """(practice, score) pairs from this queryset sharing the most terms with
+        `practice`, weighted by RELATED_WEIGHTS: best first, then by title."""
         scores = Counter()
         for relation, column, weight in RELATED_WEIGHTS:
             through = getattr(Practice, relation).through
@@ -493,10 +480,9 @@ class Practice(Publishable):
 
 
 class CatalogueVersion(models.Model):
-    """One row bumped once per writing transaction that changes anything public,
-    as it commits (signals.py); caches key on it. A fresh token per bump: a bump
-    that was rolled back is never taken for a later one. `changed_at` (never
-    moving back) is public pages' Last-Modified (caching.py)."""
+    """One row, bumped as each transaction that changes anything public commits
+    (signals.py); caches key on it. A fresh token per bump, so a rolled-back bump
+    is never taken for a later one; `changed_at` is pages' Last-Modified."""
 
     number = models.BigIntegerField(default=0)
     token = models.UUIDField(default=uuid.uuid4)
@@ -529,7 +515,7 @@ class CatalogueVersion(models.Model):
 
     @classmethod
     def current(cls):
-        """(number, token, changed_at), new after every committed change; or None."""
+        """(number, token, changed_at), or None before the first bump."""
         rows = cls.objects.filter(pk=1)
         return rows.values_list("number", "token", "changed_at", named=True).first()
 

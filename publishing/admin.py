@@ -1,16 +1,15 @@
 """The workflow and the change history of practices and briefs in the admin.
 
-The status is read-only in every form: it moves only through publishing.workflow,
-with the buttons under Save (the moves this user may make) and the bulk actions.
-A revert restores a version's content; the status and publication date stay (it
-is an edit, not a move), and it needs the change permission.
+The status is read-only in every form: it moves only through the workflow, with
+the buttons under Save and the bulk actions. A revert is an edit, not a move: it
+restores a version's content and keeps the status and publication date.
 """
 
 from functools import partialmethod
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import model_ngettext, unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import ForeignKey, ManyToManyField
@@ -43,16 +42,10 @@ class WorkflowAdminForm(forms.ModelForm):
     def clean(self):
         # The status is not in the form, so Django skips the constraint: say it.
         cleaned = super().clean()
-        if (
-            "published_on" in self.fields
-            and self.instance.status in (Status.PUBLISHED, Status.ARCHIVED)
-            and not cleaned.get("published_on")
-            and "published_on" not in self.errors
-        ):
-            self.add_error(
-                "published_on",
-                "A published or archived record keeps its publication date.",
-            )
+        emptied = "published_on" in cleaned and not cleaned["published_on"]
+        if emptied and self.instance.status in (Status.PUBLISHED, Status.ARCHIVED):
+            message = "A published or archived record keeps its publication date."
+            self.add_error("published_on", message)
         return cleaned
 
 
@@ -84,6 +77,8 @@ class WorkflowAdmin(SimpleHistoryAdmin):
     object_history_template = "admin/workflow/object_history.html"
     object_history_form_template = "admin/workflow/object_history_form.html"
     actions = MOVE_ACTIONS
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["created_at", "updated_at"]
     # Inline child rows whose changes the history page lists too:
     # (heading, model, name of its foreign key to this model).
     history_related = []
@@ -152,15 +147,13 @@ class WorkflowAdmin(SimpleHistoryAdmin):
                 except (TransitionNotAllowed, PermissionDenied) as error:
                     skipped.append(str(error))
         if moved:
-            opts = self.opts
-            noun = opts.verbose_name if len(moved) == 1 else opts.verbose_name_plural
+            noun = model_ngettext(self.opts, len(moved))
             message = f"{len(moved)} {noun} {move.done}."
-            if move.target == Status.PUBLISHED:
-                today = timezone.localdate()
-                if later := sum(obj.published_on > today for obj in moved):
-                    message += (
-                        f" {later} of them will appear on their publication date."
-                    )
+            today = timezone.localdate()
+            if move.target == Status.PUBLISHED and (
+                later := sum(obj.published_on > today for obj in moved)
+            ):
+                message += f" {later} of them will appear on their publication date."
             self.message_user(request, message, messages.SUCCESS)
         if skipped:
             more = f"; and {len(skipped) - 10} more" if len(skipped) > 10 else ""
@@ -217,10 +210,7 @@ class WorkflowAdmin(SimpleHistoryAdmin):
             return super().history_form_view(request, object_id, version_id, context)
 
     def _keep_status_on_revert(self, request, obj):
-        current = type(obj)._base_manager.values("status", "published_on")
-        current = current.get(pk=obj.pk)
-        obj.status = obj._saved_status = current["status"]
-        obj.published_on = current["published_on"]
+        obj.refresh_from_db(fields=["status", "published_on"])  # both stay
         when = to_historic(obj).history_date
         when = formats.date_format(timezone.localtime(when), "DATETIME_FORMAT")
         obj._change_reason = f"Reverted to the version of {when}"[:100]

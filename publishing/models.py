@@ -8,10 +8,9 @@ from .workflow import Status, TransitionNotAllowed, check_status_change
 
 
 class PublishableQuerySet(models.QuerySet):
-    """The one publication rule of practices and briefs. Every list, count, search,
-    feed, export and sitemap starts from published(); only detail pages use
-    reachable(), which adds the archived records that were public once (shown
-    under an "archived" banner). Staff see the rest through the previews."""
+    """The one publication rule of practices and briefs: every list, count, feed,
+    export and sitemap starts from published(). Detail pages use reachable(),
+    which adds the archived records (shown under an "archived" banner)."""
 
     def published(self):
         return self.filter(
@@ -26,9 +25,9 @@ class PublishableQuerySet(models.QuerySet):
 
 
 class Publishable(models.Model):
-    """A record that follows the workflow (publishing.workflow). save() refuses a
-    status change that is not a move. Subclasses add these Meta.constraints and
-    `workflow.permissions()`, and have a `slug` for "<app_label>:detail"/"preview"."""
+    """A record that follows the workflow: save() refuses a status change that is
+    not a move. Subclasses add these Meta.constraints and `workflow.permissions()`,
+    and have a `slug` for the "<app_label>:detail" and "preview" URLs."""
 
     status = models.CharField(
         max_length=20,

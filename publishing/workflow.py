@@ -6,13 +6,11 @@
       └─────────────────unpublish───────────────┘                     │
                                    published ◀──────reinstate─────────┘
 
-Editors may submit; reviewers may also publish, send back and archive. Unpublish
-and reinstate are corrections: they need the publish permission. No other status
-change is allowed: `Publishable.save()` refuses it wherever it comes from; new
-rows may start in any status (the trusted loaders and factories create them).
-QuerySet.update() bypasses save(): use `transition()`, which checks the move and
-the user's permission, dates a first publication today, records who and why in
-the history, and saves.
+Editors may submit; reviewers may also publish, send back and archive; unpublish
+and reinstate are corrections, with the publish permission. `Publishable.save()`
+refuses any other change of a stored status (new rows start in any). Move with
+`transition()`: it checks the move and the permission, dates a first publication,
+records who and why in the history, and saves.
 """
 
 from typing import NamedTuple
@@ -67,8 +65,7 @@ def permissions(model_name, plural):
 
 
 def perm(model, action):
-    """The name user.has_perm() takes, e.g. "practices.publish_practice": the one
-    place such names are spelled."""
+    """The name user.has_perm() takes, e.g. "practices.publish_practice"."""
     opts = model._meta
     return f"{opts.app_label}.{get_permission_codename(action, opts)}"
 
@@ -100,8 +97,8 @@ def available_moves(obj, user):
 
 
 def check(obj, action, user):
-    """The Move for `action` on `obj` by `user`, or TransitionNotAllowed (no such
-    move from its status) or PermissionDenied."""
+    """The Move for `action` on `obj` by `user`; or TransitionNotAllowed, or
+    PermissionDenied."""
     move = MOVES.get(action)
     if move is None:
         raise TransitionNotAllowed(
@@ -128,9 +125,8 @@ def stored_status(obj, lock=False):
 
 def transition(obj, action, user, *, save=True):
     """Make the move `action` on `obj` as `user`; return the Move. The status is
-    read again under a row lock, so two curators cannot both move the record from
-    the same state. With save=False the admin saves it with the form's edits (one
-    version in the history)."""
+    read under a row lock: two curators cannot both move it from the same state.
+    save=False: the admin saves it with the form's edits (one history version)."""
     with transaction.atomic():
         if (current := stored_status(obj, lock=True)) is not None:
             obj.status = obj._saved_status = current
@@ -147,7 +143,7 @@ def transition(obj, action, user, *, save=True):
 
 def check_status_change(obj):
     """Raise TransitionNotAllowed if saving `obj` would change its stored status
-    other than by a move. New rows may start in any status."""
+    other than by a move."""
     if obj.pk is None:
         return
     before = getattr(obj, "_saved_status", None)
