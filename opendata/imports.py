@@ -29,7 +29,7 @@ from practices.models import (
 )
 from publishing.workflow import check_status_change, label, may, move_between, perm
 
-from .import_files import UNSAFE, FileProblems, Problem, about_the_file, read_file
+from .import_files import UNSAFE, FileProblems, Problem, read_file
 from .records import COLUMNS, DERIVED, practice_record
 
 CREATE, UPDATE, UNCHANGED, SKIP = "create", "update", "unchanged", "skip"
@@ -230,17 +230,17 @@ class Action:
     line: int
     slug: str = ""
     data: dict | None = None
-    problems: list = field(default_factory=list)  # (field, reason)
+    problems: list = field(default_factory=list)
     kind: str = ""
     form: PracticeRecordForm | None = None
     sources: list | None = None  # None: left out of the file
     was: dict = field(default_factory=dict)
 
     practice = property(lambda self: self.form.instance)
-    failed = property(lambda self: {name for name, _ in self.problems})
+    failed = property(lambda self: {problem.field for problem in self.problems})
 
     def add(self, name, reason):
-        self.problems.append((name, reason))
+        self.problems.append(Problem(reason, self.line, self.slug, name))
 
 
 @dataclass
@@ -312,7 +312,7 @@ def import_practices(
             )
         except DatabaseError as error:  # a value the database refuses
             reason = f"the database refused the import ({error}); nothing was imported."
-    return Report(name, plan.rows, [about_the_file(reason)])
+    return Report(name, plan.rows, [Problem(reason)])
 
 
 def validate(rows, *, update=False, user=None, progress=None):
@@ -333,7 +333,7 @@ def validate(rows, *, update=False, user=None, progress=None):
                 _check_write(action, user)
         if progress:
             progress(done, len(actions), "Validating")
-    problems = [Problem(a.line, a.slug, *p) for a in actions for p in a.problems]
+    problems = [problem for action in actions for problem in action.problems]
     return Report(
         rows=len(rows),
         actions=[] if problems else actions,
@@ -434,14 +434,14 @@ def _check(action, practice, found, update):
         data, instance=practice or Practice(), fields=fields, found=found
     )
     for name, errors in form.errors.as_data().items():
-        action.problems += [
-            (name, _reason(form, name, e, data.get(name))) for e in errors
-        ]
+        for error in errors:
+            action.add(name, _reason(form, name, error, data.get(name)))
     new = {name: _as_stored(name, value) for name, value in form.cleaned_data.items()}
     if "sources" in data:
         action.sources, problems = _sources(data["sources"])
         new["sources"] = action.sources
-        action.problems += [("sources", reason) for reason in problems]
+        for reason in problems:
+            action.add("sources", reason)
     failed, record = action.failed, form.instance
     if record.status in (Status.PUBLISHED, Status.ARCHIVED) and not (
         record.published_on or failed & {"status", "published_on"}
