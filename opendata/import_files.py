@@ -143,7 +143,7 @@ def _check_header(header, line):
             f"export: {', '.join(CSV_COLUMNS)}."
         )
         problems.append(Problem(reason, line))
-    if repeated := sorted(name for name, n in Counter(header).items() if n > 1):
+    if repeated := sorted(name for name, count in Counter(header).items() if count > 1):
         reason = f"columns appear more than once: {_quoted(repeated)}."
         problems.append(Problem(reason, line))
     if problems:

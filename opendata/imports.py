@@ -1,11 +1,9 @@
-"""Bulk import of practices from the CSV and JSON the exports write: the one code
-path of `manage.py import_practices`, the admin's import page and the content
-loader (practices.content). validate() checks each record with a ModelForm, the
-reference rows and stored practices read once per file, and plans it: create,
-update, unchanged, or skip (curators' edits are kept unless `update`). apply()
-writes the plan in one transaction, only if no row has a problem. A key or column
-the file leaves out keeps what is stored (empty on create); an empty value empties.
-"""
+"""Bulk import of practices from the CSV and JSON the exports write, for
+`manage.py import_practices`, the admin's import page and practices.content.
+validate() checks each record with a ModelForm and plans it: create, update,
+unchanged, or skip (curators' edits are kept unless `update`). apply() writes the
+plan in one transaction, only if no row has a problem. A key or column the file
+leaves out keeps what is stored (empty on create); an empty value empties."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,35 +14,25 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import DatabaseError, IntegrityError, transaction
 
-from practices.models import (
-    RESERVED_SLUGS,
-    Country,
-    InstrumentType,
-    Practice,
-    PracticeSource,
-    Project,
-    Region,
-    Status,
-    Theme,
-)
+from practices.models import RESERVED_SLUGS, Practice, PracticeSource, Status
 from publishing.workflow import check_status_change, label, may, move_between, perm
 
 from .import_files import UNSAFE, FileProblems, Problem, read_file
-from .records import COLUMNS, DERIVED, practice_record
+from .records import COLUMNS, DERIVED, JSON_COLUMNS, practice_record
 
 CREATE, UPDATE, UNCHANGED, SKIP = "create", "update", "unchanged", "skip"
 CHUNK_SIZE = 500  # codes or slugs per bulk query
 FIRST_YEAR, LAST_YEAR = 1900, 2100  # a plausible range for a practice's years
 # Every key of a record (JSON shape); the derived ones are accepted and ignored.
-FIELDS = [c.name for c in COLUMNS if "json" in c.formats and not c.derived]
+FIELDS = [name for name in JSON_COLUMNS if name not in DERIVED]
 KINDS = {c.name: c.kind for c in COLUMNS}
 MODEL_FIELDS = [name for name in FIELDS if name != "sources"]
-LOOKUPS = {  # the reference rows a record names: (model, key, what a code is)
-    "countries": (Country, "code", "country code"),
-    "regions": (Region, "code", "NUTS region code"),
-    "themes": (Theme, "slug", "theme"),
-    "instruments": (InstrumentType, "slug", "instrument type"),
-    "project": (Project, "slug", "project"),
+LOOKUPS = {  # the relations a record names by code: (the code's field, its name)
+    "countries": ("code", "country code"),
+    "regions": ("code", "NUTS region code"),
+    "themes": ("slug", "theme"),
+    "instruments": ("slug", "instrument type"),
+    "project": ("slug", "project"),
 }
 # The permission a curator needs to add a practice in a status other than draft.
 NEEDED = {"in_review": "submit", "published": "publish", "archived": "publish"}
@@ -63,9 +51,6 @@ def _show(value):
 
 def _codes(value):
     return value if isinstance(value, list) else [value] if value else []
-
-
-# --- one record: a ModelForm ----------------------------------------------------------
 
 
 class FlagField(forms.Field):
@@ -136,7 +121,7 @@ class PracticeRecordForm(forms.ModelForm):
         for name in [name for name in LOOKUPS if name in data]:
             found, codes = self.found[name], _codes(data[name])
             if missing := [code for code in codes if code not in found]:
-                noun = LOOKUPS[name][2] + ("s" if len(missing) > 1 else "")
+                noun = LOOKUPS[name][1] + ("s" if len(missing) > 1 else "")
                 self.add_error(name, f"unknown {noun} {', '.join(map(_show, missing))}")
             else:
                 data[name] = [found[code] for code in codes]
@@ -217,9 +202,6 @@ def _sources(value):
             first[url] = n
         sources.append(cleaned)
     return sources, problems
-
-
-# --- the plan -------------------------------------------------------------------------
 
 
 @dataclass
@@ -398,12 +380,11 @@ def _look_up(records):
             for row in queryset.filter(**{f"{key}__in": chunk})
         }
 
-    found = {
-        name: read(
-            model.objects, key, {c for r in records for c in _codes(r.get(name))}
-        )
-        for name, (model, key, _) in LOOKUPS.items()
-    }
+    found = {}
+    for name, (key, _) in LOOKUPS.items():
+        model = Practice._meta.get_field(name).related_model
+        codes = {code for record in records for code in _codes(record.get(name))}
+        found[name] = read(model.objects, key, codes)
     slugs = {r["slug"] for r in records if isinstance(r.get("slug"), str)}
     return found, read(Practice.objects.for_export(), "slug", slugs)
 
@@ -419,7 +400,7 @@ def _as_stored(name, value):
     if name == "project":
         return value.slug if value else ""
     if name in LOOKUPS:
-        return sorted(getattr(row, LOOKUPS[name][1]) for row in value)
+        return sorted(getattr(row, LOOKUPS[name][0]) for row in value)
     return value.isoformat() if isinstance(value, date) else value
 
 
@@ -491,9 +472,6 @@ def _check_write(action, user):
         "published_on"
     ) and not user.has_perm(perm(Practice, "publish")):  # as in the admin
         action.add("published_on", "you may not set publication dates (published_on)")
-
-
-# --- writing --------------------------------------------------------------------------
 
 
 def apply(plan, *, name="a file", user=None, progress=None):

@@ -66,8 +66,6 @@ def filtered_url(context, url_name):
     return filtered_path(url_name, context["request"].GET)
 
 
-# --- schema.org JSON-LD -----------------------------------------------------------
-
 # As Django's json_script: "</script>" or "<!--" in a title cannot end the element.
 _JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
@@ -109,11 +107,10 @@ def _json_ld(request, kind, record, **facts):
 
 @register.simple_tag(takes_context=True)
 def practice_json_ld(context, practice):
-    """The practice's page as a schema.org WebPage whose mainEntity is the practice,
-    a Service: not GovernmentService (its institution may be a chamber or an
-    agency), nor CreativeWork (our *record* of it is a work, so the record's dates,
-    licence, credit, sources and period covered sit on the WebPage). Uses only
-    what the page's queryset (for_detail) loaded: no query."""
+    """The page as a schema.org WebPage whose mainEntity is the practice, a Service
+    (not GovernmentService: its institution may be a chamber or an agency). Our
+    *record* is the work: its dates, licence, credit, sources and period covered
+    are the page's. Uses only what for_detail() loaded: no query."""
     request = context["request"]
     uncertain = set(practice.uncertain_fields or [])
 
