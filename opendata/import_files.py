@@ -49,9 +49,7 @@ class Problem:
 
 
 class FileProblems(Exception):
-    def __init__(self, *problems):
-        super().__init__("; ".join(map(str, problems)))
-        self.problems = list(problems)
+    """The problems with a file as a whole (or its header): its args."""
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,7 @@ def _sources(value):
                 problems += [
                     f"source {n} has no {source_field.label}"
                     if error.code == "required"
-                    else f"source {n} {name}: {error.message}"
+                    else f"source {n} {name}: {' '.join(error.messages)}"
                     for error in errors.error_list
                 ]
         if (url := cleaned.get("url")) in first:
@@ -272,7 +272,7 @@ def import_practices(
     try:
         rows = read_file(data, name)
     except FileProblems as error:
-        return Report(name=name, problems=error.problems, dry_run=dry_run)
+        return Report(name=name, problems=list(error.args), dry_run=dry_run)
     plan = validate(rows, update=update, user=user, progress=progress)
     plan.name, plan.dry_run = name, dry_run
     if plan.problems or dry_run:
@@ -453,7 +453,7 @@ def _check_write(action, user):
         try:
             check_status_change(practice)
         except ValidationError as error:
-            action.add("status", f"status: {error.message}")
+            action.add("status", f"status: {' '.join(error.messages)}")
             return
     if user is None or action.kind not in (CREATE, UPDATE):
         return

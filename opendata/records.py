@@ -87,13 +87,8 @@ class Column:
             return list(self.model_field.model.UNCERTAIN_CHOICES)
         return list(self.model_field.choices or []) if self.field else []
 
-    @property
-    def type_note(self):
-        return KINDS[self.kind][0]
-
-    @property
-    def json_type(self):
-        return KINDS[self.kind][1]
+    type_note = property(lambda self: KINDS[self.kind][0])
+    json_type = property(lambda self: KINDS[self.kind][1])
 
 
 # In CSV column order; JSON records have the same keys, except that CSV's
