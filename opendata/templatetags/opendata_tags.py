@@ -20,26 +20,12 @@ from opendata.records import record_licence
 register = template.Library()
 
 
-class CaptureNode(template.Node):
-    def __init__(self, nodelist, name):
-        self.nodelist, self.name = nodelist, name
-
-    def render(self, context):
-        # Already rendered (and escaped) by the template: safe to output again.
-        context[self.name] = mark_safe(self.nodelist.render(context).strip())
-        return ""
-
-
-@register.tag
-def capture(parser, token):
+@register.simple_block_tag
+def capture(content):
     """{% capture as name %}…{% endcapture %}: render the enclosed blocks once, into
     `name`, to use the same text twice, e.g. a page's title in <title> and og:title."""
-    bits = token.split_contents()
-    if len(bits) != 3 or bits[1] != "as":
-        raise template.TemplateSyntaxError("Usage: {% capture as name %}")
-    nodelist = parser.parse(("endcapture",))
-    parser.delete_first_token()
-    return CaptureNode(nodelist, bits[2])
+    # Already rendered (and escaped) by the template: safe to output again.
+    return mark_safe(content.strip())
 
 
 @register.simple_tag(takes_context=True)
