@@ -68,7 +68,9 @@ class PracticeRecordForm(forms.ModelForm):
     others keep what is stored). Codes and slugs name reference rows, found in
     `found` ({field: {code: row}}): the rows read once for the whole file."""
 
-    status = forms.ChoiceField(choices=Status.choices, required=False)
+    status = forms.TypedChoiceField(
+        choices=Status.choices, required=False, empty_value=Status.DRAFT
+    )
     published_on, last_verified_on, review_by = (
         forms.DateField(input_formats=["%Y-%m-%d"], required=False) for _ in "123"
     )
@@ -107,9 +109,6 @@ class PracticeRecordForm(forms.ModelForm):
         if self.cleaned_data["slug"] in RESERVED_SLUGS:
             raise ValidationError("", code="reserved")
         return self.cleaned_data["slug"]
-
-    def clean_status(self):
-        return self.cleaned_data["status"] or Status.DRAFT
 
     def clean_uncertain_fields(self):
         return list(dict.fromkeys(self.cleaned_data["uncertain_fields"]))
