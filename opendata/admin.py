@@ -1,11 +1,6 @@
-"""Open data in the admin, for practices (practices/admin.py wires these in):
-
-- "Export selected practices as CSV / JSON": the selected practices, whatever
-  their status, as the public exports write them (opendata.exports).
-- The import page (admin URL name "practices_practice_import"): a file, checked
-  and imported by opendata.imports, the code path of `manage.py import_practices`,
-  with the same validation report. It registers no model admin of its own.
-"""
+"""Open data in the practices admin (practices/admin.py wires these in): the
+"Export selected" actions, whatever the practices' status, and the import page
+("practices_practice_import"), the same import as `manage.py import_practices`."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -29,9 +24,6 @@ SKIPPED = (
     "These differ from the catalogue, and curators' edits are kept: tick “Update "
     "existing practices” to overwrite them with the file's records."
 )
-
-
-# --- export selected ------------------------------------------------------------------
 
 
 def _export(request, queryset, fmt):
@@ -60,13 +52,8 @@ def export_json(modeladmin, request, queryset):
     return _export(request, queryset, "json")
 
 
-# --- import ---------------------------------------------------------------------------
-
-
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label="File",
-        error_messages={"required": "Choose a CSV or JSON file to import."},
         help_text="A CSV or JSON file as the exports write it (the data page lists "
         f"the fields), at most 10 MB; at most {MAX_WRITES} practices are created or "
         "updated at a time here (manage.py import_practices takes any number).",
@@ -142,7 +129,6 @@ def import_view(modeladmin, request):
 
 
 def _lists(report):
-    """(heading, note, actions) for the practices created, updated and skipped."""
     done, lists = not report.dry_run, []
     for heading, kind, note in [
         ("Created" if done else "To create", CREATE, ""),

@@ -45,10 +45,9 @@ def filtered_path(url_name, querydict):
     return with_query(reverse(url_name), query.urlencode())
 
 
-# --- sitemap.xml: what the lists and indexes show, one query a section -------------
-
-
 class SiteSitemap(Sitemap):
+    """/sitemap.xml: what the lists and indexes show, one query a section."""
+
     def __init__(self, model=None, only_with_practices=False):
         self.model, self.only_with_practices = model, only_with_practices
 
@@ -116,9 +115,6 @@ SITEMAPS = {
     "themes": partial(TermSitemap, Theme),
     "instruments": partial(TermSitemap, InstrumentType),
 }
-
-
-# --- robots.txt ---------------------------------------------------------------------
 
 
 @method_decorator(public_page, name="dispatch")

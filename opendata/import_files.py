@@ -1,7 +1,6 @@
 """Reading a practice file for the import (opendata.imports): the CSV and JSON the
 exports write, each record with the line it starts on. A problem with the file as
-a whole raises FileProblems; the records' own problems are left to the validation.
-"""
+a whole raises FileProblems; the records' own problems are left to the validation."""
 
 import csv
 import io
@@ -22,11 +21,8 @@ from .records import CSV_COLUMNS, record_from_csv
 UNSAFE = re.compile("[\x00\ud800-\udfff]")
 
 
-def printable(text):
-    """`text` with NUL characters and lone surrogates written as escapes."""
-    return UNSAFE.sub(
-        lambda found: found.group().encode("unicode_escape").decode(), text
-    )
+def _escape(found):
+    return found.group().encode("unicode_escape").decode()
 
 
 @dataclass(frozen=True)
@@ -34,16 +30,16 @@ class Problem:
     """One reason a file cannot be imported. `line` is None for the file as a
     whole; `slug` and `field` are "" when they do not apply."""
 
-    line: int | None
-    slug: str
-    field: str
     reason: str
+    line: int | None = None
+    slug: str = ""
+    field: str = ""
 
     def __post_init__(self):
         # A problem quotes what the file holds, which may be a character a page
         # or a terminal cannot show (NUL, a lone surrogate): written as escapes.
         for name in ("slug", "field", "reason"):
-            object.__setattr__(self, name, printable(getattr(self, name)))
+            object.__setattr__(self, name, UNSAFE.sub(_escape, getattr(self, name)))
 
     def __str__(self):
         where = "file" if self.line is None else f"line {self.line}"
@@ -53,14 +49,7 @@ class Problem:
 
 
 class FileProblems(Exception):
-    def __init__(self, *problems):
-        super().__init__("; ".join(map(str, problems)))
-        self.problems = list(problems)
-
-
-def about_the_file(reason, line=None, field=""):
-    """A Problem with the file as a whole (or its header): no record's."""
-    return Problem(line, "", field, reason)
+    """The problems with a file as a whole (or its header): its args."""
 
 
 @dataclass(frozen=True)
@@ -81,15 +70,13 @@ def read_file(data, name):
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         byte = data[error.start : error.start + 1].hex()
-        raise FileProblems(
-            about_the_file(
-                f"the file is not UTF-8 text (byte 0x{byte} on line {line}). Save "
-                "it as UTF-8 (in a spreadsheet: “CSV UTF-8”) and import it again.",
-                line,
-            )
-        ) from error
+        reason = (
+            f"the file is not UTF-8 text (byte 0x{byte} on line {line}). Save it "
+            "as UTF-8 (in a spreadsheet: “CSV UTF-8”) and import it again."
+        )
+        raise FileProblems(Problem(reason, line)) from error
     if not text.strip():
-        raise FileProblems(about_the_file("the file is empty."))
+        raise FileProblems(Problem("the file is empty."))
     lower = name.lower()
     if lower.endswith(".json") or (
         not lower.endswith(".csv") and text.lstrip()[:1] in ("{", "[")
@@ -98,12 +85,9 @@ def read_file(data, name):
     else:
         rows = _read_csv(text)
     if not rows:
-        reason = "the file holds no practices: nothing to import."
-        raise FileProblems(about_the_file(reason))
+        raise FileProblems(Problem("the file holds no practices: nothing to import."))
     return rows
 
-
-# --- CSV ------------------------------------------------------------------------------
 
 # The csv module refuses cells longer than csv.field_size_limit() (131,072
 # characters), yet a long description exports fine: the process-wide limit is
@@ -137,7 +121,7 @@ def _read_csv(text):
                     rows.append(Row(line, record))
         except csv.Error as error:
             reason = f"the CSV cannot be read: {error}."
-            raise FileProblems(about_the_file(reason, reader.line_num)) from error
+            raise FileProblems(Problem(reason, reader.line_num)) from error
         finally:
             csv.field_size_limit(previous)
     return rows
@@ -150,26 +134,22 @@ def _check_header(header, line):
             "the header row has no “slug” column: the first row must name the "
             "columns, as in the CSV export."
         )
-        problems.append(about_the_file(reason, line, "slug"))
+        problems.append(Problem(reason, line, field="slug"))
     if unknown := [name for name in header if name not in CSV_COLUMNS]:
         reason = (
             f"unknown columns {_quoted(unknown)}. The columns are those of the CSV "
             f"export: {', '.join(CSV_COLUMNS)}."
         )
-        problems.append(about_the_file(reason, line))
-    counts = Counter(header)  # one pass: a header may have many columns
-    if repeated := sorted(name for name, count in counts.items() if count > 1):
+        problems.append(Problem(reason, line))
+    if repeated := sorted(name for name, count in Counter(header).items() if count > 1):
         reason = f"columns appear more than once: {_quoted(repeated)}."
-        problems.append(about_the_file(reason, line))
+        problems.append(Problem(reason, line))
     if problems:
         raise FileProblems(*problems)
 
 
 def _quoted(names):
     return ", ".join(f"“{name}”" for name in names)
-
-
-# --- JSON -----------------------------------------------------------------------------
 
 
 def _read_json(text):
@@ -202,7 +182,7 @@ def _read_json(text):
             f"the file is not valid JSON: {error.msg} (line {error.lineno}, "
             f"column {error.colno})."
         )
-        raise FileProblems(about_the_file(reason, error.lineno)) from error
+        raise FileProblems(Problem(reason, error.lineno)) from error
     except (ValueError, RecursionError) as error:
         if isinstance(error, RecursionError):
             reason = "its lists and objects are nested too deeply to be read"
@@ -212,7 +192,7 @@ def _read_json(text):
         else:
             reason = str(error)
         reason = f"the file cannot be read as JSON: {reason}."
-        raise FileProblems(about_the_file(reason)) from error
+        raise FileProblems(Problem(reason)) from error
     if isinstance(data, dict) and isinstance(data.get("practices"), list):
         records = data["practices"]
     elif isinstance(data, list):
@@ -222,7 +202,7 @@ def _read_json(text):
             'a JSON file holds {"metadata": …, "practices": [records]}, as the JSON '
             "export writes it, or a list of records."
         )
-        raise FileProblems(about_the_file(reason))
+        raise FileProblems(Problem(reason))
     rows, line, position = [], 1, 0
     for start, record in zip(starts[id(records)], records, strict=True):
         line += text.count("\n", position, start)  # starts increase: count once

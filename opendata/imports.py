@@ -1,11 +1,9 @@
-"""Bulk import of practices from the CSV and JSON the exports write: the one code
-path of `manage.py import_practices`, the admin's import page and the content
-loader (practices.content). validate() checks each record with a ModelForm, the
-reference rows and stored practices read once per file, and plans it: create,
-update, unchanged, or skip (curators' edits are kept unless `update`). apply()
-writes the plan in one transaction, only if no row has a problem. A key or column
-the file leaves out keeps what is stored (empty on create); an empty value empties.
-"""
+"""Bulk import of practices from the CSV and JSON the exports write, for
+`manage.py import_practices`, the admin's import page and practices.content.
+validate() checks each record with a ModelForm and plans it: create, update,
+unchanged, or skip (curators' edits are kept unless `update`). apply() writes the
+plan in one transaction, only if no row has a problem. A key or column the file
+leaves out keeps what is stored (empty on create); an empty value empties."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,35 +14,25 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import DatabaseError, IntegrityError, transaction
 
-from practices.models import (
-    RESERVED_SLUGS,
-    Country,
-    InstrumentType,
-    Practice,
-    PracticeSource,
-    Project,
-    Region,
-    Status,
-    Theme,
-)
+from practices.models import RESERVED_SLUGS, Practice, PracticeSource, Status
 from publishing.workflow import check_status_change, label, may, move_between, perm
 
-from .import_files import UNSAFE, FileProblems, Problem, about_the_file, read_file
-from .records import COLUMNS, DERIVED, practice_record
+from .import_files import UNSAFE, FileProblems, Problem, read_file
+from .records import COLUMNS, DERIVED, JSON_COLUMNS, practice_record
 
 CREATE, UPDATE, UNCHANGED, SKIP = "create", "update", "unchanged", "skip"
 CHUNK_SIZE = 500  # codes or slugs per bulk query
 FIRST_YEAR, LAST_YEAR = 1900, 2100  # a plausible range for a practice's years
 # Every key of a record (JSON shape); the derived ones are accepted and ignored.
-FIELDS = [c.name for c in COLUMNS if "json" in c.formats and not c.derived]
+FIELDS = [name for name in JSON_COLUMNS if name not in DERIVED]
 KINDS = {c.name: c.kind for c in COLUMNS}
 MODEL_FIELDS = [name for name in FIELDS if name != "sources"]
-LOOKUPS = {  # the reference rows a record names: (model, key, what a code is)
-    "countries": (Country, "code", "country code"),
-    "regions": (Region, "code", "NUTS region code"),
-    "themes": (Theme, "slug", "theme"),
-    "instruments": (InstrumentType, "slug", "instrument type"),
-    "project": (Project, "slug", "project"),
+LOOKUPS = {  # the relations a record names by code: (the code's field, its name)
+    "countries": ("code", "country code"),
+    "regions": ("code", "NUTS region code"),
+    "themes": ("slug", "theme"),
+    "instruments": ("slug", "instrument type"),
+    "project": ("slug", "project"),
 }
 # The permission a curator needs to add a practice in a status other than draft.
 NEEDED = {"in_review": "submit", "published": "publish", "archived": "publish"}
@@ -65,9 +53,6 @@ def _codes(value):
     return value if isinstance(value, list) else [value] if value else []
 
 
-# --- one record: a ModelForm ----------------------------------------------------------
-
-
 class FlagField(forms.Field):
     """true or false, in any case (JSON's true and false too); empty is false."""
 
@@ -83,7 +68,9 @@ class PracticeRecordForm(forms.ModelForm):
     others keep what is stored). Codes and slugs name reference rows, found in
     `found` ({field: {code: row}}): the rows read once for the whole file."""
 
-    status = forms.ChoiceField(choices=Status.choices, required=False)
+    status = forms.TypedChoiceField(
+        choices=Status.choices, required=False, empty_value=Status.DRAFT
+    )
     published_on, last_verified_on, review_by = (
         forms.DateField(input_formats=["%Y-%m-%d"], required=False) for _ in "123"
     )
@@ -123,9 +110,6 @@ class PracticeRecordForm(forms.ModelForm):
             raise ValidationError("", code="reserved")
         return self.cleaned_data["slug"]
 
-    def clean_status(self):
-        return self.cleaned_data["status"] or Status.DRAFT
-
     def clean_uncertain_fields(self):
         return list(dict.fromkeys(self.cleaned_data["uncertain_fields"]))
 
@@ -136,7 +120,7 @@ class PracticeRecordForm(forms.ModelForm):
         for name in [name for name in LOOKUPS if name in data]:
             found, codes = self.found[name], _codes(data[name])
             if missing := [code for code in codes if code not in found]:
-                noun = LOOKUPS[name][2] + ("s" if len(missing) > 1 else "")
+                noun = LOOKUPS[name][1] + ("s" if len(missing) > 1 else "")
                 self.add_error(name, f"unknown {noun} {', '.join(map(_show, missing))}")
             else:
                 data[name] = [found[code] for code in codes]
@@ -208,7 +192,7 @@ def _sources(value):
                 problems += [
                     f"source {n} has no {source_field.label}"
                     if error.code == "required"
-                    else f"source {n} {name}: {error.message}"
+                    else f"source {n} {name}: {' '.join(error.messages)}"
                     for error in errors.error_list
                 ]
         if (url := cleaned.get("url")) in first:
@@ -219,9 +203,6 @@ def _sources(value):
     return sources, problems
 
 
-# --- the plan -------------------------------------------------------------------------
-
-
 @dataclass
 class Action:
     """A row, its problems, and what importing it does (`kind`). `data`: the
@@ -230,17 +211,17 @@ class Action:
     line: int
     slug: str = ""
     data: dict | None = None
-    problems: list = field(default_factory=list)  # (field, reason)
+    problems: list = field(default_factory=list)
     kind: str = ""
     form: PracticeRecordForm | None = None
     sources: list | None = None  # None: left out of the file
     was: dict = field(default_factory=dict)
 
     practice = property(lambda self: self.form.instance)
-    failed = property(lambda self: {name for name, _ in self.problems})
+    failed = property(lambda self: {problem.field for problem in self.problems})
 
     def add(self, name, reason):
-        self.problems.append((name, reason))
+        self.problems.append(Problem(reason, self.line, self.slug, name))
 
 
 @dataclass
@@ -290,7 +271,7 @@ def import_practices(
     try:
         rows = read_file(data, name)
     except FileProblems as error:
-        return Report(name=name, problems=error.problems, dry_run=dry_run)
+        return Report(name=name, problems=list(error.args), dry_run=dry_run)
     plan = validate(rows, update=update, user=user, progress=progress)
     plan.name, plan.dry_run = name, dry_run
     if plan.problems or dry_run:
@@ -312,7 +293,7 @@ def import_practices(
             )
         except DatabaseError as error:  # a value the database refuses
             reason = f"the database refused the import ({error}); nothing was imported."
-    return Report(name, plan.rows, [about_the_file(reason)])
+    return Report(name, plan.rows, [Problem(reason)])
 
 
 def validate(rows, *, update=False, user=None, progress=None):
@@ -333,7 +314,7 @@ def validate(rows, *, update=False, user=None, progress=None):
                 _check_write(action, user)
         if progress:
             progress(done, len(actions), "Validating")
-    problems = [Problem(a.line, a.slug, *p) for a in actions for p in a.problems]
+    problems = [problem for action in actions for problem in action.problems]
     return Report(
         rows=len(rows),
         actions=[] if problems else actions,
@@ -398,12 +379,11 @@ def _look_up(records):
             for row in queryset.filter(**{f"{key}__in": chunk})
         }
 
-    found = {
-        name: read(
-            model.objects, key, {c for r in records for c in _codes(r.get(name))}
-        )
-        for name, (model, key, _) in LOOKUPS.items()
-    }
+    found = {}
+    for name, (key, _) in LOOKUPS.items():
+        model = Practice._meta.get_field(name).related_model
+        codes = {code for record in records for code in _codes(record.get(name))}
+        found[name] = read(model.objects, key, codes)
     slugs = {r["slug"] for r in records if isinstance(r.get("slug"), str)}
     return found, read(Practice.objects.for_export(), "slug", slugs)
 
@@ -419,7 +399,7 @@ def _as_stored(name, value):
     if name == "project":
         return value.slug if value else ""
     if name in LOOKUPS:
-        return sorted(getattr(row, LOOKUPS[name][1]) for row in value)
+        return sorted(getattr(row, LOOKUPS[name][0]) for row in value)
     return value.isoformat() if isinstance(value, date) else value
 
 
@@ -434,14 +414,14 @@ def _check(action, practice, found, update):
         data, instance=practice or Practice(), fields=fields, found=found
     )
     for name, errors in form.errors.as_data().items():
-        action.problems += [
-            (name, _reason(form, name, e, data.get(name))) for e in errors
-        ]
+        for error in errors:
+            action.add(name, _reason(form, name, error, data.get(name)))
     new = {name: _as_stored(name, value) for name, value in form.cleaned_data.items()}
     if "sources" in data:
         action.sources, problems = _sources(data["sources"])
         new["sources"] = action.sources
-        action.problems += [("sources", reason) for reason in problems]
+        for reason in problems:
+            action.add("sources", reason)
     failed, record = action.failed, form.instance
     if record.status in (Status.PUBLISHED, Status.ARCHIVED) and not (
         record.published_on or failed & {"status", "published_on"}
@@ -472,7 +452,7 @@ def _check_write(action, user):
         try:
             check_status_change(practice)
         except ValidationError as error:
-            action.add("status", f"status: {error.message}")
+            action.add("status", f"status: {' '.join(error.messages)}")
             return
     if user is None or action.kind not in (CREATE, UPDATE):
         return
@@ -491,9 +471,6 @@ def _check_write(action, user):
         "published_on"
     ) and not user.has_perm(perm(Practice, "publish")):  # as in the admin
         action.add("published_on", "you may not set publication dates (published_on)")
-
-
-# --- writing --------------------------------------------------------------------------
 
 
 def apply(plan, *, name="a file", user=None, progress=None):

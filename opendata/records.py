@@ -83,18 +83,12 @@ class Column:
 
     @property
     def choices(self):
-        """The allowed values: [(value, label)]."""
         if self.name == "uncertain_fields":  # a list of field names, not a choice
             return list(self.model_field.model.UNCERTAIN_CHOICES)
         return list(self.model_field.choices or []) if self.field else []
 
-    @property
-    def type_note(self):
-        return KINDS[self.kind][0]
-
-    @property
-    def json_type(self):
-        return KINDS[self.kind][1]
+    type_note = property(lambda self: KINDS[self.kind][0])
+    json_type = property(lambda self: KINDS[self.kind][1])
 
 
 # In CSV column order; JSON records have the same keys, except that CSV's
@@ -191,8 +185,6 @@ def practice_record(practice, absolute_url):
     return record
 
 
-# --- CSV ------------------------------------------------------------------------
-
 # A cell a spreadsheet would run as a formula starts with one of these: it is
 # written after an apostrophe (shown as text), which reading removes again.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -233,19 +225,14 @@ def _cell(value):
 def record_from_csv(row):
     """A CSV row ({column: cell}) back in the JSON shape, values still as text
     (the importer checks them). Lists are split; empty cells become "" or []."""
-    cells = {name: unguard_cell(value or "") for name, value in row.items()}
-    record = {
-        name: value
-        for name, value in cells.items()
-        if name not in ("source_urls", "source_titles")
-    }
+    record = {name: unguard_cell(value or "") for name, value in row.items()}
     for name in LISTS:
         if name in record:
             values = (v.strip() for v in record[name].split(LIST_SEPARATOR))
             record[name] = [v for v in values if v]
-    if "source_urls" in cells or "source_titles" in cells:
-        urls = _lines(cells.get("source_urls", ""))
-        titles = _lines(cells.get("source_titles", ""))
+    if "source_urls" in record or "source_titles" in record:
+        urls = _lines(record.pop("source_urls", ""))
+        titles = _lines(record.pop("source_titles", ""))
         record["sources"] = [
             {"url": url, "title": title}
             for url, title in zip_longest(urls, titles, fillvalue="")
@@ -254,8 +241,5 @@ def record_from_csv(row):
 
 
 def _lines(text):
-    return (
-        [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
-        if text
-        else []
-    )
+    # Stripping each line also drops the "\r" of a "\r\n" line break.
+    return [line.strip() for line in text.split(LINE_SEPARATOR)] if text else []

@@ -20,26 +20,12 @@ from opendata.records import record_licence
 register = template.Library()
 
 
-class CaptureNode(template.Node):
-    def __init__(self, nodelist, name):
-        self.nodelist, self.name = nodelist, name
-
-    def render(self, context):
-        # Already rendered (and escaped) by the template: safe to output again.
-        context[self.name] = mark_safe(self.nodelist.render(context).strip())
-        return ""
-
-
-@register.tag
-def capture(parser, token):
+@register.simple_block_tag
+def capture(content):
     """{% capture as name %}…{% endcapture %}: render the enclosed blocks once, into
     `name`, to use the same text twice, e.g. a page's title in <title> and og:title."""
-    bits = token.split_contents()
-    if len(bits) != 3 or bits[1] != "as":
-        raise template.TemplateSyntaxError("Usage: {% capture as name %}")
-    nodelist = parser.parse(("endcapture",))
-    parser.delete_first_token()
-    return CaptureNode(nodelist, bits[2])
+    # Already rendered (and escaped) by the template: safe to output again.
+    return mark_safe(content.strip())
 
 
 @register.simple_tag(takes_context=True)
@@ -65,8 +51,6 @@ def canonical_url(context, *keep):
 def filtered_url(context, url_name):
     return filtered_path(url_name, context["request"].GET)
 
-
-# --- schema.org JSON-LD -----------------------------------------------------------
 
 # As Django's json_script: "</script>" or "<!--" in a title cannot end the element.
 _JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -109,11 +93,10 @@ def _json_ld(request, kind, record, **facts):
 
 @register.simple_tag(takes_context=True)
 def practice_json_ld(context, practice):
-    """The practice's page as a schema.org WebPage whose mainEntity is the practice,
-    a Service: not GovernmentService (its institution may be a chamber or an
-    agency), nor CreativeWork (our *record* of it is a work, so the record's dates,
-    licence, credit, sources and period covered sit on the WebPage). Uses only
-    what the page's queryset (for_detail) loaded: no query."""
+    """The page as a schema.org WebPage whose mainEntity is the practice, a Service
+    (not GovernmentService: its institution may be a chamber or an agency). Our
+    *record* is the work: its dates, licence, credit, sources and period covered
+    are the page's. Uses only what for_detail() loaded: no query."""
     request = context["request"]
     uncertain = set(practice.uncertain_fields or [])
 

@@ -284,6 +284,11 @@ def test_bad_json_records_are_reported_on_the_lines_they_start_on():
         ),
         ({"sources": [{"url": "https://a.org/", "title": "A", "x": 1}]}, "sources", ""),
         ({"sources": [{"url": "", "title": "A"}]}, "sources", "source 1 has no URL"),
+        (
+            {"sources": [{"url": "https://a.org/" + "x" * 500, "title": "A"}]},
+            "sources",
+            "source 1 url: Ensure this value has at most 500 characters",
+        ),
         ({"attribution": "A\x00"}, "attribution", "NUL character"),
     ],
 )
