@@ -43,12 +43,8 @@ class BriefPage(DetailView):
             archived=self.object.status == Status.ARCHIVED,
             features=features,
             # The brief's practices in figures, counted by the database.
-            instruments=InstrumentType.objects.with_practice_counts(featured).filter(
-                practice_count__gt=0
-            ),
-            themes=Theme.objects.with_practice_counts(featured).filter(
-                practice_count__gt=0
-            ),
+            instruments=InstrumentType.objects.in_use(featured),
+            themes=Theme.objects.in_use(featured),
             **kwargs,
         )
 

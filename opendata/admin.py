@@ -54,6 +54,7 @@ def export_json(modeladmin, request, queryset):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
+        error_messages={"required": "Choose a CSV or JSON file to import."},
         help_text="A CSV or JSON file as the exports write it (the data page lists "
         f"the fields), at most 10 MB; at most {MAX_WRITES} practices are created or "
         "updated at a time here (manage.py import_practices takes any number).",

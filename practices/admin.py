@@ -198,8 +198,11 @@ class LinkCheckAdmin(admin.ModelAdmin):
     def used_by(self, obj):
         items = []
         for model, field, name, _ in link_keepers():
-            for row in model.objects.filter(**{field: obj.url}).order_by(name, "pk"):
-                record = getattr(row, "practice", row)  # a source: its practice
+            rows = model.objects.filter(**{field: obj.url}).order_by(name, "pk")
+            if model is PracticeSource:  # named by its practice, read in one query
+                rows = rows.select_related("practice")
+            for row in rows:
+                record = getattr(row, "practice", row)
                 url = reverse(admin_urlname(record._meta, "change"), args=[record.pk])
                 items.append((record._meta.verbose_name.capitalize(), url, record))
         if not items:

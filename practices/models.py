@@ -35,6 +35,10 @@ class TermQuerySet(models.QuerySet):
         # Meta.ordering is dropped from GROUP BY queries: restate it.
         return counted.order_by(*self.model._meta.ordering)
 
+    def in_use(self, practices=None):
+        """Only the terms that some of those practices carry, counted as above."""
+        return self.with_practice_counts(practices).filter(practice_count__gt=0)
+
 
 def years_in_order(name):
     """An end year, when both years are known, is not before the start year."""

@@ -35,9 +35,7 @@ class HomeView(TemplateView):
         return super().get_context_data(
             holdings=facts.holdings(published),
             briefs=Brief.objects.published()[:3],
-            countries=Country.objects.with_practice_counts().filter(
-                practice_count__gt=0
-            ),
+            countries=Country.objects.in_use(),
             themes=Theme.objects.with_practice_counts(),
             instruments=InstrumentType.objects.with_practice_counts(),
             latest_practices=attach_card_terms(
@@ -261,7 +259,7 @@ class CountryListView(TermListView):
     model = Country
 
     def get_queryset(self):
-        return super().get_queryset().filter(practice_count__gt=0)
+        return Country.objects.in_use()
 
 
 @method_decorator(public_page, name="dispatch")
@@ -312,7 +310,5 @@ class CountryDetailView(TermDetailView):
         return get_object_or_404(Country, code=self.kwargs["code"].upper())
 
     def get_context_data(self, **kwargs):
-        regions = Region.objects.filter(country=self.term).with_practice_counts()
-        return super().get_context_data(
-            regions=regions.filter(practice_count__gt=0), **kwargs
-        )
+        regions = Region.objects.filter(country=self.term).in_use()
+        return super().get_context_data(regions=regions, **kwargs)

@@ -114,7 +114,9 @@ def test_a_file_that_is_too_big_or_missing_is_a_form_error(
     response = client.post(IMPORT, {"file": upload([record("one")])})
     assert response.status_code == 400
     assert "at most 10 MB can be imported here" in response.text
-    assert client.post(IMPORT, {}).status_code == 400
+    missing = client.post(IMPORT, {})
+    assert missing.status_code == 400
+    assert "Choose a CSV or JSON file to import." in missing.text
     assert not Practice.objects.exists()
 
 

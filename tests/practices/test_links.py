@@ -629,3 +629,17 @@ def test_every_link_in_the_real_catalogue_is_checkable(catalogue):
     assert len(urls) > 100
     assert [url for url in urls if links.prepare(url) is None] == []  # all http(s)
     assert f"Would check {len(urls)} links" in run(dry_run=True)
+
+
+def test_used_by_costs_no_query_per_source(admin_client, db):
+    url = "https://shared.example/"
+    check = LinkCheck.objects.create(url=url, checked_at=datetime.now(UTC), ok=True)
+    page = reverse("admin:practices_linkcheck_change", args=[check.pk])
+    counts = []
+    for title in ("First user", "Second user", "Third user"):
+        make_practice(title=title, sources=[url])
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(page)
+        assert response.status_code == 200 and title in response.text
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == counts[2]
