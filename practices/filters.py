@@ -2,12 +2,13 @@ from functools import cache, partial
 
 import django_filters
 from django import forms
-from django.db.models import CharField, F, Q, Value
+from django.db.models import CharField, F, Value
 from django.db.models.functions import Concat
 from django.utils.text import capfirst
 
 from .models import (
     Country,
+    FacetValue,
     ImplementationLevel,
     InstrumentType,
     Period,
@@ -53,11 +54,9 @@ def label_of(name):
     return capfirst(model._meta.verbose_name if model else field.verbose_name)
 
 
-def term_filter(field_name, label=None, method="filter_related"):
+def term_filter(facet, relation, label=None):
     return django_filters.MultipleChoiceFilter(
-        field_name=field_name,
-        label=label or label_of(field_name.split("__")[0]),
-        method=method,
+        field_name=facet, label=label or label_of(relation), method="filter_facet"
     )
 
 
@@ -65,7 +64,7 @@ class PracticeFilterSet(django_filters.FilterSet):
     """The one definition of the list's filters, used by the list and its facet
     counts, the exports and the feed. Several values of one filter mean OR;
     different filters combine with AND. Invalid values make the set invalid
-    (strict). Each filter's `field_name` is also what its facet counts."""
+    (strict). Each filter's `field_name` is the facet it counts (FacetValue)."""
 
     q = django_filters.CharFilter(
         method="filter_text",
@@ -73,11 +72,11 @@ class PracticeFilterSet(django_filters.FilterSet):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    country = term_filter("countries__code")
-    region = term_filter("regions__code", "Region (NUTS)", method="filter_region")
-    theme = term_filter("themes__slug")
-    instrument = term_filter("instruments__slug")
-    project = term_filter("project__slug")
+    country = term_filter("country", "countries")
+    region = term_filter("region", "regions", "Region (NUTS)")
+    theme = term_filter("theme", "themes")
+    instrument = term_filter("instrument", "instruments")
+    project = term_filter("project", "project")
     level = django_filters.MultipleChoiceFilter(
         field_name="level",
         choices=ImplementationLevel.choices,
@@ -113,21 +112,11 @@ class PracticeFilterSet(django_filters.FilterSet):
     def filter_text(self, queryset, name, value):
         return search(queryset, value) if value.strip() else queryset
 
-    def filter_related(self, queryset, name, values):
-        # A subquery from the term's side (its link table, not the practices), so
-        # a practice with two of the values is listed and counted once.
-        relation, column = name.split("__")
-        terms = Practice._meta.get_field(relation).related_model.objects
-        matching = terms.filter(**{f"{column}__in": values}).values("practices")
-        return queryset.filter(pk__in=matching)
-
-    def filter_region(self, queryset, name, regions):
-        """A region also matches the practices of the regions inside it: NUTS
-        codes nest by prefix (ES2 > ES21 > ES212)."""
-        match = Q()
-        for code in regions:
-            match |= Q(code__startswith=code)
-        return queryset.filter(pk__in=Region.objects.filter(match).values("practices"))
+    def filter_facet(self, queryset, name, values):
+        # From the view's side, so a practice with two of the values is listed
+        # once; a region matches the practices of the regions inside it too.
+        matching = FacetValue.objects.filter(facet=name, value__in=values)
+        return queryset.filter(pk__in=matching.values("practice"))
 
     def filter_period(self, queryset, name, periods):
         matching = Practice.objects.with_period().filter(period__in=periods)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Case,
@@ -23,11 +24,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Left, Length
 from django.utils import timezone
 
 from .filters import PracticeFilterSet
-from .models import Practice
+from .models import FacetValue, Practice
 
 
 class LocalDate(Expression):
@@ -135,11 +135,20 @@ class Listing:
         """{value: label} of a filter's options."""
         return dict(self.filterset.form.fields[name].choices)
 
-    def facets(self, query_data):
+    def facets(self, query_data, version=None):
         """The list's facets: every option of each filter, with how many practices
-        the list would hold with it ticked too (the *other* filters applied)."""
-        counts = facet_counts(self.filterset)
+        the list would hold with it ticked too (the *other* filters applied).
+        Without filters the counts are the catalogue's own: kept for its
+        `version` (CatalogueVersion.current()) and the day."""
         chosen = self.filters
+        active = [name for name in FACETS if name in chosen]
+        if chosen or version is None:
+            counts = facet_counts(self.filterset, active)
+        else:
+            counts = cache.get_or_set(
+                f"facet-counts:{version.token}:{timezone.localdate()}",
+                lambda: facet_counts(self.filterset, active),
+            )
         facets = []
         for name in FACETS:
             selected = set(chosen.get(name, []))
@@ -165,41 +174,32 @@ class Listing:
         return facets
 
 
-def facet_counts(filterset):
-    """{(facet, value): practices} in one query: for each facet, the practices
-    grouped by the field its filter matches on, over the queryset every *other*
-    filter selects. A region counts the practices of the regions inside it too
-    (NUTS codes nest by prefix), each practice once."""
+def facet_counts(filterset, active):
+    """{(facet, value): practices} in one query. Each facet counts over the
+    practices every *other* filter selects, so the practices are grouped once per
+    facet in effect (`active`) and once for all the other facets together."""
+    groups = {None: [name for name in FACETS if name not in active]}
+    groups.update((name, [name]) for name in active)
     parts = []
-    for name in FACETS:
-        base = filterset.filter_queryset_without(name).order_by()
-        column = filterset.filters[name].field_name
-        if name == "period":
-            base = base.with_period()
-        if name == "region":
-            for length in range(3, 6):  # NUTS 1, 2 and 3
-                prefixes = base.alias(code_length=Length(column)).filter(
-                    code_length__gte=length
+    for excluded, names in groups.items():
+        base = filterset.filter_queryset_without(excluded).order_by()
+        if "period" in names:
+            periods = base.with_period().values(
+                facet=Value("period", output_field=CharField()), value=F("period")
+            )
+            parts.append(
+                periods.annotate(count=Count("pk")).values_list(
+                    "facet", "value", "count"
                 )
-                parts.append(grouped(prefixes, name, Left(column, length), True))
-        else:
-            parts.append(grouped(base, name, F(column), False))
+            )
+        values = FacetValue.objects.filter(practice__in=base.values("pk"))
+        values = values.filter(facet__in=names).values_list("facet", "value")
+        parts.append(values.annotate(count=Count("*")))
     return {
         (name, value): count
         # order_by(): a union would otherwise take Practice's Meta.ordering.
         for name, value, count in parts[0].union(*parts[1:], all=True).order_by()
     }
-
-
-def grouped(queryset, name, value, distinct):
-    return (
-        queryset.values(
-            facet=Value(name, output_field=CharField()),
-            value=value,
-        )
-        .annotate(count=Count("pk", distinct=distinct))
-        .values_list("facet", "value", "count")
-    )
 
 
 def list_practices(data, sort=None):

@@ -3,7 +3,7 @@ from collections import Counter
 
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
 from django.urls import reverse
@@ -481,6 +481,70 @@ class Practice(Publishable):
             raise ValidationError(
                 {"uncertain_fields": f"Unknown field names: {', '.join(unknown)}."}
             )
+
+
+# The values each practice is filtered and counted by on the list, in portable SQL:
+# its countries, themes, instruments, project and level, and its regions with every
+# NUTS region above them (codes nest by prefix: ES212 is in ES21 and ES2). TEXT
+# throughout, so PostgreSQL can push a filter on a value into each branch.
+FACET_VALUES = """
+SELECT pc.practice_id, 'country', CAST(c.code AS TEXT)
+  FROM practices_practice_countries pc
+  JOIN practices_country c ON c.id = pc.country_id
+UNION ALL
+SELECT pt.practice_id, 'theme', CAST(t.slug AS TEXT)
+  FROM practices_practice_themes pt JOIN practices_theme t ON t.id = pt.theme_id
+UNION ALL
+SELECT pi.practice_id, 'instrument', CAST(i.slug AS TEXT)
+  FROM practices_practice_instruments pi
+  JOIN practices_instrumenttype i ON i.id = pi.instrumenttype_id
+UNION ALL
+SELECT p.id, 'project', CAST(pr.slug AS TEXT)
+  FROM practices_practice p JOIN practices_project pr ON pr.id = p.project_id
+UNION ALL
+SELECT p.id, 'level', CAST(p.level AS TEXT) FROM practices_practice p
+UNION ALL
+SELECT DISTINCT pr.practice_id, 'region', CAST(SUBSTR(r.code, 1, n.length) AS TEXT)
+  FROM practices_practice_regions pr
+  JOIN practices_region r ON r.id = pr.region_id
+  JOIN (SELECT 3 AS length UNION ALL SELECT 4 UNION ALL SELECT 5) n
+    ON LENGTH(r.code) >= n.length
+"""
+
+
+class FacetValue(models.Model):
+    """One value a practice is found by on the list (FACET_VALUES): derived from
+    its links, kept current by signals.py in the same commit as the search index.
+    The list's filters and facet counts read it through narrow indexes."""
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="+")
+    facet = models.CharField(max_length=20)
+    value = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "facet", "value"], name="facetvalue_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["facet", "value", "practice"], name="facetvalue_idx")
+        ]
+
+    @classmethod
+    def refresh(cls, ids, using="default"):
+        """Derive the rows of these practices again (ids may be any iterable)."""
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            cls.objects.using(using).filter(practice__in=batch).delete()
+            with connections[using].cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {cls._meta.db_table} (practice_id, facet, value)"
+                    f" SELECT * FROM ({FACET_VALUES}) v"
+                    f" WHERE practice_id IN ({', '.join(['%s'] * len(batch))})",
+                    batch,
+                )
 
 
 class CatalogueVersion(models.Model):

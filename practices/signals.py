@@ -1,6 +1,7 @@
 """Keep derived state current, once per transaction, whatever path changed the data
 (admin, import, shell, revert, workflow, term rename or delete): each practice's
-search index, and the catalogue version that caches key on (practices/caching.py).
+search index and facet values, and the catalogue version that caches key on
+(practices/caching.py).
 
 Each change only notes the practices it touched (`refresh_on_commit`); when the
 transaction commits, one callback re-indexes them all and bumps the version once.
@@ -17,6 +18,7 @@ from django.dispatch import receiver
 from .models import (
     CatalogueVersion,
     Country,
+    FacetValue,
     InstrumentType,
     Practice,
     PracticeSource,
@@ -45,11 +47,14 @@ def refresh_on_commit(practice_ids=()):
 def _refresh():
     if _pending.ids is None:
         return  # an earlier callback of this transaction did the work
-    # The index and the version change together, so a reader who sees the new
-    # version also searches the new index. Should the process die before this
-    # commits, `manage.py rebuild_search_index` brings both up to date.
+    # The index, the facet values and the version change together, so a reader
+    # who sees the new version also searches and filters the new state. Should the
+    # process die before this commits, `manage.py rebuild_search_index` brings all
+    # three up to date.
     with transaction.atomic():
-        refresh_search_index(sorted(_pending.ids))
+        ids = sorted(_pending.ids)
+        refresh_search_index(ids)
+        FacetValue.refresh(ids)
         CatalogueVersion.bump()
     _pending.ids = None
 

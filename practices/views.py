@@ -15,7 +15,7 @@ from briefs.models import Brief
 from publishing.views import StaffPreviewMixin
 
 from . import compare, facts
-from .caching import private_preview, public_page
+from .caching import catalogue_version, private_preview, public_page
 from .cards import attach_card_terms
 from .listing import OVERDUE_LAST, SORT_LABELS, list_practices
 from .models import Country, InstrumentType, Practice, Region, Status, Theme
@@ -85,7 +85,9 @@ class PracticeListView(ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["facets"] = (
-            self.listing.facets(self.request.GET) if self.listing.valid else []
+            self.listing.facets(self.request.GET, catalogue_version(self.request))
+            if self.listing.valid
+            else []
         )
         query, sort = self.listing.query, self.listing.sort
         if query:

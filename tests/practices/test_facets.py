@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from practices.filters import PracticeFilterSet
 from practices.listing import list_practices
-from practices.models import Period, Practice, Status
+from practices.models import CatalogueVersion, FacetValue, Period, Practice, Status
 from tests.factories import (
     committed,
     make_country,
@@ -25,7 +25,9 @@ def facets_for(query):
     data = QueryDict(query)
     listing = list_practices(data)
     assert listing.valid, listing.errors
-    return {f.name: f for f in listing.facets(data)}
+    # With the catalogue version, as the list view asks: unfiltered counts are
+    # then kept for it, and must still follow every committed change.
+    return {f.name: f for f in listing.facets(data, CatalogueVersion.current())}
 
 
 def sql_count(query):
@@ -129,6 +131,24 @@ def test_counts_follow_edits_publishing_and_deletion(db):
     with committed():
         draft.delete()
     assert counts()["ES"] == 0
+
+
+def test_counts_and_filters_follow_a_renamed_term_and_a_new_region(db):
+    spain = make_country(code="ES", name="Spain")
+    theme = make_theme(slug="old-name", name="Old name")
+    practice = make_practice(countries=[spain], themes=[theme])
+    es2 = make_region(code="ES2", name="Noreste", country=spain)
+    es21 = make_region(code="ES21", name="País Vasco", country=spain, parent=es2)
+    with committed():
+        theme.slug = "new-name"
+        theme.save()
+        practice.regions.add(es21)
+    themes = {o.value: o.count for o in facets_for("")["theme"].options}
+    assert themes == {"new-name": 1}
+    assert sql_count("theme=new-name") == sql_count("region=ES2") == 1
+    assert set(
+        FacetValue.objects.filter(practice=practice).values_list("facet", "value")
+    ) >= {("theme", "new-name"), ("region", "ES2"), ("region", "ES21")}
 
 
 def test_each_facet_has_a_clear_link_keeping_the_other_filters(db):
