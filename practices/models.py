@@ -1,9 +1,13 @@
 import uuid
 from collections import Counter
+from datetime import datetime
+from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchVectorField
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
 from django.urls import reverse
@@ -547,10 +551,21 @@ class FacetValue(models.Model):
                 )
 
 
+class Version(NamedTuple):
+    number: int
+    token: uuid.UUID
+    changed_at: datetime
+
+
 class CatalogueVersion(models.Model):
     """One row, bumped as each transaction that changes anything public commits
     (signals.py); caches key on it. A fresh token per bump, so a rolled-back bump
     is never taken for a later one; `changed_at` is pages' Last-Modified."""
+
+    # Where a cache shared by every process (Redis) keeps the current version, so
+    # a cached page is served without a query. A bump deletes it as it commits;
+    # the expiry bounds how long a reader that raced a bump can keep the old one.
+    CACHE_KEY, CACHE_SECONDS = "catalogue-version", 30
 
     number = models.BigIntegerField(default=0)
     token = models.UUIDField(default=uuid.uuid4)
@@ -580,12 +595,20 @@ class CatalogueVersion(models.Model):
         if not cls.objects.filter(pk=1).update(**values):
             cls.objects.get_or_create(pk=1)
             cls.objects.filter(pk=1).update(**values)
+        transaction.on_commit(lambda: cache.delete(cls.CACHE_KEY))
 
     @classmethod
     def current(cls):
-        """(number, token, changed_at), or None before the first bump."""
-        rows = cls.objects.filter(pk=1)
-        return rows.values_list("number", "token", "changed_at", named=True).first()
+        """A Version, or None before the first bump."""
+        # One process's memory is not shared: other processes' bumps never reach it.
+        shared = not isinstance(caches["default"], LocMemCache)
+        if shared and (version := cache.get(cls.CACHE_KEY)):
+            return version
+        rows = cls.objects.filter(pk=1).values_list("number", "token", "changed_at")
+        version = Version(*row) if (row := rows.first()) else None
+        if shared and version:
+            cache.set(cls.CACHE_KEY, version, cls.CACHE_SECONDS)
+        return version
 
 
 # A page of Interreg Europe's site (interregeurope.eu or a subdomain), in SQL.

@@ -1,5 +1,6 @@
 """Site-wide invariants: migrations, one <h1> per page, 404s, security headers."""
 
+import gzip
 import re
 
 import pytest
@@ -72,3 +73,43 @@ def test_security_headers_on_every_response(client, catalogue):
 def test_featured_practices_without_facts_say_not_recorded(client, catalogue):
     text = client.get("/practices/go4export-interactive-development/").text
     assert text.count("Not recorded") >= 8
+
+
+@pytest.mark.parametrize(
+    "url, content_type",
+    [
+        ("/practices/", "text/html"),
+        ("/practices/export.csv", "text/csv"),
+        ("/practices/export.json", "application/json"),
+        ("/practices/feed/", "application/atom+xml"),
+        ("/sitemap.xml", "application/xml"),
+    ],
+)
+def test_pages_exports_and_feeds_are_compressed_for_clients_that_accept_it(
+    client, catalogue, url, content_type
+):
+    plain = client.get(url)
+    assert "Content-Encoding" not in plain.headers
+    plain = body_of(plain)
+    response = client.get(url, headers={"accept-encoding": "gzip"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    compressed = body_of(response)
+    assert len(compressed) < len(plain) / 3
+    assert gzip.decompress(compressed)[:40] == plain[:40]
+
+
+def body_of(response):
+    return b"".join(response) if response.streaming else response.content
+
+
+def test_the_favicon_is_served_and_linked_from_every_page(client, catalogue):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # ICO
+    head = client.get("/").text.split("</head>")[0]
+    assert '<link rel="icon" href="/favicon.ico"' in head
+    assert 'type="image/svg+xml"' in head

@@ -693,3 +693,22 @@ def test_pages_are_cached_in_redis_and_fresh_after_an_edit(
     response = client.get(url)
     assert cache_state(response) == "miss"
     assert "Export vouchers, renewed" in response.text
+
+
+@pytest.mark.parametrize("surface", ["page", "list", "feed"])
+def test_with_a_shared_cache_a_hit_reads_no_database_and_unpublishing_shows_at_once(
+    client, practice, redis_cache, django_assert_num_queries, surface
+):
+    url = {
+        "page": practice.get_absolute_url(),
+        "list": reverse("practices:list"),
+        "feed": "/practices/feed/",
+    }[surface]
+    assert "Export vouchers" in client.get(url).text
+    with django_assert_num_queries(0):  # the version comes from the cache too
+        assert cache_state(client.get(url)) == "hit"
+    practice.status = Status.DRAFT  # unpublished
+    with committed():
+        practice.save()
+    response = client.get(url)
+    assert cache_state(response) != "hit" and "Export vouchers" not in response.text
