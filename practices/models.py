@@ -1,5 +1,4 @@
 import uuid
-from collections import Counter
 from datetime import datetime
 from typing import NamedTuple
 
@@ -8,7 +7,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
@@ -209,12 +208,9 @@ class ImplementationLevel(models.TextChoices):
 
 
 # What each shared term counts for in related_to().
-RELATED_WEIGHTS = [
-    ("instruments", "instrumenttype_id", 3),
-    ("themes", "theme_id", 2),
-    ("regions", "region_id", 2),
-    ("countries", "country_id", 1),
-]
+# What related practices share, by weight (FacetValue's facets): a region counts
+# with each NUTS region above it, so practices closer together share more.
+RELATED_WEIGHTS = {"instrument": 3, "theme": 2, "region": 2, "country": 1}
 
 
 class Period(models.TextChoices):
@@ -249,24 +245,34 @@ class PracticeQuerySet(PublishableQuerySet):
         return self.select_related("project").defer("search_text", "search_vector")
 
     def related_to(self, practice, limit=5):
-        """(practice, score) pairs from this queryset sharing the most terms with
-        `practice`, weighted by RELATED_WEIGHTS: best first, then by title."""
-        scores = Counter()
-        for relation, column, weight in RELATED_WEIGHTS:
-            through = getattr(Practice, relation).through
-            mine = through.objects.filter(practice_id=practice.pk).values(column)
-            others = (
-                through.objects.filter(**{f"{column}__in": mine})
-                .filter(practice__in=self.values("pk"))  # only candidates we may show
-                .exclude(practice_id=practice.pk)
-                .values_list("practice_id", flat=True)
+        """(practice, score) pairs from this queryset sharing the most facet values
+        with `practice`, weighted by RELATED_WEIGHTS: best first, then by title.
+        Scored, ordered and cut in one grouped query."""
+        mine = FacetValue.objects.filter(practice=practice, facet__in=RELATED_WEIGHTS)
+        shared = Q()
+        for facet, value in mine.values_list("facet", "value"):
+            shared |= Q(facet_values__facet=facet, facet_values__value=value)
+        if not shared:
+            return []
+        weight = Case(
+            *(
+                When(facet_values__facet=facet, then=Value(weight))
+                for facet, weight in RELATED_WEIGHTS.items()
             )
-            for pk in others:
-                scores[pk] += weight
-        best = [pk for pk, _ in scores.most_common(limit * 4)]
-        found = self.filter(pk__in=best).only("pk", "slug", "title").in_bulk(best)
-        ranked = sorted(found.values(), key=lambda p: (-scores[p.pk], p.title))
-        return [(p, scores[p.pk]) for p in ranked[:limit]]
+        )
+        # One filter() call: the score sums the very links that matched. Narrow
+        # rows (the listing index covers them), then the few practices in full.
+        best = (
+            self.exclude(pk=practice.pk)
+            .filter(shared)
+            .values("pk")
+            .annotate(score=Sum(weight))
+            .order_by("-score", "title", "pk")
+            .values_list("pk", "score")[:limit]
+        )
+        scores = dict(best)
+        found = self.only("pk", "slug", "title").in_bulk(scores)
+        return [(found[pk], score) for pk, score in scores.items() if pk in found]
 
     # Annotate `has_<fact>` for each fact a record can state (practices.facts).
     with_held_facts = with_held_facts
@@ -521,7 +527,7 @@ class FacetValue(models.Model):
     its links, kept current by signals.py in the same commit as the search index.
     The list's filters and facet counts read it through narrow indexes."""
 
-    practice = models.ForeignKey(Practice, models.CASCADE, related_name="+")
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="facet_values")
     facet = models.CharField(max_length=20)
     value = models.CharField(max_length=255)
 

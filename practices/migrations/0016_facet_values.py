@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('facet', models.CharField(max_length=20)),
                 ('value', models.CharField(max_length=255)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='practices.practice')),
+                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='facet_values', to='practices.practice')),
             ],
             options={
                 'indexes': [models.Index(fields=['facet', 'value', 'practice'], name='facetvalue_idx')],

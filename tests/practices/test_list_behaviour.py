@@ -3,12 +3,13 @@
 import pytest
 from django.urls import reverse
 
-from practices.models import Status
+from practices.models import Practice, Status
 from tests.factories import (
     make_country,
     make_instrument,
     make_practice,
     make_project,
+    make_region,
     make_theme,
 )
 
@@ -120,6 +121,26 @@ def test_detail_shows_related_practices_ranked_by_what_they_share(client):
     text = response.text
     assert "More from Italy" in text and "More from COMPETE IN" in text
     assert "Same project" in text and "Hidden draft" not in text
+
+
+def test_related_practices_in_nearer_nuts_regions_rank_higher(client):
+    spain = make_country(code="ES", name="Spain")
+    es2 = make_region(code="ES2", name="Noreste", country=spain)
+    es21 = make_region(code="ES21", name="País Vasco", country=spain, parent=es2)
+    es212 = make_region(code="ES212", name="Gipuzkoa", country=spain, parent=es21)
+    es24 = make_region(code="ES24", name="Aragón", country=spain, parent=es2)
+    practice = make_practice(countries=[spain], regions=[es212])
+    make_practice(title="A: same NUTS 2 region", countries=[spain], regions=[es24])
+    make_practice(title="B: the NUTS 3 region", countries=[spain], regions=[es212])
+    make_practice(title="C: only the country", countries=[spain])
+    make_practice(title="D: elsewhere")
+    related = Practice.objects.published().related_to(practice)
+    # Shared: ES + ES2, ES21, ES212 (1 + 3 x 2); ES + ES2 (1 + 2); ES (1).
+    assert [(p.title[0], score) for p, score in related] == [
+        ("B", 7),
+        ("A", 3),
+        ("C", 1),
+    ]
 
 
 HOSTILE = [
