@@ -1,6 +1,9 @@
 """The load test's wrk parser and report (ops/loadtest.py)."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,15 +51,33 @@ def test_load_test_report_flags_slow_pages_and_errors(capsys):
     def result(rps, errors=0):
         return loadtest.WrkResult(rps, 1.0, 2.0, int(rps * 10), errors, 0)
 
-    trivial = result(1000)
-    assert loadtest.report_row(*loadtest.TRIVIAL, trivial, trivial) == []
-    assert loadtest.report_row("fast", "/a/", result(600), trivial) == []
-    assert loadtest.report_row("slow", "/b/", result(499), trivial) == ["BELOW 50%"]
-    assert loadtest.report_row("failing", "/c/", result(900, errors=3), trivial) == [
-        "ERRORS"
-    ]
+    floor, trivial = result(2000), result(1000)
+    assert loadtest.report_row(*loadtest.FLOOR, floor, floor, trivial) == []
+    assert loadtest.report_row(*loadtest.TRIVIAL, trivial, floor, trivial) == []
+    assert loadtest.report_row("fast", "/a/", result(1200), floor, trivial) == []
+    slow = loadtest.report_row("slow", "/b/", result(999), floor, trivial)
+    assert slow == ["BELOW 50%"]
+    failing = loadtest.report_row("failing", "/c/", result(1800, 3), floor, trivial)
+    assert failing == ["ERRORS"]
     out = capsys.readouterr().out.splitlines()
-    assert re.fullmatch(r"trivial view +1000 +1\.0 +2\.0 +0 +100%  /healthz", out[0])
-    assert re.fullmatch(r"fast +600 .* 60%  /a/", out[1])
-    assert out[2].endswith("49%  /b/  <- BELOW 50%")
-    assert out[3].endswith("90%  /c/  <- ERRORS")
+    assert re.fullmatch(r"floor +2000 +1\.0 +2\.0 +0 +100% +200%  /", out[0])
+    assert re.fullmatch(r"healthz +1000 .* 50% +100%  /healthz", out[1])
+    assert re.fullmatch(r"fast +1200 .* 60% +120%  /a/", out[2])
+    assert re.fullmatch(r"slow +999 .* 49% +99%  /b/  <- BELOW 50%", out[3])
+    assert re.fullmatch(r"failing +1800 .* 3 +90% +180%  /c/  <- ERRORS", out[4])
+
+
+def test_the_floor_is_a_minimal_django_app():
+    code = (
+        "from ops import floor; from django.conf import settings; "
+        "from django.test import Client; "
+        "print(settings.MIDDLEWARE, Client().get('/').content)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == "[] b'ok'"
