@@ -96,8 +96,9 @@ def get(url, timeout=30):
 
 
 @contextmanager
-def gunicorn(app="config.wsgi", ready_path=TRIVIAL[1]):
-    """(base URL, log file) of gunicorn serving `app` on a free loopback port."""
+def gunicorn(app="config.wsgi", ready_path=TRIVIAL[1], **env):
+    """(base URL, log file, process) of gunicorn serving `app` on a free loopback
+    port; `env` adds to its environment (WEB_CONCURRENCY, say)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -113,6 +114,7 @@ def gunicorn(app="config.wsgi", ready_path=TRIVIAL[1]):
         # A loopback server without TLS: local host names, no HTTPS redirect.
         "ALLOWED_HOSTS": "127.0.0.1",
         "HTTPS": "false",
+        **env,
     }
     command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py"]
     process = subprocess.Popen(
@@ -128,7 +130,7 @@ def gunicorn(app="config.wsgi", ready_path=TRIVIAL[1]):
                 time.sleep(0.2)
         else:
             raise SystemExit(f"gunicorn did not start:\n{Path(log.name).read_text()}")
-        yield base_url, Path(log.name)
+        yield base_url, Path(log.name), process
     finally:
         process.terminate()
         process.wait()
@@ -168,7 +170,7 @@ def main():
     wrk += [f"-d{duration}", f"--timeout={TIMEOUT}", "--latency"]
     failures = []
     floor_server = gunicorn("ops.floor", FLOOR[1])
-    with floor_server as (floor_url, _), gunicorn() as (base_url, log):
+    with floor_server as (floor_url, *_), gunicorn() as (base_url, log, _):
         for _, path in [TRIVIAL, *PAGES]:  # warm: caches, lazy imports, connections
             if (status := get(base_url + path)) != 200:
                 raise SystemExit(f"{path} answered {status}; is the catalogue loaded?")

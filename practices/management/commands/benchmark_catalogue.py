@@ -1,7 +1,9 @@
+import re
 import statistics
 import time
 import tracemalloc
 from collections import Counter, deque
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -11,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from briefs.models import Brief
+from ops.loadtest import get, gunicorn
 from practices.models import Practice
 
 
@@ -29,11 +32,19 @@ class Command(BaseCommand):
             action="store_true",
             help="Measure with the page cache on (practices/caching.py).",
         )
+        parser.add_argument(
+            "--worker-memory",
+            action="store_true",
+            help="Then start gunicorn with one worker on this database (committed "
+            "data) and print its resident memory once it has served the pages.",
+        )
 
-    def handle(self, *args, runs, page_cache, **options):
+    def handle(self, *args, runs, page_cache, worker_memory, **options):
         seconds = settings.PAGE_CACHE_SECONDS if page_cache else 0
         with override_settings(PAGE_CACHE_SECONDS=seconds):
             self.measure(runs, "on" if seconds else "off")
+        if worker_memory:
+            self.worker_memory(self.pages())
 
     def measure(self, runs, page_cache):
         pages = self.pages()
@@ -78,6 +89,28 @@ class Command(BaseCommand):
         self.stdout.write(
             f"full CSV export: {size / 1e6:.1f} MB sent, peak traced Python memory "
             f"{peak / 1e6:.1f} MB"
+        )
+
+    def worker_memory(self, pages):
+        """Resident memory of one gunicorn worker (production settings, this
+        database) once it has served every page but the full export twice."""
+        with gunicorn(WEB_CONCURRENCY="1") as (base_url, log, process):
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+            if not children.exists():
+                self.stdout.write("gunicorn worker memory: not measured (no /proc)")
+                return
+            for _ in range(2):
+                for name, url in pages:
+                    if name.startswith("export CSV"):
+                        continue
+                    if (status := get(base_url + url)) != 200:
+                        raise CommandError(f"{url} answered {status} from gunicorn")
+            worker = children.read_text().split()[0]
+            status = Path(f"/proc/{worker}/status").read_text()
+            rss_kb = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)[1])
+        self.stdout.write(
+            f"gunicorn worker resident memory after serving every page twice: "
+            f"{rss_kb / 1024:.0f} MB"
         )
 
     def pages(self):

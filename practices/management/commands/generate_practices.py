@@ -61,9 +61,9 @@ class Command(BaseCommand):
             )
         rng = random.Random(seed)
         slugs = [f"{PREFIX}{seed}-{i}" for i in range(1, count + 1)]
-        existing = set(
-            Practice.objects.filter(slug__in=slugs).values_list("slug", flat=True)
-        )
+        # By prefix, not slug__in: 100,000 slugs are too many parameters for SQLite.
+        same_seed = Practice.objects.filter(slug__startswith=f"{PREFIX}{seed}-")
+        existing = set(same_seed.values_list("slug", flat=True))
 
         def text(words):
             return " ".join(rng.choices(WORDS, k=words)).capitalize() + "."
