@@ -138,17 +138,13 @@ class Listing:
     def facets(self, query_data, version=None):
         """The list's facets: every option of each filter, with how many practices
         the list would hold with it ticked too (the *other* filters applied).
-        Without filters the counts are the catalogue's own: kept for its
-        `version` (CatalogueVersion.current()) and the day."""
+        Without filters, the catalogue's own counts for its `version`."""
         chosen = self.filters
         active = [name for name in FACETS if name in chosen]
         if chosen or version is None:
             counts = facet_counts(self.filterset, active)
         else:
-            counts = cache.get_or_set(
-                f"facet-counts:{version.token}:{timezone.localdate()}",
-                lambda: facet_counts(self.filterset, active),
-            )
+            counts = catalogue_counts(version)
         facets = []
         for name in FACETS:
             selected = set(chosen.get(name, []))
@@ -172,6 +168,18 @@ class Listing:
                 )
             )
         return facets
+
+
+def catalogue_counts(version):
+    """The unfiltered facet counts, the same for every reader until the catalogue
+    changes: kept for its version (CatalogueVersion.current()) and the day. The
+    commit that changes it computes the new ones (signals.py), not a reader."""
+    return cache.get_or_set(
+        f"facet-counts:{version.token}:{timezone.localdate()}",
+        lambda: facet_counts(
+            PracticeFilterSet(queryset=Practice.objects.published()), []
+        ),
+    )
 
 
 def facet_counts(filterset, active):

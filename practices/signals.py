@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
+from .listing import catalogue_counts
 from .models import (
     CatalogueVersion,
     Country,
@@ -57,6 +58,9 @@ def _refresh():
         FacetValue.refresh(ids)
         CatalogueVersion.bump()
     _pending.ids = None
+    # The list's unfiltered counts for the new version: the writer waits for
+    # them, so the next reader does not.
+    catalogue_counts(CatalogueVersion.current())
 
 
 @receiver(post_save, sender=Practice)

@@ -49,6 +49,7 @@ def test_benchmark_prints_every_page_type(catalogue):
     out = run("benchmark_catalogue", runs=2)
     for page in [
         "list, no filter",
+        "list, after an edit",
         "list, three facets",
         "search",
         "detail",
