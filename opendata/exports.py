@@ -1,6 +1,5 @@
-"""CSV and JSON exports of practice records, streamed: read a chunk of practices
-at a time and written as soon as read, so memory does not grow with the export.
-For the public exports (views.py) and the admin's "export selected" action."""
+"""Streamed CSV and JSON exports of practice records, public (views.py) or the admin's
+"export selected": a chunk read at a time, so memory does not grow with the export."""
 
 import csv
 import json
