@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 
 from practices.models import Practice
@@ -20,16 +19,10 @@ MAX_UPLOAD = 10 * 1024 * 1024  # bytes; bigger files go through manage.py
 # 25 ms (relations, sources, history, search index), and a web request has 30 s
 # (config/gunicorn.py). Checking a whole 10 MB file takes a few seconds.
 MAX_WRITES = 500
-SKIPPED = (
-    "These differ from the catalogue, and curators' edits are kept: tick “Update "
-    "existing practices” to overwrite them with the file's records."
-)
 
 
 def _export(request, queryset, fmt):
-    ids = queryset.order_by("title", "pk").values_list("pk", flat=True)
-    ids = list(dict.fromkeys(ids))  # a search across relations may repeat rows
-    today = timezone.localdate().isoformat()
+    ids = list(queryset.order_by("title", "pk").values_list("pk", flat=True))
     metadata = {
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "selection": "admin",
@@ -37,9 +30,8 @@ def _export(request, queryset, fmt):
         "licence": LICENCE,
     }
     practices = iter_practices(Practice.objects.all(), ids)
-    return export_response(
-        fmt, practices, request, f"practices-selected-{today}", metadata
-    )
+    filename = f"practices-selected-{timezone.localdate()}"
+    return export_response(fmt, practices, request, filename, metadata)
 
 
 @admin.action(permissions=["view"], description="Export selected practices as CSV")
@@ -120,8 +112,6 @@ def import_view(modeladmin, request):
         "form": form,
         "report": report,
         "lists": _lists(report) if report and report.ok else [],
-        "data_url": reverse("opendata:data"),
-        "media": modeladmin.media,
     }
     status = 400 if form.errors or (report and not report.ok) else 200
     return TemplateResponse(
@@ -131,11 +121,11 @@ def import_view(modeladmin, request):
 
 def _lists(report):
     done, lists = not report.dry_run, []
-    for heading, kind, note in [
-        ("Created" if done else "To create", CREATE, ""),
-        ("Updated" if done else "To update", UPDATE, ""),
-        ("Skipped", SKIP, SKIPPED),
+    for heading, kind in [
+        ("Created" if done else "To create", CREATE),
+        ("Updated" if done else "To update", UPDATE),
+        ("Skipped", SKIP),
     ]:
         if actions := [action for action in report.actions if action.kind == kind]:
-            lists.append((heading, note, actions))
+            lists.append((heading, actions))
     return lists

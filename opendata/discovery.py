@@ -87,8 +87,7 @@ class RecordSitemap(SiteSitemap):
 
 
 class TermSitemap(SiteSitemap):
-    """A term changed when its latest published practice did (no date without
-    one). `only_with_practices` leaves out terms without published practices."""
+    """A term changed when its latest published practice did (no date without one)."""
 
     def items(self):
         latest = Max(

@@ -1,11 +1,10 @@
-"""CSV and JSON exports of practice records, streamed: read a chunk of practices
-at a time and written as soon as read, so memory does not grow with the export.
-For the public exports (views.py) and the admin's "export selected" action."""
+"""Streamed CSV and JSON exports of practice records, public (views.py) or the admin's
+"export selected": a chunk read at a time, so memory does not grow with the export."""
 
 import csv
 import json
 from functools import partial
-from itertools import islice
+from itertools import batched
 
 from django.http import StreamingHttpResponse
 
@@ -15,12 +14,10 @@ from .records import CSV_COLUMNS, csv_row, practice_record
 CHUNK_SIZE = 500  # practices read per query (plus one query per relation)
 
 
-def iter_practices(queryset, ids, chunk_size=CHUNK_SIZE):
-    """The practices of `queryset` with these ids, in their order, with everything
-    a record holds. Ids no longer in the queryset (deleted or unpublished
-    meanwhile) are skipped."""
-    ids = iter(ids)
-    while chunk := list(islice(ids, chunk_size)):
+def iter_practices(queryset, ids, chunk_size=None):
+    """The practices of `queryset` with these ids, in their order, ready for export;
+    ids no longer in it (deleted or unpublished meanwhile) are skipped."""
+    for chunk in batched(ids, chunk_size or CHUNK_SIZE):
         found = queryset.for_export().in_bulk(chunk)
         yield from (found[pk] for pk in chunk if pk in found)
         # Prefetched relations point back at their practice: cycles Python's
@@ -56,8 +53,7 @@ def json_chunks(practices, absolute_url, metadata):
 
 
 def export_response(fmt, practices, request, filename, metadata=None):
-    """A streamed download of `practices` (e.g. iter_practices) as "csv" or
-    "json"; `metadata` is the JSON file's metadata block."""
+    """A streamed download of `practices` as "csv" or "json" (with `metadata`)."""
     absolute_url = partial(absolute_uri, request)
     if fmt == "csv":
         chunks, media_type = csv_chunks(practices, absolute_url), "text/csv"

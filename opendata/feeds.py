@@ -100,6 +100,4 @@ def practice_feed(request):
             categories=[xml_text(name) for name in themes],
             item_copyright=xml_text(practice.attribution),
         )
-    response = HttpResponse(content_type=feed.content_type)
-    feed.write(response, "utf-8")
-    return response
+    return HttpResponse(feed.writeString("utf-8"), content_type=feed.content_type)

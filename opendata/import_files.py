@@ -7,7 +7,6 @@ import io
 import json
 import re
 import sys
-import threading
 from collections import Counter
 from dataclasses import dataclass
 from json.decoder import JSONArray
@@ -27,8 +26,7 @@ def _escape(found):
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason a file cannot be imported. `line` is None for the file as a
-    whole; `slug` and `field` are "" when they do not apply."""
+    """One reason a file cannot be imported (`line` None: the file as a whole)."""
 
     reason: str
     line: int | None = None
@@ -78,52 +76,42 @@ def read_file(data, name):
     if not text.strip():
         raise FileProblems(Problem("the file is empty."))
     lower = name.lower()
-    if lower.endswith(".json") or (
-        not lower.endswith(".csv") and text.lstrip()[:1] in ("{", "[")
-    ):
-        rows = _read_json(text)
-    else:
-        rows = _read_csv(text)
+    sniffed = not lower.endswith(".csv") and text.lstrip()[:1] in ("{", "[")
+    rows = _read_json(text) if lower.endswith(".json") or sniffed else _read_csv(text)
     if not rows:
         raise FileProblems(Problem("the file holds no practices: nothing to import."))
     return rows
 
 
-# The csv module refuses cells longer than csv.field_size_limit() (131,072
-# characters), yet a long description exports fine: the process-wide limit is
-# raised for one read, and restored, under a lock for imports running at once.
-_FIELD_LIMIT_LOCK = threading.Lock()
+# The csv module refuses cells longer than 131,072 characters by default, yet a long
+# description exports fine. A file is read whole, so no cell outgrows the file.
+csv.field_size_limit(sys.maxsize)
 
 
 def _read_csv(text):
     # Not DictReader, which fills short rows silently: a row with a missing or
     # extra cell is reported, and each row's first line counted.
     reader = csv.reader(io.StringIO(text, newline=""))
-    with _FIELD_LIMIT_LOCK:
-        previous = csv.field_size_limit()
-        csv.field_size_limit(max(previous, len(text) + 1))
-        try:
-            header = [name.strip() for name in next(reader)]
-            _check_header(header, reader.line_num)
-            rows, read = [], reader.line_num
-            for cells in reader:
-                line, read = read + 1, reader.line_num
-                if not any(cells):  # a blank line, or a spreadsheet's empty row
-                    continue
-                if len(cells) != len(header):
-                    error = (
-                        f"the row has {len(cells)} cells but the header has "
-                        f"{len(header)}: check its quotes and separators"
-                    )
-                    rows.append(Row(line, error=error))
-                else:
-                    record = record_from_csv(dict(zip(header, cells, strict=True)))
-                    rows.append(Row(line, record))
-        except csv.Error as error:
-            reason = f"the CSV cannot be read: {error}."
-            raise FileProblems(Problem(reason, reader.line_num)) from error
-        finally:
-            csv.field_size_limit(previous)
+    try:
+        header = [name.strip() for name in next(reader)]
+        _check_header(header, reader.line_num)
+        rows, read = [], reader.line_num
+        for cells in reader:
+            line, read = read + 1, reader.line_num
+            if not any(cells):  # a blank line, or a spreadsheet's empty row
+                continue
+            if len(cells) != len(header):
+                error = (
+                    f"the row has {len(cells)} cells but the header has "
+                    f"{len(header)}: check its quotes and separators"
+                )
+                rows.append(Row(line, error=error))
+            else:
+                record = record_from_csv(dict(zip(header, cells, strict=True)))
+                rows.append(Row(line, record))
+    except csv.Error as error:
+        reason = f"the CSV cannot be read: {error}."
+        raise FileProblems(Problem(reason, reader.line_num)) from error
     return rows
 
 

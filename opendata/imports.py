@@ -1,9 +1,8 @@
-"""Bulk import of practices from the CSV and JSON the exports write, for
-`manage.py import_practices`, the admin's import page and practices.content.
-validate() checks each record with a ModelForm and plans it: create, update,
-unchanged, or skip (curators' edits are kept unless `update`). apply() writes the
-plan in one transaction, only if no row has a problem. A key or column the file
-leaves out keeps what is stored (empty on create); an empty value empties."""
+"""Bulk import of practices from the CSV and JSON the exports write (manage.py
+import_practices, the admin's import page, practices.content). validate() plans each
+record: create, update, unchanged or skip (curators' edits are kept unless `update`);
+apply() writes the plan in one transaction, only if no row has a problem. A field the
+file leaves out keeps what is stored (empty on create); an empty value empties."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +35,8 @@ LOOKUPS = {  # the relations a record names by code: (the code's field, its name
 }
 # The permission a curator needs to add a practice in a status other than draft.
 NEEDED = {"in_review": "submit", "published": "publish", "archived": "publish"}
+# Years and dates that, when both are given, are in this order (model constraints).
+IN_ORDER = [("start_year", "end_year"), ("last_verified_on", "review_by")]
 
 
 def _show(value):
@@ -162,12 +163,11 @@ def _reason(form, name, error, value):
     return f"{name}: {' '.join(error.messages)}"
 
 
-SOURCE_FIELDS = {
-    "url": forms.CharField(
+class SourceForm(forms.Form):
+    url = forms.CharField(
         label="URL", max_length=500, validators=[URLValidator(["http", "https"])]
-    ),
-    "title": PracticeSource._meta.get_field("title").formfield(label="title"),
-}
+    )
+    title = PracticeSource._meta.get_field("title").formfield(label="title")
 
 
 def _sources(value):
@@ -179,27 +179,24 @@ def _sources(value):
     sources, problems, first = [], [], {}
     for n, source in enumerate(value, 1):
         if not isinstance(source, dict) or not all(
-            key in SOURCE_FIELDS and isinstance(text, str | None)
+            key in SourceForm.base_fields and isinstance(text, str | None)
             for key, text in source.items()
         ):
             problems.append(f"source {n} must be an object with a url and a title")
             continue
-        cleaned = {}
-        for name, source_field in SOURCE_FIELDS.items():
-            try:
-                cleaned[name] = source_field.clean(source.get(name))
-            except ValidationError as errors:
-                problems += [
-                    f"source {n} has no {source_field.label}"
-                    if error.code == "required"
-                    else f"source {n} {name}: {' '.join(error.messages)}"
-                    for error in errors.error_list
-                ]
-        if (url := cleaned.get("url")) in first:
+        form = SourceForm(source)
+        problems += [
+            f"source {n} has no {form.fields[name].label}"
+            if error.code == "required"
+            else f"source {n} {name}: {' '.join(error.messages)}"
+            for name, errors in form.errors.as_data().items()
+            for error in errors
+        ]
+        if (url := form.cleaned_data.get("url")) in first:
             problems.append(f"source {n} repeats the URL of source {first[url]}")
         elif url:
             first[url] = n
-        sources.append(cleaned)
+        sources.append(form.cleaned_data)
     return sources, problems
 
 
@@ -263,11 +260,10 @@ def import_practices(
     progress=None,
     max_writes=None,
 ):
-    """Read, validate and (unless dry_run, and only when no row has a problem)
-    apply the file `data` (bytes) called `name`. `user`: the admin's curator,
-    whose permissions are checked row by row (None: manage.py, trusted).
-    `progress(done, total, stage)` is called as rows are checked and written.
-    `max_writes`: refuse (as a problem) a file that would write more practices."""
+    """Read, validate and, unless dry_run or a row has a problem, apply the file
+    `data` (bytes) called `name`. `user`: the admin's curator, whose permissions are
+    checked (None: manage.py, trusted). `progress(done, total, stage)`: called as rows
+    are checked and written. `max_writes`: more writes than this are a problem."""
     try:
         rows = read_file(data, name)
     except FileProblems as error:
@@ -428,10 +424,7 @@ def _check(action, practice, found, update):
     ):
         reason = f"status '{record.status}' needs a published_on date (YYYY-MM-DD)"
         action.add("published_on", reason)
-    for earlier, later in [
-        ("start_year", "end_year"),
-        ("last_verified_on", "review_by"),
-    ]:
+    for earlier, later in IN_ORDER:
         first, then = getattr(record, earlier), getattr(record, later)
         if first and then and then < first and not failed & {earlier, later}:
             action.add(later, f"{later} {then} is before {earlier} {first}")
@@ -474,9 +467,8 @@ def _check_write(action, user):
 
 
 def apply(plan, *, name="a file", user=None, progress=None):
-    """Write the plan's creates and updates in one transaction; return the Report.
-    Refuses a plan with problems: an import is all or nothing. The history records
-    `user` and "Imported from <name>" with each version."""
+    """Write the plan's creates and updates in one transaction, all or nothing;
+    the history records `user` and "Imported from <name>" with each version."""
     if plan.problems:
         raise ValueError("This plan has problems: nothing may be written.")
     reason = f"Imported from {name}"[:100]  # the history's change reason field

@@ -191,11 +191,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _needs_guard(text):
-    if text.startswith("'"):
-        return _needs_guard(text[1:])  # keep apostrophes we did not add intact
-    # Every leading "-", Markdown lists included: spreadsheets read "- 2+3" as a
-    # formula too.
-    return text.startswith(FORMULA_STARTS)
+    # Past apostrophes we did not add (kept intact). Every leading "-", Markdown
+    # lists included: spreadsheets read "- 2+3" as a formula too.
+    return text.lstrip("'").startswith(FORMULA_STARTS)
 
 
 def guard_cell(text):

@@ -49,9 +49,7 @@ class PracticeExportView(View):
         # A HEAD answer has no body: nothing to read for it.
         ids = [] if request.method == "HEAD" else list(listing.ids)
         # Read again from published(): a practice unpublished meanwhile is skipped.
-        practices = exports.iter_practices(
-            Practice.objects.published(), ids, chunk_size=exports.CHUNK_SIZE
-        )
+        practices = exports.iter_practices(Practice.objects.published(), ids)
         metadata = self.metadata(request, listing, len(ids))
         return export_response(self.format, practices, request, FILENAME, metadata)
 

@@ -70,8 +70,7 @@ _SKIPPED_EXTRAS = {"request", "server_time"}
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request_id, any
-    `extra=` fields, and the traceback as `exception` when there is one."""
+    """One JSON object per line, with the request id and any `extra=` fields."""
 
     def format(self, record):
         entry = {
@@ -81,8 +80,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None)
-            or current_request_id.get(),
+            "request_id": record.request_id,  # RequestIdFilter's, on every handler
         }
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and key not in _SKIPPED_EXTRAS:

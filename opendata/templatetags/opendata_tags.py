@@ -4,18 +4,19 @@ schema.org JSON-LD of the facts a record holds and its sources confirm (structur
 data cannot say "unconfirmed"; the page does)."""
 
 import json
-from datetime import date
 from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from opendata.discovery import absolute_uri, filtered_path, with_query
 from opendata.records import record_licence
+from practices.facts import is_unconfirmed
 
 register = template.Library()
 
@@ -57,10 +58,7 @@ _JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
 def _recorded(data):
-    """`data` with dates in ISO 8601 and without the keys of facts not recorded
-    (None, "" or [])."""
-    if isinstance(data, date):
-        return data.isoformat()
+    """`data` without the keys of facts not recorded (None, "" or [])."""
     if isinstance(data, list):
         return [_recorded(item) for item in data]
     if not isinstance(data, dict):
@@ -87,7 +85,8 @@ def _json_ld(request, kind, record, **facts):
         "dateModified": timezone.localtime(record.updated_at).replace(microsecond=0),
         "creditText": record.attribution,
     }
-    text = json.dumps(_recorded(data), ensure_ascii=False).translate(_JSON_ESCAPES)
+    text = json.dumps(_recorded(data), cls=DjangoJSONEncoder, ensure_ascii=False)
+    text = text.translate(_JSON_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{text}</script>')
 
 
@@ -98,10 +97,9 @@ def practice_json_ld(context, practice):
     *record* is the work: its dates, licence, credit, sources and period covered
     are the page's. Uses only what for_detail() loaded: no query."""
     request = context["request"]
-    uncertain = set(practice.uncertain_fields or [])
 
     def confirmed(name, value):
-        return None if name in uncertain else value
+        return None if is_unconfirmed(practice, name) else value
 
     def place(kind, place, scheme):
         code = {"@type": "PropertyValue", "propertyID": scheme, "value": place.code}

@@ -80,6 +80,18 @@ def test_an_import_creates_the_records_and_links_to_them(client, reviewer):
     assert version.history_change_reason == "Imported from practices.json"
 
 
+def test_records_that_differ_are_listed_as_skipped_with_the_reason(client, reviewer):
+    client.force_login(reviewer)
+    make_practice(slug="kept", title="Kept", status=Status.DRAFT)
+    data = [record("kept", title="Changed"), record("new")]
+    response = client.post(IMPORT, {"file": upload(data), "dry_run": "on"})
+    assert response.status_code == 200
+    text = response.text
+    assert "<h3>To create (1)</h3>" in text and "<h3>Skipped (1)</h3>" in text
+    assert "These differ from the catalogue, and curators' edits are kept" in text
+    assert Practice.objects.get(slug="kept").title == "Kept"
+
+
 def test_a_bad_file_shows_every_problem_with_its_line_and_writes_nothing(
     client, reviewer
 ):

@@ -333,7 +333,7 @@ def test_a_practice_unpublished_after_listing_is_skipped(client, monkeypatch):
     gone = make_practice(slug="gone", title="Gone")
     original = exports.iter_practices
 
-    def unpublish_first(queryset, ids, chunk_size):
+    def unpublish_first(queryset, ids, chunk_size=None):
         Practice.objects.filter(pk=gone.pk).update(status=Status.DRAFT)
         return original(queryset, ids, chunk_size)
 
