@@ -46,7 +46,11 @@ def filtered_path(url_name, querydict):
 
 
 class SiteSitemap(Sitemap):
-    """/sitemap.xml: what the lists and indexes show, one query a section."""
+    """/sitemap.xml is an index of sections (/sitemap-<section>.xml, in pages of
+    `limit` addresses): what the lists and indexes show. Each page of a section
+    is a page-sized query, so it answers as fast at any size of catalogue."""
+
+    limit = 2000  # addresses per page: well under the protocol's 50,000
 
     def __init__(self, model=None, only_with_practices=False):
         self.model, self.only_with_practices = model, only_with_practices
@@ -78,12 +82,14 @@ class PageSitemap(SiteSitemap):
 
 class RecordSitemap(SiteSitemap):
     def items(self):
-        # A list, not a queryset: the paginator then needs no COUNT query.
         published = self.model.objects.published()
-        return list(published.only("slug", "updated_at").order_by("pk"))
+        return published.only("slug", "updated_at").order_by("pk")
 
     def lastmod(self, record):
         return record.updated_at
+
+    def get_latest_lastmod(self):  # for the index, without reading every record
+        return self.items().aggregate(Max("updated_at"))["updated_at__max"]
 
 
 class TermSitemap(SiteSitemap):
@@ -102,6 +108,12 @@ class TermSitemap(SiteSitemap):
 
     def lastmod(self, term):
         return term.latest_practice_change
+
+    def get_latest_lastmod(self):  # one aggregate, not the grouped list again
+        linked = Practice.objects.published().filter(
+            pk__in=self.model.objects.values("practices")
+        )
+        return linked.aggregate(Max("updated_at"))["updated_at__max"]
 
 
 # Callables, so that the sitemap view makes fresh instances for each request.

@@ -1,7 +1,7 @@
 """Mounted at the site root before practices.urls, so that practices/feed/ and the
 export files are never read as practice slugs."""
 
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemaps
 from django.urls import path
 
 from practices.caching import public_page
@@ -25,9 +25,15 @@ urlpatterns = [
     path("practices/feed/", feeds.practice_feed, name="feed"),
     path(
         "sitemap.xml",
-        public_page(sitemap),
-        {"sitemaps": discovery.SITEMAPS},
+        public_page(sitemaps.index),
+        {"sitemaps": discovery.SITEMAPS, "sitemap_url_name": "opendata:sitemap-part"},
         name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        public_page(sitemaps.sitemap),
+        {"sitemaps": discovery.SITEMAPS},
+        name="sitemap-part",
     ),
     path("robots.txt", discovery.RobotsView.as_view(), name="robots"),
 ]

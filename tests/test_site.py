@@ -82,7 +82,7 @@ def test_featured_practices_without_facts_say_not_recorded(client, catalogue):
         ("/practices/export.csv", "text/csv"),
         ("/practices/export.json", "application/json"),
         ("/practices/feed/", "application/atom+xml"),
-        ("/sitemap.xml", "application/xml"),
+        ("/sitemap-practices.xml", "application/xml"),
     ],
 )
 def test_pages_exports_and_feeds_are_compressed_for_clients_that_accept_it(

@@ -1,6 +1,7 @@
-"""sitemap.xml lists every public page a reader can reach from the catalogue's
-lists, with lastmod where a record says when it changed, and nothing that is not
-public; robots.txt points to it and keeps robots out of staff-only addresses."""
+"""sitemap.xml (an index of sections, in pages) lists every public page a reader
+can reach from the catalogue's lists, with lastmod where a record says when it
+changed, and nothing that is not public; robots.txt points to it and keeps robots
+out of staff-only addresses."""
 
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from briefs.models import Brief
+from opendata import discovery
 from practices.models import Country, InstrumentType, Practice, Status, Theme
 from tests.factories import (
     HIDDEN_STATES,
@@ -42,21 +44,34 @@ STATIC_PAGES = [
 
 
 def sitemap(client):
-    """{location: lastmod or None} from /sitemap.xml, checking the format."""
-    response = client.get("/sitemap.xml")
+    """{location: lastmod or None} from /sitemap.xml (an index) and each section
+    page it lists, checking the format."""
+    index = parse(client, "/sitemap.xml", "sitemapindex")
+    parts = [
+        part.find(f"{SITEMAP}loc").text for part in index.findall(f"{SITEMAP}sitemap")
+    ]
+    assert parts and all(p.startswith(f"{ORIGIN}/sitemap-") for p in parts)
+    urls = {}
+    for part in parts:
+        for url in parse(client, part.removeprefix(ORIGIN), "urlset").findall(
+            f"{SITEMAP}url"
+        ):
+            location = url.find(f"{SITEMAP}loc").text
+            assert location not in urls, location  # each page once
+            lastmod = url.find(f"{SITEMAP}lastmod")
+            urls[location] = (
+                None if lastmod is None else datetime.strptime(lastmod.text, "%Y-%m-%d")
+            )
+    return urls
+
+
+def parse(client, url, root_tag):
+    response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/xml")
     root = ET.fromstring(response.content)
-    assert root.tag == f"{SITEMAP}urlset"
-    urls = {}
-    for url in root.findall(f"{SITEMAP}url"):
-        location = url.find(f"{SITEMAP}loc").text
-        assert location not in urls, location  # each page once
-        lastmod = url.find(f"{SITEMAP}lastmod")
-        urls[location] = (
-            None if lastmod is None else datetime.strptime(lastmod.text, "%Y-%m-%d")
-        )
-    return urls
+    assert root.tag == f"{SITEMAP}{root_tag}"
+    return root
 
 
 def day(moment):
@@ -218,9 +233,13 @@ def count_queries(client, url):
     return len(queries)
 
 
+SECTIONS = ["pages", "practices", "briefs", "countries", "themes", "instruments"]
+
+
 def test_the_query_count_does_not_grow_with_the_catalogue(client, world, settings):
     settings.PAGE_CACHE_SECONDS = 0
-    few = count_queries(client, "/sitemap.xml")
+    urls = ["/sitemap.xml"] + [f"/sitemap-{section}.xml" for section in SECTIONS]
+    few = {url: count_queries(client, url) for url in urls}
     for n in range(30):
         country = make_country(code=f"Q{chr(65 + n % 26)}", name=f"Country {n}")
         make_practice(
@@ -229,16 +248,31 @@ def test_the_query_count_does_not_grow_with_the_catalogue(client, world, setting
             instruments=[make_instrument()],
         )
         make_brief()
-    many = count_queries(client, "/sitemap.xml")
+    many = {url: count_queries(client, url) for url in urls}
     assert len(sitemap(client)) > 90
     assert few == many
-    # The catalogue version, practices, briefs, countries, themes, instruments.
-    assert many == 6
+    # The index: the catalogue version, then for each section with records its
+    # size and latest change (terms: their one query, twice).
+    assert many["/sitemap.xml"] == 1 + 2 + 2 + 3 * 2
+    # A section page: the catalogue version, then its size and its page of
+    # records (terms: their one query).
+    assert many["/sitemap-practices.xml"] == many["/sitemap-briefs.xml"] == 3
+    assert many["/sitemap-themes.xml"] == 2 and many["/sitemap-pages.xml"] == 1
+
+
+def test_large_sections_are_split_into_pages(client, world, monkeypatch):
+    monkeypatch.setattr(discovery.SiteSitemap, "limit", 1)
+    published = Practice.objects.published().order_by("pk")
+    index = client.get("/sitemap.xml").text
+    for page in range(2, published.count() + 1):
+        assert f"{ORIGIN}/sitemap-practices.xml?p={page}</loc>" in index
+    second = client.get("/sitemap-practices.xml?p=2").text
+    assert second.count("<url>") == 1 and published[1].slug in second
 
 
 def test_the_sitemap_is_cached_like_a_page(client, world):
-    first = client.get("/sitemap.xml")
-    again = client.get("/sitemap.xml")
+    first = client.get("/sitemap-practices.xml")
+    again = client.get("/sitemap-practices.xml")
     assert (first.headers["X-Page-Cache"], again.headers["X-Page-Cache"]) == (
         "miss",
         "hit",
@@ -247,9 +281,16 @@ def test_the_sitemap_is_cached_like_a_page(client, world):
     assert again["Content-Type"] == first["Content-Type"]
 
 
-@pytest.mark.parametrize("query", ["p=2", "p=abc"])
-def test_a_page_beyond_the_sitemap_is_404(client, world, query):
-    assert client.get(f"/sitemap.xml?{query}").status_code == 404
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/sitemap-practices.xml?p=2",
+        "/sitemap-practices.xml?p=abc",
+        "/sitemap-nothing.xml",
+    ],
+)
+def test_a_page_or_section_beyond_the_sitemap_is_404(client, world, url):
+    assert client.get(url).status_code == 404
 
 
 # --- robots.txt -----------------------------------------------------------------------

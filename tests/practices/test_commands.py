@@ -58,7 +58,8 @@ def test_benchmark_prints_every_page_type(catalogue):
         "export CSV, all",
         "export JSON, three facets",
         "feed, three facets",
-        "sitemap",
+        "sitemap index",
+        "sitemap, practices page 1",
     ]:
         assert re.search(rf"{re.escape(page)}\s+[\d.]+\s+[\d.]+\s+\d+", out), page
     assert re.search(r"full CSV export: [\d.]+ MB sent, peak .* [\d.]+ MB", out)

@@ -263,7 +263,12 @@ SURFACES = [
     Surface(
         "feed-search-by-title", lambda w: "/practices/feed/?q=scheme", shows_twin=False
     ),
-    Surface("sitemap", lambda w: "/sitemap.xml", twin_marker="slug"),
+    # The index names no record; the practice and brief sections name them.
+    Surface("sitemap", lambda w: "/sitemap.xml", shows_twin=False),
+    Surface(
+        "sitemap-practices", lambda w: "/sitemap-practices.xml", twin_marker="slug"
+    ),
+    Surface("sitemap-briefs", lambda w: "/sitemap-briefs.xml", shows_twin=False),
     Surface("data-page", lambda w: "/data/", shows_twin=False),
     Surface("data-catalog", lambda w: "/data/catalog.jsonld", shows_twin=False),
 ]

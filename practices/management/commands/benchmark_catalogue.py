@@ -152,5 +152,6 @@ class Command(BaseCommand):
             ("export CSV, all", "/practices/export.csv"),
             ("export JSON, three facets", "/practices/export.json?" + filtered),
             ("feed, three facets", "/practices/feed/?" + filtered),
-            ("sitemap", "/sitemap.xml"),
+            ("sitemap index", "/sitemap.xml"),
+            ("sitemap, practices page 1", "/sitemap-practices.xml"),
         ]
