@@ -207,7 +207,6 @@ class ImplementationLevel(models.TextChoices):
     CROSS_BORDER = "cross-border", "Cross-border"
 
 
-# What each shared term counts for in related_to().
 # What related practices share, by weight (FacetValue's facets): a region counts
 # with each NUTS region above it, so practices closer together share more.
 RELATED_WEIGHTS = {"instrument": 3, "theme": 2, "region": 2, "country": 1}
