@@ -3,16 +3,16 @@ that is already set up.
 
 Runs gunicorn (config/gunicorn.py, production settings, REDIS_URL passed through)
 on a free loopback port, and beside it the framework's floor (ops/floor.py: one
-view, no middleware, the same gunicorn config), then `wrk --latency` against each
-in turn. Each page is a page-cache hit after the warm-up. Targets: every page at
-least 50 % of the floor's req/s, no non-2xx/3xx responses or socket errors and no
-ERROR line in the server's log; exit status 1 when one is missed. The share of
-/healthz (a database and a cache round trip, no template) is shown too.
+view, no middleware, the same gunicorn config), then wrk against each in turn.
+Each page is a page-cache hit after the warm-up. Targets: every page at least 50 %
+of the floor's req/s, no non-2xx/3xx responses or socket errors and no ERROR line
+in the server's log; exit status 1 when one is missed. The share of /healthz (a
+database and a cache round trip, no template) is shown too.
 Environment: DURATION (wrk's -d, default 60s), CONNECTIONS (default 64).
 """
 
+import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -29,6 +29,7 @@ from pathlib import Path
 from config.gunicorn import cpu_count, worker_count
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+REPORT = BASE_DIR / "ops" / "wrk_report.lua"  # wrk's figures as JSON
 FLOOR = ("floor", "/")  # on the floor's server
 TRIVIAL = ("healthz", "/healthz")
 PAGES = [
@@ -44,7 +45,6 @@ PAGES = [
 TARGET_RATIO = 0.5
 THREADS = 2
 TIMEOUT = "2s"  # a slower response counts as an error (a socket timeout for wrk)
-MS_PER_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
 @dataclass
@@ -62,28 +62,15 @@ class WrkResult:
 
 
 def parse_wrk(output):
-    """Read wrk's --latency report (its error lines are absent when there were none)."""
-
-    def find(pattern):
-        if match := re.search(pattern, output, re.MULTILINE):
-            return match.groups()
-        raise ValueError(f"wrk output has no match for {pattern!r}:\n{output}")
-
-    def percentile(p):
-        value, unit = find(rf"^\s+{p}%\s+([\d.]+)(us|ms|s|m|h)\s*$")
-        return float(value) * MS_PER_UNIT[unit]
-
-    sockets = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    """The figures of one run: the JSON line ops/wrk_report.lua writes last."""
+    figures = json.loads(output.strip().rpartition("\n")[2])  # ValueError if absent
     return WrkResult(
-        requests_per_second=float(find(r"^Requests/sec:\s+([\d.]+)")[0]),
-        p50_ms=percentile(50),
-        p99_ms=percentile(99),
-        requests=int(find(r"^\s+(\d+) requests in ")[0]),
-        non_2xx_3xx=int(non_2xx[1]) if non_2xx else 0,
-        socket_errors=sum(map(int, sockets.groups())) if sockets else 0,
+        requests_per_second=figures["requests"] / figures["seconds"],
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        requests=figures["requests"],
+        non_2xx_3xx=figures["non_2xx_3xx"],
+        socket_errors=figures["socket_errors"],
     )
 
 
@@ -167,7 +154,7 @@ def main():
             "wrk is not installed: apt-get install wrk (or brew install wrk)"
         )
     wrk = ["wrk", f"-t{min(THREADS, connections)}", f"-c{connections}"]
-    wrk += [f"-d{duration}", f"--timeout={TIMEOUT}", "--latency"]
+    wrk += [f"-d{duration}", f"--timeout={TIMEOUT}", "-s", str(REPORT)]
     failures = []
     floor_server = gunicorn("ops.floor", FLOOR[1])
     with floor_server as (floor_url, *_), gunicorn() as (base_url, log, _):
