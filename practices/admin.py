@@ -171,7 +171,6 @@ class LinkCheckAdmin(admin.ModelAdmin):
     forgets a result; the next run checks the link again."""
 
     fields = ["url", "ok", "status_code", "error", "failures", "checked_at", "used_by"]
-    readonly_fields = fields
     list_display = [*fields[:-1], "used_by_count"]
     list_filter = ["ok", FailuresFilter]
     search_fields = ["url"]
@@ -227,10 +226,8 @@ class BrokenLinksFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         sources = PracticeSource.objects.filter(practice=OuterRef("pk"))
         checks = LinkCheck.objects.values("url")
-        if self.value() == "broken":
-            return queryset.filter(
-                Exists(sources.filter(url__in=checks.filter(ok=False)))
-            )
+        if self.value() == "broken":  # PracticeAdmin counts them
+            return queryset.filter(broken_link_count__gt=0)
         if self.value() == "ok":
             not_ok = sources.exclude(url__in=checks.filter(ok=True))
             return queryset.filter(Exists(sources)).exclude(Exists(not_ok))
