@@ -13,7 +13,6 @@ from .models import Brief
 
 @method_decorator(public_page, name="dispatch")
 class BriefListView(ListView):
-    template_name = "briefs/brief_list.html"
     context_object_name = "briefs"
 
     def get_queryset(self):
@@ -24,8 +23,6 @@ class BriefPage(DetailView):
     """A brief on its page: only its published practices show and count."""
 
     model = Brief
-    template_name = "briefs/brief_detail.html"
-    context_object_name = "brief"
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("sections")

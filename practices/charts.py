@@ -32,10 +32,9 @@ def classes_for(maximum):
         {math.ceil(maximum ** (i / CLASSES)) for i in range(1, CLASSES + 1)}
     )
     classes, low = [], 1
-    for high in bounds:
-        if high >= low:
-            classes.append(MapClass(len(classes) + 1, low, high))
-            low = high + 1
+    for high in bounds:  # distinct, so each range holds at least one count
+        classes.append(MapClass(len(classes) + 1, low, high))
+        low = high + 1
     return classes
 
 
@@ -83,13 +82,8 @@ BAR_LENGTH = 100  # the longest bar, in the bar cell's own units
 def bar_chart(terms):
     """Rows for a bar chart of terms annotated with practice_count."""
     terms = list(terms)
-    maximum = max((term.practice_count for term in terms), default=0)
+    maximum = max((term.practice_count for term in terms), default=0) or 1
     return [
-        {
-            "term": term,
-            "length": round(BAR_LENGTH * term.practice_count / maximum, 1)
-            if maximum
-            else 0,
-        }
+        {"term": term, "length": round(BAR_LENGTH * term.practice_count / maximum, 1)}
         for term in terms
     ]

@@ -23,16 +23,9 @@ from opendata.imports import import_practices
 from .models import Country, InstrumentType, Practice, Project, Region, Status, Theme
 
 CONTENT_DIR = Path(settings.BASE_DIR) / "fixtures" / "catalogue"
-KEYS = {
-    "countries": "code",
-    "regions": "code",
-    "themes": "slug",
-    "instruments": "slug",
-    "projects": "slug",
-    "practices": "slug",
-    "briefs": "slug",
-}
-KINDS = list(KEYS)
+KINDS = "countries regions themes instruments projects practices briefs".split()
+# Places are matched on their code, everything else on its slug.
+KEYS = {kind: "code" if kind in ("countries", "regions") else "slug" for kind in KINDS}
 
 
 class ContentError(Exception):

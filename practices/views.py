@@ -1,7 +1,6 @@
-import re
-
 from django.conf import settings
 from django.contrib import messages
+from django.core.validators import slug_re
 from django.http import HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -22,8 +21,6 @@ from .models import Country, InstrumentType, Practice, Region, Status, Theme
 from .search import snippet
 
 PAGE_SIZE = 20
-# Only well-formed slugs reach the database (a NUL byte would make PostgreSQL fail).
-SLUG = re.compile(r"[-\w]{1,120}")
 
 
 @method_decorator(public_page, name="dispatch")
@@ -116,7 +113,7 @@ class PracticeCompareView(TemplateView):
         found = (
             Practice.objects.published()
             .for_detail()
-            .in_bulk([s for s in slugs if SLUG.fullmatch(s)], field_name="slug")
+            .in_bulk([s for s in slugs if slug_re.match(s)], field_name="slug")
         )
         practices = [found[s] for s in slugs if s in found]
         for practice in practices:
@@ -160,7 +157,7 @@ class CompareBasketView(View):
             )
         slug = request.POST.get("slug", "")
         published = Practice.objects.published()
-        practice = published.filter(slug=slug).first() if SLUG.fullmatch(slug) else None
+        practice = published.filter(slug=slug).first() if slug_re.match(slug) else None
         if practice is None:
             return HttpResponseBadRequest(
                 "That practice is not published or does not exist, so it cannot be "
@@ -197,8 +194,6 @@ class PracticePage(DetailView):
     """A practice on its page; what it links to is always published()."""
 
     model = Practice
-    template_name = "practices/practice_detail.html"
-    context_object_name = "practice"
 
     def get_queryset(self):
         return super().get_queryset().for_detail().with_held_facts()
