@@ -87,7 +87,6 @@ class ReviewFilter(admin.SimpleListFilter):
             return queryset.filter(review_by__isnull=True)
         if self.value() == "later":
             return queryset.filter(review_by__gte=today)
-        return queryset
 
 
 class ReviewDateForm(forms.Form):
@@ -133,7 +132,6 @@ def set_review_date(modeladmin, request, queryset):
             skipped.append(f"“{obj}” was last verified on {verified}, after that date")
             continue
         obj.review_by = review_by
-        obj._history_user = request.user
         obj._change_reason = "Review date set"
         obj.save(update_fields=["review_by", "updated_at"])
         done += 1
@@ -197,11 +195,7 @@ class LinkCheckAdmin(admin.ModelAdmin):
     def used_by(self, obj):
         items = []
         for model, field, name, _ in link_keepers():
-            rows = model.objects.filter(**{field: obj.url}).order_by(name, "pk")
-            if model is PracticeSource:  # named by its practice, read in one query
-                rows = rows.select_related("practice")
-            for row in rows:
-                record = getattr(row, "practice", row)
+            for record in model.objects.filter(**{field: obj.url}).order_by(name, "pk"):
                 url = reverse(admin_urlname(record._meta, "change"), args=[record.pk])
                 items.append((record._meta.verbose_name.capitalize(), url, record))
         if not items:
