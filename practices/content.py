@@ -96,8 +96,7 @@ def load_catalogue(paths=None):
     with transaction.atomic():
         for kind, form_class in FORMS.items():
             model, key = form_class._meta.model, KEYS[kind]
-            lookup = {f"{key}__in": list(content[kind])}
-            existing = set(model.objects.filter(**lookup).values_list(key, flat=True))
+            existing = set(model.objects.values_list(key, flat=True))
             # Shortest first: a NUTS region's parent has a code a character shorter.
             for code in sorted(set(content[kind]) - existing, key=len):
                 _create(kind, code, form_class(content[kind][code]))

@@ -207,9 +207,7 @@ class PracticePage(DetailView):
         country = next(iter(practice.countries.all()), None)
         return super().get_context_data(
             archived=practice.status == Status.ARCHIVED,
-            briefs=Brief.objects.published()
-            .filter(featured__practice=practice)
-            .distinct(),
+            briefs=Brief.objects.published().filter(featured__practice=practice),
             related=others.related_to(practice),
             country=country,
             more_from_country=more_from.filter(countries=country)[:5]
