@@ -57,6 +57,8 @@ class BriefDetailView(BriefPage):
 @method_decorator(private_preview, name="dispatch")
 class BriefPreviewView(StaffPreviewMixin, BriefPage):
     def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
         # Featured practices readers would not see: the preview says how many.
-        hidden = self.object.featured.exclude(practice__in=Practice.objects.published())
-        return super().get_context_data(hidden_features=hidden.count(), **kwargs)
+        hidden = self.object.featured.count() - len(context["features"])
+        context["hidden_features"] = hidden
+        return context

@@ -1,6 +1,4 @@
-"""The catalogue in the admin. Link-check results (`manage.py check_links` records
-them) show as the LinkCheck list, and for practices as a "Broken links" column, a
-"Source links" filter and each source's status in the practice form."""
+"""The catalogue in the admin, with the link checks `manage.py check_links` records."""
 
 from functools import partial
 
@@ -250,9 +248,7 @@ class PracticeSourceInline(admin.TabularInline):
             return ""
         if obj.link_checked_at is None:
             return "Not checked"
-        checked = formats.date_format(
-            timezone.localtime(obj.link_checked_at), "DATE_FORMAT"
-        )
+        checked = formats.date_format(timezone.localdate(obj.link_checked_at))
         if obj.link_ok:
             return f"OK ({obj.link_status_code}) · checked {checked}"
         if obj.link_status_code or obj.link_error.startswith(MALFORMED):

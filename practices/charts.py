@@ -39,8 +39,8 @@ def classes_for(maximum):
 
 
 def europe_map(countries):
-    """Shapes, legend and table rows for countries annotated with practice_count;
-    the rest of Europe is a neutral background."""
+    """Shapes, legend and table rows for the countries in use (TermQuerySet.in_use:
+    counted, by name); the rest of Europe is a neutral background."""
     counts = {country.code: country for country in countries}
     maximum = max((c.practice_count for c in counts.values()), default=0)
     classes = classes_for(maximum)
@@ -63,16 +63,12 @@ def europe_map(countries):
         )
     # Counted countries last, so their outlines are drawn over their neighbours'.
     shapes.sort(key=lambda shape: bool(shape["count"]))
-    rows = sorted(
-        (country for country in counts.values() if country.practice_count),
-        key=lambda country: country.name,
-    )
     return {
         "width": int(outlines()["width"]),
         "height": outlines()["height"],
         "shapes": shapes,
         "classes": classes,
-        "rows": rows,
+        "rows": list(counts.values()),
     }
 
 

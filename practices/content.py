@@ -32,6 +32,7 @@ class ContentError(Exception):
     """The content files are inconsistent; the message says where and why."""
 
 
+# An entry holds every field of its model; a region names other places by code.
 class RegionForm(forms.ModelForm):
     country = forms.ModelChoiceField(Country.objects, to_field_name="code")
     parent = forms.ModelChoiceField(
@@ -40,20 +41,15 @@ class RegionForm(forms.ModelForm):
 
     class Meta:
         model = Region
-        fields = ["code", "name", "level", "country", "parent"]
+        fields = "__all__"
 
 
-TERM = ["slug", "name", "description"]
 FORMS = {
-    "countries": forms.modelform_factory(Country, fields=["code", "name", "nuts_code"]),
+    "countries": forms.modelform_factory(Country, fields="__all__"),
     "regions": RegionForm,
-    "themes": forms.modelform_factory(Theme, fields=TERM),
-    "instruments": forms.modelform_factory(InstrumentType, fields=TERM),
-    "projects": forms.modelform_factory(
-        Project,
-        fields=["slug", "acronym", "name", "lead_partner", "start_year", "end_year"]
-        + ["url", "description"],
-    ),
+    "themes": forms.modelform_factory(Theme, fields="__all__"),
+    "instruments": forms.modelform_factory(InstrumentType, fields="__all__"),
+    "projects": forms.modelform_factory(Project, fields="__all__"),
 }
 
 

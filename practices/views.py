@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import RedirectURLMixin
 from django.core.validators import slug_re
 from django.http import HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
@@ -136,7 +137,7 @@ class PracticeCompareView(TemplateView):
 # not account data, and the session cookie is SameSite=Lax, so a POST from another
 # site does not even carry it. Cross-site posts are refused explicitly all the same.
 @method_decorator(csrf_exempt, name="dispatch")
-class CompareBasketView(View):
+class CompareBasketView(RedirectURLMixin, View):
     """POST: add a practice to the comparison basket, or remove it."""
 
     http_method_names = ["post"]
@@ -184,10 +185,7 @@ class CompareBasketView(View):
                 request, f"Removed “{practice.title}” from the comparison."
             )
         request.session[compare.SESSION_KEY] = slugs
-        back = request.POST.get("next", "")
-        if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            return redirect(back)
-        return redirect(practice)
+        return redirect(self.get_redirect_url() or practice)  # a safe "next" only
 
 
 class PracticePage(DetailView):

@@ -151,7 +151,7 @@ def facet_options(facet):
 
 @register.inclusion_tag("practices/includes/europe_map.html")
 def europe_map(countries, heading_id="map"):
-    """Choropleth of Europe for countries annotated with practice_count."""
+    """Choropleth of Europe for the countries in use (charts.europe_map)."""
     return {"map": charts.europe_map(countries), "id": heading_id}
 
 

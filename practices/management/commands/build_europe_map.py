@@ -6,9 +6,7 @@ domain), as redistributed in TopoJSON by the npm package world-atlas
 turned into the alpha-2 codes our Country records use with Debian's iso-codes
 table. The result is projected once, here, so pages only print path data.
 
-Maintainers run this only to change the map's frame or detail; the generated
-file is committed and nothing at run time needs the sources, nor shapely and
-pyproj (development dependencies).
+The generated file is committed: nothing at run time needs the sources or shapely.
 """
 
 import json
