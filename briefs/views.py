@@ -13,7 +13,6 @@ from .models import Brief
 
 @method_decorator(public_page, name="dispatch")
 class BriefListView(ListView):
-    template_name = "briefs/brief_list.html"
     context_object_name = "briefs"
 
     def get_queryset(self):
@@ -24,8 +23,6 @@ class BriefPage(DetailView):
     """A brief on its page: only its published practices show and count."""
 
     model = Brief
-    template_name = "briefs/brief_detail.html"
-    context_object_name = "brief"
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("sections")
@@ -60,6 +57,8 @@ class BriefDetailView(BriefPage):
 @method_decorator(private_preview, name="dispatch")
 class BriefPreviewView(StaffPreviewMixin, BriefPage):
     def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
         # Featured practices readers would not see: the preview says how many.
-        hidden = self.object.featured.exclude(practice__in=Practice.objects.published())
-        return super().get_context_data(hidden_features=hidden.count(), **kwargs)
+        hidden = self.object.featured.count() - len(context["features"])
+        context["hidden_features"] = hidden
+        return context

@@ -136,8 +136,6 @@ STORAGES = {
     },
 }
 
-FIXTURE_DIRS = [BASE_DIR / "fixtures"]
-
 # --- Security (Permissions-Policy and request-size limits: config/security.py) ---
 # Django's defaults already send nosniff, Referrer-Policy and Cross-Origin-Opener-
 # Policy "same-origin", X-Frame-Options DENY and HttpOnly session cookies.

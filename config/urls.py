@@ -20,9 +20,7 @@ urlpatterns = [
     path("themes/", include((practice_urls.theme_patterns, "themes"))),
     path("instruments/", include((practice_urls.instrument_patterns, "instruments"))),
     path("accessibility/", include("accessibility.urls")),
-    # Security: the admin lives at ADMIN_PATH (default "admin/"; config/settings.py).
     path(settings.ADMIN_PATH, admin.site.urls),
-    # Operations: the health check for load balancers and monitoring (ops/health.py).
     path("healthz", health.healthz, name="healthz"),
 ]
 

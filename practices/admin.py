@@ -1,6 +1,4 @@
-"""The catalogue in the admin. Link-check results (`manage.py check_links` records
-them) show as the LinkCheck list, and for practices as a "Broken links" column, a
-"Source links" filter and each source's status in the practice form."""
+"""The catalogue in the admin, with the link checks `manage.py check_links` records."""
 
 from functools import partial
 
@@ -87,7 +85,6 @@ class ReviewFilter(admin.SimpleListFilter):
             return queryset.filter(review_by__isnull=True)
         if self.value() == "later":
             return queryset.filter(review_by__gte=today)
-        return queryset
 
 
 class ReviewDateForm(forms.Form):
@@ -133,7 +130,6 @@ def set_review_date(modeladmin, request, queryset):
             skipped.append(f"“{obj}” was last verified on {verified}, after that date")
             continue
         obj.review_by = review_by
-        obj._history_user = request.user
         obj._change_reason = "Review date set"
         obj.save(update_fields=["review_by", "updated_at"])
         done += 1
@@ -171,7 +167,6 @@ class LinkCheckAdmin(admin.ModelAdmin):
     forgets a result; the next run checks the link again."""
 
     fields = ["url", "ok", "status_code", "error", "failures", "checked_at", "used_by"]
-    readonly_fields = fields
     list_display = [*fields[:-1], "used_by_count"]
     list_filter = ["ok", FailuresFilter]
     search_fields = ["url"]
@@ -198,11 +193,7 @@ class LinkCheckAdmin(admin.ModelAdmin):
     def used_by(self, obj):
         items = []
         for model, field, name, _ in link_keepers():
-            rows = model.objects.filter(**{field: obj.url}).order_by(name, "pk")
-            if model is PracticeSource:  # named by its practice, read in one query
-                rows = rows.select_related("practice")
-            for row in rows:
-                record = getattr(row, "practice", row)
+            for record in model.objects.filter(**{field: obj.url}).order_by(name, "pk"):
                 url = reverse(admin_urlname(record._meta, "change"), args=[record.pk])
                 items.append((record._meta.verbose_name.capitalize(), url, record))
         if not items:
@@ -227,10 +218,8 @@ class BrokenLinksFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         sources = PracticeSource.objects.filter(practice=OuterRef("pk"))
         checks = LinkCheck.objects.values("url")
-        if self.value() == "broken":
-            return queryset.filter(
-                Exists(sources.filter(url__in=checks.filter(ok=False)))
-            )
+        if self.value() == "broken":  # PracticeAdmin counts them
+            return queryset.filter(broken_link_count__gt=0)
         if self.value() == "ok":
             not_ok = sources.exclude(url__in=checks.filter(ok=True))
             return queryset.filter(Exists(sources)).exclude(Exists(not_ok))
@@ -259,9 +248,7 @@ class PracticeSourceInline(admin.TabularInline):
             return ""
         if obj.link_checked_at is None:
             return "Not checked"
-        checked = formats.date_format(
-            timezone.localtime(obj.link_checked_at), "DATE_FORMAT"
-        )
+        checked = formats.date_format(timezone.localdate(obj.link_checked_at))
         if obj.link_ok:
             return f"OK ({obj.link_status_code}) · checked {checked}"
         if obj.link_status_code or obj.link_error.startswith(MALFORMED):

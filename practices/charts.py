@@ -32,16 +32,15 @@ def classes_for(maximum):
         {math.ceil(maximum ** (i / CLASSES)) for i in range(1, CLASSES + 1)}
     )
     classes, low = [], 1
-    for high in bounds:
-        if high >= low:
-            classes.append(MapClass(len(classes) + 1, low, high))
-            low = high + 1
+    for high in bounds:  # distinct, so each range holds at least one count
+        classes.append(MapClass(len(classes) + 1, low, high))
+        low = high + 1
     return classes
 
 
 def europe_map(countries):
-    """Shapes, legend and table rows for countries annotated with practice_count;
-    the rest of Europe is a neutral background."""
+    """Shapes, legend and table rows for the countries in use (TermQuerySet.in_use:
+    counted, by name); the rest of Europe is a neutral background."""
     counts = {country.code: country for country in countries}
     maximum = max((c.practice_count for c in counts.values()), default=0)
     classes = classes_for(maximum)
@@ -64,16 +63,12 @@ def europe_map(countries):
         )
     # Counted countries last, so their outlines are drawn over their neighbours'.
     shapes.sort(key=lambda shape: bool(shape["count"]))
-    rows = sorted(
-        (country for country in counts.values() if country.practice_count),
-        key=lambda country: country.name,
-    )
     return {
         "width": int(outlines()["width"]),
         "height": outlines()["height"],
         "shapes": shapes,
         "classes": classes,
-        "rows": rows,
+        "rows": list(counts.values()),
     }
 
 
@@ -83,13 +78,8 @@ BAR_LENGTH = 100  # the longest bar, in the bar cell's own units
 def bar_chart(terms):
     """Rows for a bar chart of terms annotated with practice_count."""
     terms = list(terms)
-    maximum = max((term.practice_count for term in terms), default=0)
+    maximum = max((term.practice_count for term in terms), default=0) or 1
     return [
-        {
-            "term": term,
-            "length": round(BAR_LENGTH * term.practice_count / maximum, 1)
-            if maximum
-            else 0,
-        }
+        {"term": term, "length": round(BAR_LENGTH * term.practice_count / maximum, 1)}
         for term in terms
     ]

@@ -23,22 +23,16 @@ from opendata.imports import import_practices
 from .models import Country, InstrumentType, Practice, Project, Region, Status, Theme
 
 CONTENT_DIR = Path(settings.BASE_DIR) / "fixtures" / "catalogue"
-KEYS = {
-    "countries": "code",
-    "regions": "code",
-    "themes": "slug",
-    "instruments": "slug",
-    "projects": "slug",
-    "practices": "slug",
-    "briefs": "slug",
-}
-KINDS = list(KEYS)
+KINDS = "countries regions themes instruments projects practices briefs".split()
+# Places are matched on their code, everything else on its slug.
+KEYS = {kind: "code" if kind in ("countries", "regions") else "slug" for kind in KINDS}
 
 
 class ContentError(Exception):
     """The content files are inconsistent; the message says where and why."""
 
 
+# An entry holds every field of its model; a region names other places by code.
 class RegionForm(forms.ModelForm):
     country = forms.ModelChoiceField(Country.objects, to_field_name="code")
     parent = forms.ModelChoiceField(
@@ -47,20 +41,15 @@ class RegionForm(forms.ModelForm):
 
     class Meta:
         model = Region
-        fields = ["code", "name", "level", "country", "parent"]
+        fields = "__all__"
 
 
-TERM = ["slug", "name", "description"]
 FORMS = {
-    "countries": forms.modelform_factory(Country, fields=["code", "name", "nuts_code"]),
+    "countries": forms.modelform_factory(Country, fields="__all__"),
     "regions": RegionForm,
-    "themes": forms.modelform_factory(Theme, fields=TERM),
-    "instruments": forms.modelform_factory(InstrumentType, fields=TERM),
-    "projects": forms.modelform_factory(
-        Project,
-        fields=["slug", "acronym", "name", "lead_partner", "start_year", "end_year"]
-        + ["url", "description"],
-    ),
+    "themes": forms.modelform_factory(Theme, fields="__all__"),
+    "instruments": forms.modelform_factory(InstrumentType, fields="__all__"),
+    "projects": forms.modelform_factory(Project, fields="__all__"),
 }
 
 
@@ -103,8 +92,7 @@ def load_catalogue(paths=None):
     with transaction.atomic():
         for kind, form_class in FORMS.items():
             model, key = form_class._meta.model, KEYS[kind]
-            lookup = {f"{key}__in": list(content[kind])}
-            existing = set(model.objects.filter(**lookup).values_list(key, flat=True))
+            existing = set(model.objects.values_list(key, flat=True))
             # Shortest first: a NUTS region's parent has a code a character shorter.
             for code in sorted(set(content[kind]) - existing, key=len):
                 _create(kind, code, form_class(content[kind][code]))

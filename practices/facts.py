@@ -4,7 +4,7 @@ One rule for every surface: cards, comparison, practice page, /data/, feed and
 structured data. Facts shown as one value (a period) are unconfirmed when any is.
 """
 
-from collections import Counter
+from collections import Counter, namedtuple
 from dataclasses import dataclass
 
 from django.db import models
@@ -30,11 +30,6 @@ def is_unconfirmed(practice, names):
     return any(name in flagged for name in names.split(","))
 
 
-def certainty(practice, names, value):
-    """The certainty of the facts `names` (comma-separated) shown as `value`."""
-    return rule(bool(value), is_unconfirmed(practice, names))
-
-
 # Facts held in many-to-many relations; `project` is a foreign key, the others are
 # columns of the practice (text, or a year).
 RELATIONS = {
@@ -44,14 +39,12 @@ RELATIONS = {
 }
 
 
-def _held(name):
+def _held(model, name):
     """A condition true when a practice holds this fact, in SQL."""
-    from .models import Practice  # models imports this module
-
     if name in RELATIONS:
         condition = Q()
         for relation in RELATIONS[name]:
-            through = getattr(Practice, relation).through
+            through = getattr(model, relation).through
             condition |= Q(Exists(through.objects.filter(practice_id=OuterRef("pk"))))
         return condition
     if name == "project" or name.endswith("_year"):
@@ -59,41 +52,20 @@ def _held(name):
     return ~Q(**{name: ""})
 
 
-@dataclass(frozen=True)
-class Fact:
-    name: str
-    label: str
-
-    @property
-    def annotation(self):
-        return f"has_{self.name}"
-
-
-def facts():
-    from .models import Practice
-
-    return [Fact(name, label) for name, label in Practice.UNCERTAIN_CHOICES]
-
-
 def with_held_facts(queryset):
     """Annotate `has_<fact>`, a boolean, for every fact."""
-    return queryset.annotate(
-        **{
-            fact.annotation: models.ExpressionWrapper(
-                _held(fact.name), output_field=models.BooleanField()
-            )
-            for fact in facts()
-        }
-    )
+    model = queryset.model
+    held = {f"has_{name}": _held(model, name) for name in model.UNCERTAIN_FIELDS}
+    return queryset.annotate(**held)
 
 
-def record_certainties(practice):
-    """[(Fact, Certainty)] for a practice annotated by with_held_facts()."""
+def completeness(practice):
+    """tally() of the facts of a practice annotated by with_held_facts()."""
     flagged = practice.uncertain_fields or ()
-    return [
-        (fact, rule(getattr(practice, fact.annotation), fact.name in flagged))
-        for fact in facts()
-    ]
+    return tally(
+        rule(getattr(practice, f"has_{name}"), name in flagged)
+        for name in practice.UNCERTAIN_FIELDS
+    )
 
 
 def tally(certainties):
@@ -110,11 +82,8 @@ def tally(certainties):
     }
 
 
-@dataclass
-class LevelCount:
-    label: str
-    count: int
-    unconfirmed: int  # of `count`, those whose level the sources do not confirm
+# `unconfirmed`: of `count`, those whose level the sources do not confirm.
+LevelCount = namedtuple("LevelCount", ["label", "count", "unconfirmed"])
 
 
 @dataclass
@@ -126,7 +95,7 @@ class Holdings:
     level_not_recorded: int
     without_facts: int  # records that state nothing beyond their summary
     citing_interreg_europe: int  # records with an Interreg Europe page as a source
-    facts: list  # {"fact": Fact, **tally} for every fact: how complete records are
+    facts: list  # {"label": …, **tally} for every fact: how complete records are
 
     @property
     def not_citing_interreg_europe(self):
@@ -135,9 +104,9 @@ class Holdings:
 
 def holdings(queryset):
     """Holdings of `queryset`, in one query."""
-    from .models import ImplementationLevel
+    from .models import ImplementationLevel, Practice
 
-    all_facts = facts()
+    names = Practice.UNCERTAIN_FIELDS
     rows = (
         with_held_facts(queryset.order_by())
         .with_source_terms()
@@ -145,10 +114,10 @@ def holdings(queryset):
             "level",
             "uncertain_fields",
             "cites_interreg_europe",
-            *[fact.annotation for fact in all_facts],
+            *[f"has_{name}" for name in names],
         )
     )
-    by_fact = {fact: [] for fact in all_facts}
+    by_fact = {name: [] for name in names}
     by_level = {level: Counter() for level in ImplementationLevel.values}
     without_facts = citing = 0
     for level, flagged, cites, *held in rows:
@@ -157,9 +126,9 @@ def holdings(queryset):
         if level:
             by_level[level][rule(True, "level" in flagged)] += 1
         stated = False  # anything beyond the summary
-        for fact, has in zip(all_facts, held, strict=True):
-            by_fact[fact].append(rule(has, fact.name in flagged))
-            stated = stated or (has and fact.name != "summary")
+        for name, has in zip(names, held, strict=True):
+            by_fact[name].append(rule(has, name in flagged))
+            stated = stated or (has and name != "summary")
         without_facts += not stated
     levels = [
         LevelCount(label, counts.total(), counts[Certainty.UNCONFIRMED])
@@ -173,5 +142,8 @@ def holdings(queryset):
         level_not_recorded=total - sum(level.count for level in levels),
         without_facts=without_facts,
         citing_interreg_europe=citing,
-        facts=[{"fact": fact, **tally(found)} for fact, found in by_fact.items()],
+        facts=[
+            {"label": label, **tally(by_fact[name])}
+            for name, label in Practice.UNCERTAIN_CHOICES
+        ],
     )

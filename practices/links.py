@@ -27,7 +27,7 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 from django.conf import settings
 from django.utils import timezone
 
-from .models import LinkCheck, PracticeSource, Project
+from .models import LinkCheck, Practice, Project
 
 logger = logging.getLogger(__name__)
 
@@ -280,11 +280,11 @@ def check_urls(
 
 
 def link_keepers():
-    """What keeps links: [(model, URL field, name column, how a user is named)]."""
+    """What keeps links: [(model, URL lookup, name column, how a user is named)]."""
     from briefs.models import Brief  # briefs depends on practices, not the reverse
 
     return [
-        (PracticeSource, "url", "practice__title", "practice “{}”"),
+        (Practice, "sources__url", "title", "practice “{}”"),
         (Brief, "source_url", "title", "brief “{}”"),
         (Project, "url", "acronym", "project {}"),
     ]
@@ -295,8 +295,8 @@ def catalogue_links():
     {url: ["practice “…”", "brief “…”", "project …"]}, sorted by URL. Drafts and
     archived records count too: curators fix links before publishing."""
     usages = defaultdict(list)
-    for model, field, name, user, *_ in link_keepers():
-        rows = model.objects.exclude(**{field: ""}).order_by(name, "pk")
+    for model, field, name, user in link_keepers():
+        rows = model.objects.filter(**{f"{field}__gt": ""}).order_by(name, "pk")
         for url, label in rows.values_list(field, name):
             usages[url].append(user.format(label))
     return {url: list(dict.fromkeys(users)) for url, users in sorted(usages.items())}

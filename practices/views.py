@@ -1,12 +1,12 @@
-import re
-
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import RedirectURLMixin
+from django.core.validators import slug_re
 from django.http import HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
@@ -22,8 +22,6 @@ from .models import Country, InstrumentType, Practice, Region, Status, Theme
 from .search import snippet
 
 PAGE_SIZE = 20
-# Only well-formed slugs reach the database (a NUL byte would make PostgreSQL fail).
-SLUG = re.compile(r"[-\w]{1,120}")
 
 
 @method_decorator(public_page, name="dispatch")
@@ -116,7 +114,7 @@ class PracticeCompareView(TemplateView):
         found = (
             Practice.objects.published()
             .for_detail()
-            .in_bulk([s for s in slugs if SLUG.fullmatch(s)], field_name="slug")
+            .in_bulk([s for s in slugs if slug_re.match(s)], field_name="slug")
         )
         practices = [found[s] for s in slugs if s in found]
         for practice in practices:
@@ -139,7 +137,7 @@ class PracticeCompareView(TemplateView):
 # not account data, and the session cookie is SameSite=Lax, so a POST from another
 # site does not even carry it. Cross-site posts are refused explicitly all the same.
 @method_decorator(csrf_exempt, name="dispatch")
-class CompareBasketView(View):
+class CompareBasketView(RedirectURLMixin, View):
     """POST: add a practice to the comparison basket, or remove it."""
 
     http_method_names = ["post"]
@@ -160,7 +158,7 @@ class CompareBasketView(View):
             )
         slug = request.POST.get("slug", "")
         published = Practice.objects.published()
-        practice = published.filter(slug=slug).first() if SLUG.fullmatch(slug) else None
+        practice = published.filter(slug=slug).first() if slug_re.match(slug) else None
         if practice is None:
             return HttpResponseBadRequest(
                 "That practice is not published or does not exist, so it cannot be "
@@ -187,18 +185,13 @@ class CompareBasketView(View):
                 request, f"Removed “{practice.title}” from the comparison."
             )
         request.session[compare.SESSION_KEY] = slugs
-        back = request.POST.get("next", "")
-        if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            return redirect(back)
-        return redirect(practice)
+        return redirect(self.get_redirect_url() or practice)  # a safe "next" only
 
 
 class PracticePage(DetailView):
     """A practice on its page; what it links to is always published()."""
 
     model = Practice
-    template_name = "practices/practice_detail.html"
-    context_object_name = "practice"
 
     def get_queryset(self):
         return super().get_queryset().for_detail().with_held_facts()
@@ -212,9 +205,7 @@ class PracticePage(DetailView):
         country = next(iter(practice.countries.all()), None)
         return super().get_context_data(
             archived=practice.status == Status.ARCHIVED,
-            briefs=Brief.objects.published()
-            .filter(featured__practice=practice)
-            .distinct(),
+            briefs=Brief.objects.published().filter(featured__practice=practice),
             related=others.related_to(practice),
             country=country,
             more_from_country=more_from.filter(countries=country)[:5]

@@ -17,13 +17,6 @@ class StaffPreviewMixin:
     def get_context_data(self, **kwargs):
         record = self.object
         reachable = self.model.objects.reachable().filter(pk=record.pk).exists()
-        return super().get_context_data(
-            preview={
-                "status": record.get_status_display(),
-                "reachable": reachable,
-                "scheduled": record.status == Status.PUBLISHED and not reachable,
-                "published_on": record.published_on,
-                "public_url": record.get_absolute_url(),
-            },
-            **kwargs,
-        )
+        scheduled = record.status == Status.PUBLISHED and not reachable
+        preview = {"reachable": reachable, "scheduled": scheduled}
+        return super().get_context_data(preview=preview, **kwargs)

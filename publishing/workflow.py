@@ -1,17 +1,7 @@
-"""The curation workflow of practices and briefs, in one place.
-
-    draft ──submit──▶ in review ──publish──▶ published ──archive──▶ archived
-      ▲                  │                      │                     │
-      └────send back─────┘                      │                     │
-      └─────────────────unpublish───────────────┘                     │
-                                   published ◀──────reinstate─────────┘
-
-Editors may submit; reviewers may also publish, send back and archive; unpublish
-and reinstate are corrections, with the publish permission. `Publishable.save()`
-refuses any other change of a stored status (new rows start in any). Move with
-`transition()`: it checks the move and the permission, dates a first publication,
-records who and why in the history, and saves.
-"""
+"""The curation workflow of practices and briefs, in one place: the moves (MOVES)
+and the permission each needs (the roles: practices/migrations/0008). Unpublish and
+reinstate are corrections, with the publish permission. `Publishable.save()` refuses
+any other change of a stored status (new rows start in any); move with transition()."""
 
 from typing import NamedTuple
 

@@ -76,7 +76,7 @@ def fact(practice, names, value, compact=False, block=False):
     """A fact as every page shows it: its value; marked unconfirmed, inside an
     element of class "unconfirmed", when curators flagged any of `names`; "Not
     recorded" when there is no value. `block`: the value is block HTML (Markdown)."""
-    sureness = facts.certainty(practice, names, value)
+    sureness = facts.rule(bool(value), facts.is_unconfirmed(practice, names))
     if sureness == facts.Certainty.NOT_RECORDED:
         return NOT_RECORDED
     if sureness == facts.Certainty.RECORDED:
@@ -87,10 +87,7 @@ def fact(practice, names, value, compact=False, block=False):
     return format_html('<span class="unconfirmed">{} {}</span>', value, mark)
 
 
-@register.filter
-def completeness(practice):
-    """facts.tally() of a practice loaded with with_held_facts()."""
-    return facts.tally(sureness for _, sureness in facts.record_certainties(practice))
+register.filter("completeness", facts.completeness)
 
 
 @register.filter
@@ -154,7 +151,7 @@ def facet_options(facet):
 
 @register.inclusion_tag("practices/includes/europe_map.html")
 def europe_map(countries, heading_id="map"):
-    """Choropleth of Europe for countries annotated with practice_count."""
+    """Choropleth of Europe for the countries in use (charts.europe_map)."""
     return {"map": charts.europe_map(countries), "id": heading_id}
 
 

@@ -635,6 +635,7 @@ def test_used_by_costs_no_query_per_source(admin_client, db):
     url = "https://shared.example/"
     check = LinkCheck.objects.create(url=url, checked_at=datetime.now(UTC), ok=True)
     page = reverse("admin:practices_linkcheck_change", args=[check.pk])
+    admin_client.get(page)  # caches warmed (content types), as in the other tests
     counts = []
     for title in ("First user", "Second user", "Third user"):
         make_practice(title=title, sources=[url])

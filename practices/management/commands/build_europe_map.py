@@ -6,9 +6,7 @@ domain), as redistributed in TopoJSON by the npm package world-atlas
 turned into the alpha-2 codes our Country records use with Debian's iso-codes
 table. The result is projected once, here, so pages only print path data.
 
-Maintainers run this only to change the map's frame or detail; the generated
-file is committed and nothing at run time needs the sources, nor shapely and
-pyproj (development dependencies).
+The generated file is committed: nothing at run time needs the sources or shapely.
 """
 
 import json
@@ -101,7 +99,7 @@ class Command(BaseCommand):
         alpha2 = {entry["numeric"]: entry["alpha_2"] for entry in iso}
         arcs = decode_arcs(topology)
 
-        countries = []
+        countries, framed = [], []  # framed: the polygons the frame is fitted to
         for geometry in topology["objects"]["countries"]["geometries"]:
             code = alpha2.get(geometry.get("id"), "")
             if code in FRAME_COUNTRIES:
@@ -114,13 +112,9 @@ class Command(BaseCommand):
                     polygons, lambda xy: np.column_stack(TO_LAEA.transform(*xy.T))
                 )
                 countries.append((code, geometry["properties"]["name"], projected))
+                if code in FRAME_COUNTRIES:
+                    framed.extend(projected)
 
-        framed = [
-            p
-            for code, _, polygons in countries
-            if code in FRAME_COUNTRIES
-            for p in polygons
-        ]
         x0, y0, x1, y1 = shapely.total_bounds(framed)
         pad = (x1 - x0) * PADDING
         x0, x1, y0, y1 = x0 - pad, x1 + pad, y0 - pad, y1 + pad

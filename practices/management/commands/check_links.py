@@ -72,8 +72,7 @@ class Command(BaseCommand):
             help="Exit with status 1 when any link is broken or unreachable.",
         )
 
-    def handle(self, *args, only, stale_days, **options):
-        timeout, delay, workers = (options[k] for k in ("timeout", "delay", "workers"))
+    def handle(self, *args, only, stale_days, timeout, delay, workers, **options):
         if timeout <= 0:
             raise CommandError("--timeout must be more than 0 seconds.")
         if delay < 0:
