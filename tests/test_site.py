@@ -111,5 +111,6 @@ def test_the_favicon_is_served_and_linked_from_every_page(client, catalogue):
     assert response["Content-Type"] == "image/x-icon"
     assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # ICO
     head = client.get("/").text.split("</head>")[0]
-    assert '<link rel="icon" href="/favicon.ico"' in head
-    assert 'type="image/svg+xml"' in head
+    # The same file among the static files: links stay on STATIC_URL.
+    assert '<link rel="icon" href="/static/root/favicon.ico" sizes="32x32">' in head
+    assert 'href="/static/favicon.svg" type="image/svg+xml"' in head
