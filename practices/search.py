@@ -2,11 +2,13 @@
 
 Every practice keeps a derived index, rebuilt by `refresh_search_index` once per
 transaction as it commits (practices/signals.py):
-- `search_text`: all searchable text, accent-folded and lower-cased, which SQLite
-  searches (every word must appear somewhere);
+- `search_text`: all searchable text, accent-folded and lower-cased;
 - `search_vector` (PostgreSQL): a weighted tsvector (English stemming) of the same
   folded text, GIN-indexed, queried with web-search syntax ("phrases", `or`,
-  `-exclusion`) and ranked with ts_rank.
+  `-exclusion`) and ranked with ts_rank;
+- on SQLite, a row of the FTS5 table FTS_TABLE (migration 0017) with the folded
+  title, summary and search_text, where every query word must start a word of
+  the practice (so "export" finds "exporting"), and "-word" excludes.
 The text is folded in Python because SQLite cannot strip accents.
 """
 
@@ -18,13 +20,15 @@ from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connections
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from .models import Practice
 
 CONFIG = "english"
+FTS_TABLE = "practices_practice_fts"
 
 # (field, tsvector weight), in the order snippets prefer.
 FIELDS = [
@@ -53,12 +57,15 @@ def fold(text):
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
-def refresh_search_index(ids, model=Practice, using="default"):
-    """Rebuild the search index of these practices (ids may be any iterable)."""
+def refresh_search_index(ids, model=Practice, using="default", full_text=True):
+    """Rebuild the search index of these practices (ids may be any iterable; those
+    of deleted practices drop out). `full_text=False` leaves SQLite's FTS table
+    alone, for migration 0011, which runs before 0017 creates and fills it."""
     ids = list(ids)
-    on_postgres = connections[using].vendor == "postgresql"
+    vendor = connections[using].vendor
     for start in range(0, len(ids), 500):
-        batch = model.objects.using(using).filter(pk__in=ids[start : start + 500])
+        batch_ids = ids[start : start + 500]
+        batch = model.objects.using(using).filter(pk__in=batch_ids)
         texts = {
             row["pk"]: [(row[name], weight) for name, weight in FIELDS]
             for row in batch.values("pk", *(name for name, _ in FIELDS))
@@ -70,23 +77,53 @@ def refresh_search_index(ids, model=Practice, using="default"):
                 names[pk].append(name)
             for pk, parts in texts.items():
                 parts.append((" ".join(names[pk]), weight))
+        full_text_rows = []
         for pk, parts in texts.items():
             parts = [(fold(text), weight) for text, weight in parts]
             values = {"search_text": "\n".join(text for text, _ in parts if text)}
-            if on_postgres:
+            if vendor == "postgresql":
                 vectors = [
                     SearchVector(Value(text), weight=weight, config=CONFIG)
                     for text, weight in parts
                 ]
                 values["search_vector"] = reduce(operator.add, vectors)
             model.objects.using(using).filter(pk=pk).update(**values)
+            # FIELDS starts with the title and the summary, which rank higher.
+            full_text_rows.append((pk, parts[0][0], parts[1][0], values["search_text"]))
+        if vendor == "sqlite" and full_text:
+            with connections[using].cursor() as cursor:
+                placeholders = ", ".join(["%s"] * len(batch_ids))
+                cursor.execute(
+                    f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({placeholders})",
+                    batch_ids,
+                )
+                cursor.executemany(
+                    f"INSERT INTO {FTS_TABLE} (rowid, title, summary, search_text)"
+                    " VALUES (%s, %s, %s, %s)",
+                    full_text_rows,
+                )
+
+
+def rebuild_search_index(using="default"):
+    """Rebuild every practice's search index and return their ids. On SQLite, rows
+    of practices deleted behind Django's back (raw SQL, a restore) go too."""
+    ids = list(Practice.objects.using(using).values_list("pk", flat=True))
+    if connections[using].vendor == "sqlite":
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {FTS_TABLE}"
+                f" WHERE rowid NOT IN (SELECT id FROM {Practice._meta.db_table})"
+            )
+    refresh_search_index(ids, using=using)
+    return ids
 
 
 def query_terms(query):
     """The folded words of a query, wanted and excluded ("-murcia"), for the
     SQLite fallback and the snippets."""
     folded = fold(query)
-    words = [w for w in re.findall(r"\w[\w'-]*", folded) if w not in {"or", "and"}]
+    words = dict.fromkeys(re.findall(r"\w[\w'-]*", folded))  # each once
+    words = [w for w in words if w not in {"or", "and"}]
     minus = set(re.findall(r"(?:^|\s)-(\w+)", folded))
     return [w for w in words if w not in minus], [w for w in words if w in minus]
 
@@ -99,19 +136,36 @@ def search(queryset, query):
             rank=SearchRank(F("search_vector"), ts_query)
         )
     wanted, excluded = query_terms(query)
-    for term in excluded:
-        queryset = queryset.exclude(search_text__contains=term)
-    # Simple relevance: a match in the title counts most, then the summary.
+    if excluded:
+        words = " OR ".join(prefix_query(word) for word in excluded)
+        queryset = queryset.exclude(pk__in=full_text_matches(words))
+    if wanted:
+        words = " AND ".join(prefix_query(word) for word in wanted)
+        queryset = queryset.filter(pk__in=full_text_matches(words))
+    # Simple relevance: a word found in the title counts most, then the summary.
     rank = Value(0)
-    for term in wanted:
-        queryset = queryset.filter(search_text__contains=term)
+    for word in wanted:
         rank = rank + Case(
-            When(Q(title__icontains=term), then=Value(4)),
-            When(Q(summary__icontains=term), then=Value(2)),
-            default=Value(1),
+            When(pk__in=full_text_matches(prefix_query(word, "title")), then=4),
+            When(pk__in=full_text_matches(prefix_query(word, "summary")), then=2),
+            default=1,
             output_field=IntegerField(),
         )
     return queryset.annotate(rank=rank)
+
+
+def prefix_query(word, column=None):
+    """The FTS5 query for words starting with `word` (in `column`, else anywhere).
+    The word is quoted, so no user input is ever read as FTS5 syntax."""
+    quoted = '"' + word.replace('"', '""') + '"*'
+    return f"{column} : {quoted}" if column else quoted
+
+
+def full_text_matches(fts_query):
+    """The ids of the practices whose FTS row matches `fts_query` (SQLite)."""
+    return RawSQL(
+        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [fts_query]
+    )
 
 
 def snippet(practice, query, width=28):

@@ -69,6 +69,10 @@ def practice_saved(sender, instance, raw=False, **kwargs):
 
 
 @receiver(post_delete, sender=Practice)
+def practice_deleted(sender, instance, **kwargs):
+    refresh_on_commit([instance.pk])  # its row in SQLite's full-text index goes
+
+
 @receiver(post_save, sender=PracticeSource)  # sources are listed on the page
 @receiver(post_delete, sender=PracticeSource)
 def bump_only(sender, **kwargs):

@@ -204,7 +204,8 @@ def correct(apps, schema_editor):
                     anchor=fields["section"][1]
                 ).first()
             feature.save()
-    refresh_search_index(sorted(changed), model=Practice, using=db)
+    # 0017 creates SQLite's full-text index later, from search_text.
+    refresh_search_index(sorted(changed), model=Practice, using=db, full_text=False)
     Version.objects.using(db).filter(pk=1).update(
         number=F("number") + 1, token=uuid.uuid4(), changed_at=timezone.now()
     )

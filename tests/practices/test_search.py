@@ -1,15 +1,18 @@
-"""Full-text search: PostgreSQL's web-search syntax, SQLite's fallback, snippets."""
+"""Full-text search: PostgreSQL's web-search syntax, SQLite's FTS5 fallback,
+snippets."""
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from practices.cards import attach_card_terms
 from practices.models import Practice
-from practices.search import fold, search, snippet
+from practices.search import FTS_TABLE, fold, prefix_query, search, snippet
 from tests.factories import committed, make_country, make_practice, make_theme
 
 pytestmark = pytest.mark.django_db
 ON_POSTGRES = connection.vendor == "postgresql"
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="SQLite's full-text table")
 
 
 def found(query):
@@ -50,13 +53,15 @@ def test_or_and_phrases_on_postgresql_and_the_fallback_elsewhere():
         assert found("vouchers or stands") == set()
 
 
-def test_english_stemming_on_postgresql_and_substrings_elsewhere():
+def test_english_stemming_on_postgresql_and_word_prefixes_elsewhere():
     make_practice(slug="a", summary="The agency helps exporting firms.")
     if ON_POSTGRES:
         assert found("exporters") == {"a"}  # both stem to "export"
     else:
         assert found("export") == {"a"}
+        assert found("Export -exp") == set()  # exclusions are prefixes too
         assert found("exporters") == set()
+        assert found("porting") == set()  # the start of a word, not any part
 
 
 def test_index_covers_places_taxonomies_and_follows_renames():
@@ -106,3 +111,110 @@ def test_list_shows_matched_in_and_relevance_note(client):
     assert "Matched in Evidence of success" in text
     assert "<mark>consortia</mark>" in text
     assert "Sorted by relevance" in text
+
+
+def test_deleted_practices_leave_the_index():
+    practice = make_practice(slug="a", title="Zebra markets")
+    with committed():
+        practice.delete()
+    assert found("zebra") == set()
+    if not ON_POSTGRES:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {FTS_TABLE}")
+            assert cursor.fetchone() == (0,)
+
+
+@sqlite_only
+def test_rebuild_search_index_repairs_the_full_text_table():
+    make_practice(slug="a", title="Zebra markets")
+    with connection.cursor() as cursor:  # as after raw SQL or a restore
+        cursor.execute(f"DELETE FROM {FTS_TABLE}")
+        cursor.execute(
+            f"INSERT INTO {FTS_TABLE} (rowid, title, summary, search_text)"
+            " VALUES (999999, 'ghost', '', 'ghost')"
+        )
+    assert found("zebra") == set()
+    call_command("rebuild_search_index", stdout=None)
+    assert found("zebra") == {"a"}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH 'ghost'")
+        assert cursor.fetchall() == []
+
+
+# Text that means something to FTS5 (or to SQL) must be searched as plain words.
+HOSTILE_QUERIES = [
+    '"',
+    "'",
+    '"export',
+    'export"',
+    "export*",
+    "*",
+    "^export",
+    "-",
+    "- -",
+    "--export",
+    "NEAR(",
+    "NEAR(export consortia, 2)",
+    "AND OR",
+    "export AND",
+    "OR export",
+    "NOT export",
+    "(export",
+    "export)",
+    "+export",
+    "title:export",
+    "{title summary}: export",
+    "export; DROP TABLE practices_practice_fts",
+    "l'export",
+    "_",
+    "\x00",
+    "export\x00consortia",
+    "😀",
+    "export 😀🇪🇺",
+    " ".join("abcdefghij" * 9),  # 90 words
+    "consortia " * 20,  # 200 characters
+    "é" * 200,
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_any_search_text_gives_a_result_page(client, query):
+    make_practice(title="Export consortia")
+    response = client.get("/practices/", {"q": query})
+    assert response.status_code == 200
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('"export', {"a"}),
+        ("export*", {"a"}),
+        ("NEAR(export", {"a"}),  # "near" is a word like any other here
+        ("export AND OR", {"a"}),
+        ("NOT export", set()),
+        ("^consortia -", {"a"}),
+        ("export -consortia", set()),
+        ("export\x00", {"a"}),
+        ("😀", {"a", "b"}),  # no words: no filter
+        ("e-commerce", {"b"}),  # a phrase of "e" and "commerce"
+        ("L'Europe", {"b"}),
+    ],
+)
+def test_fts5_syntax_in_a_query_is_read_as_plain_words(query, expected):
+    make_practice(slug="a", title="Export consortia near the border")
+    make_practice(slug="b", title="E-commerce platforms for l'Europe")
+    assert found(query) == expected
+
+
+def test_fts5_words_are_quoted_with_their_quotes_doubled():
+    assert prefix_query('say "hi"') == '"say ""hi"""*'
+    assert prefix_query("export", "title") == 'title : "export"*'
+
+
+@sqlite_only
+def test_a_hundred_different_words_are_searched():
+    make_practice(slug="a", title="Export consortia")
+    words = [f"word{n}" for n in range(100)]
+    assert found(" ".join(words)) == set()
+    assert found(" ".join(["export"] * 100)) == {"a"}

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
-from practices.models import CatalogueVersion, FacetValue, Practice
-from practices.search import refresh_search_index
+from practices.models import CatalogueVersion, FacetValue
+from practices.search import rebuild_search_index
 
 
 class Command(BaseCommand):
@@ -12,10 +13,11 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        ids = list(Practice.objects.values_list("pk", flat=True))
-        refresh_search_index(ids)
-        FacetValue.refresh(ids)
-        CatalogueVersion.bump()
+        # One transaction, as on every save (practices/signals.py).
+        with transaction.atomic():
+            ids = rebuild_search_index()
+            FacetValue.refresh(ids)
+            CatalogueVersion.bump()
         self.stdout.write(
             f"Rebuilt the search index and facet values of {len(ids)} practices."
         )
