@@ -136,6 +136,8 @@ def search(queryset, query):
             rank=SearchRank(F("search_vector"), ts_query)
         )
     wanted, excluded = query_terms(query)
+    if not (wanted or excluded):  # no words ("😀"): no match, as on PostgreSQL
+        return queryset.none().annotate(rank=Value(0))
     if excluded:
         words = " OR ".join(prefix_query(word) for word in excluded)
         queryset = queryset.exclude(pk__in=full_text_matches(words))
