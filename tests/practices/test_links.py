@@ -615,6 +615,8 @@ def test_practice_form_shows_each_sources_link_status(admin_client, checked):
 
 def test_link_status_costs_no_query_per_source(admin_client, checked):
     good, broken, _ = checked
+    # Caches warmed (content types), as in test_used_by_costs_no_query_per_source.
+    admin_client.get(reverse("admin:practices_practice_change", args=[good.pk]))
     counts = []
     for practice in (good, broken):  # 2 and 3 sources
         url = reverse("admin:practices_practice_change", args=[practice.pk])
