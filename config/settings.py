@@ -68,6 +68,9 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.security.request_limits",  # 414 / 413 before any view
+    # Stored pages for requests without cookies, before the rest: the headers
+    # above still apply (practices/caching.py).
+    "practices.caching.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

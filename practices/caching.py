@@ -36,22 +36,55 @@ STATUS_HEADER = "X-Page-Cache"
 
 
 def catalogue_version(request):
-    """CatalogueVersion.current(), read once per request: the validators, the cache
-    key and the view share the one query."""
+    """CatalogueVersion.current(), read once per request: the validators, the
+    stored page and the view share it."""
     if not hasattr(request, "catalogue_version"):
         request.catalogue_version = CatalogueVersion.current()
     return request.catalogue_version
 
 
-def page_digest(request):
+def page_key(request):
+    """Where a page is stored: by release, day, full URL and comparison basket.
+    The catalogue version it was made for is stored with it (stored_page)."""
     parts = [
         settings.RELEASE,
-        repr(catalogue_version(request)),
         timezone.localdate().isoformat(),
         request.build_absolute_uri(),
-        *compare.basket(request),
+        *basket(request),
     ]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return "page:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def stored_page(request):
+    """(content type, body) stored for this request and the current catalogue
+    version, or None. The version comes in the same cache round trip when a
+    shared cache keeps it (CatalogueVersion.current), and is not read at all for
+    an address that has no page stored."""
+    key = page_key(request)
+    found = cache.get_many([key, CatalogueVersion.CACHE_KEY])
+    if key not in found:
+        return None
+    if CatalogueVersion.CACHE_KEY in found and not hasattr(
+        request, "catalogue_version"
+    ):
+        request.catalogue_version = found[CatalogueVersion.CACHE_KEY]
+    version, *page = found[key]
+    return page if version == repr(catalogue_version(request)) else None
+
+
+def basket(request):
+    """The comparison basket; none before SessionMiddleware (CachedPageMiddleware
+    runs only for requests without cookies, so without a session)."""
+    return compare.basket(request) if hasattr(request, "session") else []
+
+
+def etag(request, *args, **kwargs):
+    page = f"{page_key(request)}\0{catalogue_version(request)!r}"
+    return f'W/"{hashlib.sha256(page.encode()).hexdigest()[:40]}"'
+
+
+def modified(request, *args, **kwargs):
+    return last_modified(catalogue_version(request))
 
 
 def last_modified(version):
@@ -77,20 +110,11 @@ def public_page(view):
     # response here, so a page that rendered a token shows as personal below.
     view = csrf_protect(view)
 
-    @condition(
-        etag_func=lambda request, *args, **kwargs: f'W/"{page_digest(request)[:40]}"',
-        last_modified_func=lambda request, *args, **kwargs: last_modified(
-            catalogue_version(request)
-        ),
-    )
+    @condition(etag_func=etag, last_modified_func=modified)
     def stored_or_rendered(request, *args, **kwargs):
-        key = f"page:{page_digest(request)}"
         seconds = settings.PAGE_CACHE_SECONDS
-        if seconds and (stored := cache.get(key)) is not None:
-            content_type, body = stored
-            response = HttpResponse(body, content_type=content_type)
-            response[STATUS_HEADER] = "hit"
-            return response
+        if seconds and (stored := stored_page(request)):
+            return stored_response(stored)
         response = view(request, *args, **kwargs)
         if response.status_code != 200 or is_private(response):
             return response  # errors and 400 explanations
@@ -101,7 +125,9 @@ def public_page(view):
             response[STATUS_HEADER] = "personal"
             return response
         if seconds and not response.streaming:
-            cache.set(key, (response["Content-Type"], response.content), seconds)
+            version = repr(catalogue_version(request))
+            page = (version, response["Content-Type"], response.content)
+            cache.set(page_key(request), page, seconds)
         response[STATUS_HEADER] = "miss" if seconds else "off"
         return response
 
@@ -115,18 +141,53 @@ def public_page(view):
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_cache=True)
             return response
-        response = stored_or_rendered(request, *args, **kwargs)
-        if response.status_code not in (200, 304) or is_private(response):
-            del response["ETag"], response["Last-Modified"]  # they hold for no one else
-        else:  # browsers (and shared caches, without a basket) revalidate each time
-            privacy = "private" if compare.basket(request) else "public"
-            patch_cache_control(
-                response, max_age=0, must_revalidate=True, **{privacy: True}
-            )
-            patch_vary_headers(response, ["Cookie"])
-        return response
+        return shared_headers(request, stored_or_rendered(request, *args, **kwargs))
 
     return public_view
+
+
+def stored_response(stored):
+    content_type, body = stored
+    response = HttpResponse(body, content_type=content_type)
+    response[STATUS_HEADER] = "hit"
+    return response
+
+
+def shared_headers(request, response):
+    if response.status_code not in (200, 304) or is_private(response):
+        del response["ETag"], response["Last-Modified"]  # they hold for no one else
+    else:  # browsers (and shared caches, without a basket) revalidate each time
+        privacy = "private" if basket(request) else "public"
+        patch_cache_control(
+            response, max_age=0, must_revalidate=True, **{privacy: True}
+        )
+        patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+class CachedPageMiddleware:
+    """A stored page for a GET without cookies, before sessions, CSRF, auth, the
+    URLconf and the view: such a reader is anonymous with no basket, whom every
+    stored page was made for, so the answer is the one public_page would give,
+    at a fraction of the cost. Anything else (a cookie, a miss) goes on."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.method in ("GET", "HEAD")
+            and not request.COOKIES
+            and settings.PAGE_CACHE_SECONDS
+            and (stored := stored_page(request))
+        ):
+            return shared_headers(request, stored_hit(request, stored))
+        return self.get_response(request)
+
+
+@condition(etag_func=etag, last_modified_func=modified)
+def stored_hit(request, stored):
+    return stored_response(stored)
 
 
 def private_preview(view):

@@ -712,3 +712,27 @@ def test_with_a_shared_cache_a_hit_reads_no_database_and_unpublishing_shows_at_o
         practice.save()
     response = client.get(url)
     assert cache_state(response) != "hit" and "Export vouchers" not in response.text
+
+
+def test_a_hit_without_cookies_is_served_before_sessions_and_the_view(
+    client, practice, monkeypatch
+):
+    url = practice.get_absolute_url()
+    client.get(url)  # stored
+    with_cookie = Client(HTTP_COOKIE="theme=dark").get(url)  # through the view
+    assert cache_state(with_cookie) == "hit"
+
+    def no_further(self, request):
+        raise AssertionError("a stored page went past CachedPageMiddleware")
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", no_further)
+    early = Client().get(url)
+    assert cache_state(early) == "hit" and early.content == with_cookie.content
+    for header in ["Content-Type", "ETag", "Last-Modified", "Cache-Control", "Vary"]:
+        assert early.get(header) == with_cookie.get(header), header
+    assert "Set-Cookie" not in early.headers
+    assert early["Content-Security-Policy"] and early["X-Frame-Options"] == "DENY"
+    again = Client().get(url, headers={"if-none-match": early["ETag"]})
+    assert again.status_code == 304 and again["ETag"] == early["ETag"]
+    with pytest.raises(AssertionError, match="went past"):
+        Client().get("/practices/?never=stored")  # a miss goes on to the view

@@ -582,7 +582,7 @@ def test_a_preview_is_never_stored_and_never_served_to_readers(
             assert "Preview —" not in response.text
             assert client.get(record.get_preview_url()).status_code == 404
     assert stored  # the public pages were stored; no preview among them
-    assert not any(b"Preview \xe2\x80\x94" in body for _, body in stored)
+    assert not any(b"Preview \xe2\x80\x94" in body for *_, body in stored)
 
 
 # --- staff preview -------------------------------------------------------------------
