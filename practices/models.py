@@ -39,8 +39,15 @@ class TermQuerySet(models.QuerySet):
         return counted.order_by(*self.model._meta.ordering)
 
     def in_use(self, practices=None):
-        """Only the terms that some of those practices carry, counted as above."""
-        return self.with_practice_counts(practices).filter(practice_count__gt=0)
+        """Only the terms that some of those practices carry, counted as above,
+        through their links only: a brief's dozen practices cost a dozen links."""
+        if practices is None:
+            practices = Practice.objects.published()
+        # filter() before annotate(): the count joins the links the filter kept.
+        counted = self.filter(practices__in=practices).annotate(
+            practice_count=Count("practices", distinct=True)
+        )
+        return counted.order_by(*self.model._meta.ordering)
 
 
 def years_in_order(name):
