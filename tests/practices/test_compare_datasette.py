@@ -83,17 +83,25 @@ def test_datasette_lists_filters_and_searches_as_the_compared_pages(
     async def answers(paths):
         return [(await datasette.client.get(path)) for path in paths]
 
-    compared = pages()
+    compared = dict(pages(runs=3))
+    assert list(compared) == ["list", "filtered list", "search", "practice page"]
+    lists = [compared[name][0] for name in ("list", "filtered list", "search")]
     json_paths = [
-        their.replace("practices", "practices.json", 1) for *_, their in compared[:3]
+        theirs.replace("practices", "practices.json", 1) for _, theirs in lists
     ]
-    json_paths.append(compared[3][2] + ".json")
-    responses = asyncio.run(answers([*json_paths, compared[3][2]]))
+    # A different practice for each request, the same on both sides.
+    practices = Practice.objects.published().order_by("pk")[:5]
+    assert compared["practice page"] == [
+        (practice.get_absolute_url(), f"/atlas/practices/{practice.pk}")
+        for practice in practices
+    ]
+    row = compared["practice page"][0][1]
+    responses = asyncio.run(answers([*json_paths, row + ".json", row]))
     assert [response.status_code for response in responses] == [200] * 5
-    for (name, ours, _), response in zip(compared[:2], responses[:2], strict=True):
+    for (ours, _), response in zip(lists[:2], responses[:2], strict=True):
         answer = response.json()
         listing = list_practices(QueryDict(ours.partition("?")[2]))
-        assert answer["filtered_table_rows_count"] == listing.practices.count(), name
+        assert answer["filtered_table_rows_count"] == listing.practices.count(), ours
         assert set(answer["facet_results"]) == {
             "country",
             "level",
@@ -103,12 +111,11 @@ def test_datasette_lists_filters_and_searches_as_the_compared_pages(
     # Whole words of titles and summaries: some of what ours finds (prefixes, more
     # fields).
     search = responses[2].json()
-    ours = list_practices(QueryDict(compared[2][1].partition("?")[2])).practices
+    ours = list_practices(QueryDict(lists[2][0].partition("?")[2])).practices
     assert 0 < search["filtered_table_rows_count"] <= ours.count()
     assert "practices_fts match" in search["query"]["sql"]
-    practice = Practice.objects.get(slug=compared[3][1].strip("/").split("/")[-1])
-    assert responses[3].json()["rows"][0][0] == practice.pk
-    assert practice.title in responses[4].text
+    assert responses[3].json()["rows"][0][0] == practices[0].pk
+    assert practices[0].title in responses[4].text
 
 
 def test_the_report_marks_each_missed_target(catalogue):
