@@ -82,17 +82,18 @@ def get(url, timeout=30):
         return error.code
 
 
+def free_port():
+    """A loopback port that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @contextmanager
 def gunicorn(app="config.wsgi", ready_path=TRIVIAL[1], **env):
     """(base URL, log file, process) of gunicorn serving `app` on a free loopback
     port; `env` adds to its environment (WEB_CONCURRENCY, say)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    base_url = f"http://127.0.0.1:{port}"
-    log = tempfile.NamedTemporaryFile(  # kept when it shows errors: see main()
-        prefix="loadtest-gunicorn-", suffix=".log", delete=False
-    )
+    port = free_port()
     env = {
         **os.environ,
         "PORT": str(port),
@@ -103,10 +104,20 @@ def gunicorn(app="config.wsgi", ready_path=TRIVIAL[1], **env):
         "HTTPS": "false",
         **env,
     }
-    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py"]
-    process = subprocess.Popen(
-        [*command, app], cwd=BASE_DIR, env=env, stdout=log, stderr=log
+    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", app]
+    with server("gunicorn", command, port, ready_path, env) as running:
+        yield running
+
+
+@contextmanager
+def server(name, command, port, ready_path, env=None):
+    """(base URL, log file, process) of the server `command` starts on the loopback
+    `port`, once `ready_path` answers; stopped on leaving."""
+    base_url = f"http://127.0.0.1:{port}"
+    log = tempfile.NamedTemporaryFile(  # kept when it shows errors: see main()
+        prefix=f"loadtest-{name}-", suffix=".log", delete=False
     )
+    process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 30
         while process.poll() is None and time.monotonic() < deadline:
@@ -116,7 +127,7 @@ def gunicorn(app="config.wsgi", ready_path=TRIVIAL[1], **env):
             except OSError:
                 time.sleep(0.2)
         else:
-            raise SystemExit(f"gunicorn did not start:\n{Path(log.name).read_text()}")
+            raise SystemExit(f"{name} did not start:\n{Path(log.name).read_text()}")
         yield base_url, Path(log.name), process
     finally:
         process.terminate()
