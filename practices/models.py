@@ -477,6 +477,10 @@ class Practice(Publishable):
             ),
             models.Index(fields=["published_on"], name="practice_published_on_idx"),
             models.Index(fields=["start_year"], name="practice_start_year_idx"),
+            # A practice page's "More from" its project: the first few by title.
+            models.Index(
+                fields=["project", "title"], name="practice_project_title_idx"
+            ),
         ]
 
     def __str__(self):
