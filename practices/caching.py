@@ -1,10 +1,11 @@
 """Whole public pages, kept in the cache framework for PAGE_CACHE_SECONDS and answered
 with 304 when the browser already has them.
 
-A page's cache key and ETag digest everything it depends on, known before the view
-runs: the catalogue version (bumped by every public change, see signals.py),
-today's date, the release, the full URL and the reader's comparison basket. So a
-committed change is seen at once everywhere; old entries just expire.
+A page is stored under everything it depends on that is known before the view
+runs (the release, today's date, the full URL and the reader's comparison basket)
+together with the catalogue version it was made for (bumped by every public
+change, see signals.py), and served only while that version is current; the ETag
+digests all of them. So a committed change is seen at once everywhere.
 
 Nothing personal is stored: signed-in readers and pages with messages bypass the
 cache, and a page that set a cookie (CSRF included) or used the CSP nonce is sent

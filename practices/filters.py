@@ -113,7 +113,7 @@ class PracticeFilterSet(django_filters.FilterSet):
         return search(queryset, value) if value.strip() else queryset
 
     def filter_facet(self, queryset, name, values):
-        # From the view's side, so a practice with two of the values is listed
+        # A subquery on FacetValue, so a practice with two of the values is listed
         # once; a region matches the practices of the regions inside it too.
         matching = FacetValue.objects.filter(facet=name, value__in=values)
         return queryset.filter(pk__in=matching.values("practice"))

@@ -200,9 +200,10 @@ def facet_counts(filterset, active):
                     "facet", "value", "count"
                 )
             )
-        values = FacetValue.objects.filter(practice__in=base.values("pk"))
-        values = values.filter(facet__in=names).values_list("facet", "value")
-        parts.append(values.annotate(count=Count("*")))
+        if names := [name for name in names if name != "period"]:
+            values = FacetValue.objects.filter(practice__in=base.values("pk"))
+            values = values.filter(facet__in=names).values_list("facet", "value")
+            parts.append(values.annotate(count=Count("*")))
     return {
         (name, value): count
         # order_by(): a union would otherwise take Practice's Meta.ordering.

@@ -506,7 +506,8 @@ class Practice(Publishable):
 # The values each practice is filtered and counted by on the list, in portable SQL:
 # its countries, themes, instruments, project and level, and its regions with every
 # NUTS region above them (codes nest by prefix: ES212 is in ES21 and ES2). TEXT
-# throughout, so PostgreSQL can push a filter on a value into each branch.
+# throughout: branches of one type let PostgreSQL push FacetValue.refresh's
+# practice filter into each of them.
 FACET_VALUES = """
 SELECT pc.practice_id, 'country', CAST(c.code AS TEXT)
   FROM practices_practice_countries pc
