@@ -481,6 +481,13 @@ class Practice(Publishable):
             models.Index(
                 fields=["project", "title"], name="practice_project_title_idx"
             ),
+            # ... and from its country: published practices walked in title order
+            # until five are in the country, instead of sorting the country's all.
+            models.Index(
+                fields=["status", "title", "id"],
+                include=["published_on"],
+                name="practice_title_idx",
+            ),
         ]
 
     def __str__(self):
