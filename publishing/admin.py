@@ -39,14 +39,13 @@ class WorkflowAdminForm(forms.ModelForm):
                     rows = getattr(record, field.name).values_list(column, flat=True)
                     self.initial[field.name] = list(rows)
 
-    def clean(self):
+    def clean_published_on(self):
         # The status is not in the form, so Django skips the constraint: say it.
-        cleaned = super().clean()
-        emptied = "published_on" in cleaned and not cleaned["published_on"]
-        if emptied and self.instance.status in (Status.PUBLISHED, Status.ARCHIVED):
+        date = self.cleaned_data["published_on"]
+        if not date and self.instance.status in (Status.PUBLISHED, Status.ARCHIVED):
             message = "A published or archived record keeps its publication date."
-            self.add_error("published_on", message)
-        return cleaned
+            raise forms.ValidationError(message)
+        return date
 
 
 def _move_action(move):
