@@ -27,6 +27,10 @@ from .workflow import MOVES, Status, TransitionNotAllowed, perm
 AFTER_INLINES = "after-inlines"
 
 
+def after_inlines(name, fields):
+    return (name, {"fields": fields, "classes": [AFTER_INLINES]})
+
+
 class WorkflowAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
