@@ -25,8 +25,7 @@ def worker_count():
 
 # Loopback by default: a reverse proxy (or `make run`'s browser) sits in front.
 bind = f"127.0.0.1:{int(os.environ.get('PORT', '8000'))}"
-# gunicorn's default sync workers: the pages are CPU-bound, so threads would mostly
-# wait for the GIL.
+# Sync workers, gunicorn's default: the pages are CPU-bound, threads would wait.
 workers = worker_count()
 
 # A stuck worker is replaced after `timeout`. The slowest page takes well under a
