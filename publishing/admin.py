@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext, unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import ForeignKey, ManyToManyField
+from django.db.models import ForeignKey
 from django.http import HttpResponseRedirect
 from django.utils import formats, timezone
 from simple_history.admin import SimpleHistoryAdmin
@@ -69,7 +69,7 @@ class ChangeContextHelper(HistoricalRecordContextHelper):
 
     def prepare_delta_change_value(self, change, value):
         field = self.model._meta.get_field(change.field)
-        if field.choices and not isinstance(field, ManyToManyField):
+        if field.choices:
             return dict(field.flatchoices).get(value, value)
         return super().prepare_delta_change_value(change, value)
 
