@@ -65,9 +65,6 @@ def client_ip(request):
     proxies that each append to X-Forwarded-For, the entry that many places from
     the right (further left the client wrote it); else REMOTE_ADDR."""
     count = settings.TRUSTED_PROXY_COUNT
-    hops = [
-        hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    ]
-    if count and len(hops) >= count and hops[-count]:
-        return hops[-count]
-    return request.META.get("REMOTE_ADDR", "")
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    client = hops[-count].strip() if count and len(hops) >= count else ""
+    return client or request.META.get("REMOTE_ADDR", "")
