@@ -21,11 +21,10 @@ class FeedbackAdmin(admin.ModelAdmin):
         return False  # reports come from the public form only
 
     def save_model(self, request, obj, form, change):
-        # As the constraint feedback_handled_has_date asks.
-        if obj.is_handled and obj.handled_at is None:
-            obj.handled_at = timezone.now()
-        elif not obj.is_handled:
-            obj.handled_at = None
+        # As the constraint feedback_handled_has_date asks; a handled report keeps
+        # the time it was first marked handled.
+        if not obj.is_handled or obj.handled_at is None:
+            obj.handled_at = timezone.now() if obj.is_handled else None
         super().save_model(request, obj, form, change)
 
     @admin.action(description="Mark selected feedback as handled")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from publishing.admin import AFTER_INLINES, WorkflowAdmin
+from publishing.admin import WorkflowAdmin, after_inlines
 
 from .models import Brief, BriefSection, FeaturedPractice
 
@@ -40,18 +40,6 @@ class BriefAdmin(WorkflowAdmin):
     # practices (the inlines), the source and attribution, then the status.
     fieldsets = [
         (None, {"fields": ["title", "slug", "standfirst"]}),
-        (
-            "Source",
-            {
-                "fields": ["source_url", "source_published_on", "attribution"],
-                "classes": [AFTER_INLINES],
-            },
-        ),
-        (
-            "Status",
-            {
-                "fields": ["status", "published_on", "created_at", "updated_at"],
-                "classes": [AFTER_INLINES],
-            },
-        ),
+        after_inlines("Source", ["source_url", "source_published_on", "attribution"]),
+        after_inlines("Status", ["status", "published_on", "created_at", "updated_at"]),
     ]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class BriefsConfig(AppConfig):
@@ -6,4 +7,10 @@ class BriefsConfig(AppConfig):
     verbose_name = "Policy briefs"
 
     def ready(self):
-        from . import signals  # noqa: F401  (bumps the catalogue version on changes)
+        # Briefs are public pages too: every change to a brief, its sections or its
+        # featured practices bumps the catalogue version when it commits.
+        from practices.signals import bump_only
+
+        for name in ("Brief", "BriefSection", "FeaturedPractice"):
+            post_save.connect(bump_only, sender=self.get_model(name))
+            post_delete.connect(bump_only, sender=self.get_model(name))

@@ -60,5 +60,4 @@ class BriefPreviewView(StaffPreviewMixin, BriefPage):
         context = super().get_context_data(**kwargs)
         # Featured practices readers would not see: the preview says how many.
         hidden = self.object.featured.count() - len(context["features"])
-        context["hidden_features"] = hidden
-        return context
+        return {**context, "hidden_features": hidden}

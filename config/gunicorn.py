@@ -25,21 +25,19 @@ def worker_count():
 
 # Loopback by default: a reverse proxy (or `make run`'s browser) sits in front.
 bind = f"127.0.0.1:{int(os.environ.get('PORT', '8000'))}"
+# Sync workers, gunicorn's default: the pages are CPU-bound, threads would wait.
 workers = worker_count()
-worker_class = "sync"  # CPU-bound pages: threads would mostly wait for the GIL
 
 # A stuck worker is replaced after `timeout`. The slowest page takes well under a
 # second and PostgreSQL connections give up after 5 s, so an outage answers 503.
 timeout = 30
-graceful_timeout = 30
 keepalive = 5  # for the proxy in front; sync workers close after each response
 
 # Access log on stdout with the X-Request-ID the app returns, to join the app's log
 # on request_id. No client address or user agent: the app does not need them.
+# Errors go to stderr at level info, gunicorn's defaults.
 accesslog = "-"
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
-errorlog = "-"
-loglevel = "info"
 
 # gunicorn 25+ opens a control socket under $HOME; this app is managed with signals.
 control_socket_disable = True

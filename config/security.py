@@ -19,41 +19,39 @@ PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 MAX_QUERY_STRING_BYTES = 8192
 
 
-def permissions_policy(get_response):
+def middleware(get_response):
+    """The Permissions-Policy header on every response, and request-size limits: a
+    query string over MAX_QUERY_STRING_BYTES answers 414, a body declared larger
+    than DATA_UPLOAD_MAX_MEMORY_SIZE 413 (the site takes no file uploads)."""
+
     def middleware(request):
-        response = get_response(request)
+        response = oversized(request) or get_response(request)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
 
     return middleware
 
 
-def request_limits(get_response):
-    """A query string over MAX_QUERY_STRING_BYTES answers 414, a body declared larger
-    than DATA_UPLOAD_MAX_MEMORY_SIZE 413 (the site takes no file uploads)."""
-
-    def middleware(request):
-        if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING_BYTES:
-            return refusal(
-                414,
-                f"This address is too long: its query string has more than "
-                f"{MAX_QUERY_STRING_BYTES:,} characters. Remove some filters and "
-                "try again.",
-            )
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:  # as Django reads it: an invalid length is 0
-            length = 0
-        if limit is not None and length > limit:
-            return refusal(
-                413,
-                f"The data sent is too large: this site accepts at most "
-                f"{limit:,} bytes in one request. Shorten it and try again.",
-            )
-        return get_response(request)
-
-    return middleware
+def oversized(request):
+    if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING_BYTES:
+        return refusal(
+            414,
+            f"This address is too long: its query string has more than "
+            f"{MAX_QUERY_STRING_BYTES:,} characters. Remove some filters and "
+            "try again.",
+        )
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:  # as Django reads it: an invalid length is 0
+        length = 0
+    if limit is not None and length > limit:
+        return refusal(
+            413,
+            f"The data sent is too large: this site accepts at most "
+            f"{limit:,} bytes in one request. Shorten it and try again.",
+        )
+    return None
 
 
 def refusal(status, message):
@@ -67,9 +65,6 @@ def client_ip(request):
     proxies that each append to X-Forwarded-For, the entry that many places from
     the right (further left the client wrote it); else REMOTE_ADDR."""
     count = settings.TRUSTED_PROXY_COUNT
-    hops = [
-        hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    ]
-    if count and len(hops) >= count and hops[-count]:
-        return hops[-count]
-    return request.META.get("REMOTE_ADDR", "")
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    client = hops[-count].strip() if count and len(hops) >= count else ""
+    return client or request.META.get("REMOTE_ADDR", "")

@@ -64,10 +64,9 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     # Header middleware this far out so that every response gets their headers,
     # including the 400s Django answers from inside CommonMiddleware (bad Host).
-    "config.security.permissions_policy",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.security.request_limits",  # 414 / 413 before any view
+    "config.security.middleware",  # Permissions-Policy; 414 / 413 before any view
     # Stored pages for requests without cookies, before the rest: the headers
     # above still apply (practices/caching.py).
     "practices.caching.CachedPageMiddleware",
@@ -81,7 +80,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
-WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {

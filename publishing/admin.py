@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext, unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import ForeignKey, ManyToManyField
+from django.db.models import ForeignKey
 from django.http import HttpResponseRedirect
 from django.utils import formats, timezone
 from simple_history.admin import SimpleHistoryAdmin
@@ -27,6 +27,10 @@ from .workflow import MOVES, Status, TransitionNotAllowed, perm
 AFTER_INLINES = "after-inlines"
 
 
+def after_inlines(name, fields):
+    return (name, {"fields": fields, "classes": [AFTER_INLINES]})
+
+
 class WorkflowAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,14 +43,13 @@ class WorkflowAdminForm(forms.ModelForm):
                     rows = getattr(record, field.name).values_list(column, flat=True)
                     self.initial[field.name] = list(rows)
 
-    def clean(self):
+    def clean_published_on(self):
         # The status is not in the form, so Django skips the constraint: say it.
-        cleaned = super().clean()
-        emptied = "published_on" in cleaned and not cleaned["published_on"]
-        if emptied and self.instance.status in (Status.PUBLISHED, Status.ARCHIVED):
+        date = self.cleaned_data["published_on"]
+        if not date and self.instance.status in (Status.PUBLISHED, Status.ARCHIVED):
             message = "A published or archived record keeps its publication date."
-            self.add_error("published_on", message)
-        return cleaned
+            raise forms.ValidationError(message)
+        return date
 
 
 def _move_action(move):
@@ -66,7 +69,7 @@ class ChangeContextHelper(HistoricalRecordContextHelper):
 
     def prepare_delta_change_value(self, change, value):
         field = self.model._meta.get_field(change.field)
-        if field.choices and not isinstance(field, ManyToManyField):
+        if field.choices:
             return dict(field.flatchoices).get(value, value)
         return super().prepare_delta_change_value(change, value)
 

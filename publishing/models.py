@@ -1,10 +1,9 @@
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .workflow import Status, TransitionNotAllowed, check_status_change
+from .workflow import Status, check_status_change
 
 
 class PublishableQuerySet(models.QuerySet):
@@ -82,10 +81,7 @@ class Publishable(models.Model):
         # A form that edits the status says what save() would refuse, on the field.
         super().clean_fields(exclude=exclude)
         if "status" not in (exclude or ()):
-            try:
-                check_status_change(self)
-            except TransitionNotAllowed as error:
-                raise ValidationError({"status": error.messages}) from error
+            check_status_change(self)
 
     def save(self, *args, **kwargs):
         if "status" in (kwargs.get("update_fields") or ["status"]):

@@ -91,14 +91,11 @@ def check(obj, action, user):
     PermissionDenied."""
     move = MOVES.get(action)
     if move is None:
-        raise TransitionNotAllowed(
-            f"“{action}” is not a workflow action.", code="unknown_action"
-        )
+        raise TransitionNotAllowed(f"“{action}” is not a workflow action.")
     if obj.status != move.source:
         raise TransitionNotAllowed(
             f"“{obj}” cannot be {move.done}: it is {label(obj.status)}, and only "
-            f"a {obj._meta.verbose_name} that is {label(move.source)} can be.",
-            code="wrong_status",
+            f"a {obj._meta.verbose_name} that is {label(move.source)} can be."
         )
     if not may(user, obj, move):
         raise PermissionDenied(
@@ -132,23 +129,22 @@ def transition(obj, action, user, *, save=True):
 
 
 def check_status_change(obj):
-    """Raise TransitionNotAllowed if saving `obj` would change its stored status
-    other than by a move."""
+    """Raise TransitionNotAllowed, on the status field, if saving `obj` would change
+    its stored status other than by a move."""
     if obj.pk is None:
         return
-    before = getattr(obj, "_saved_status", None)
-    if before is None:  # not loaded from the database (e.g. a history version)
-        before = stored_status(obj)
-        if before is None:  # a new row with a chosen primary key
-            return
-    if before != obj.status and move_between(before, obj.status) is None:
-        allowed = ", ".join(
-            f"{m.label.lower()} ({label(m.target)})"
-            for m in MOVES.values()
-            if m.source == before
-        )
-        raise TransitionNotAllowed(
-            f"“{obj}” cannot go from {label(before)} to {label(obj.status)}. "
-            f"From {label(before)} the moves are: {allowed}.",
-            code="not_a_move",
-        )
+    # Not loaded from the database (e.g. a history version): the stored status;
+    # None for a new row with a chosen primary key.
+    before = getattr(obj, "_saved_status", None) or stored_status(obj)
+    if before in (None, obj.status) or move_between(before, obj.status):
+        return
+    allowed = ", ".join(
+        f"{m.label.lower()} ({label(m.target)})"
+        for m in MOVES.values()
+        if m.source == before
+    )
+    message = (
+        f"“{obj}” cannot go from {label(before)} to {label(obj.status)}. "
+        f"From {label(before)} the moves are: {allowed}."
+    )
+    raise TransitionNotAllowed({"status": message})
