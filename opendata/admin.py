@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from practices.models import Practice
 
-from .exports import export_response, iter_practices
+from .exports import export_response
 from .imports import CREATE, SKIP, UPDATE, import_practices
 from .records import LICENCE
 
@@ -29,9 +29,8 @@ def _export(request, queryset, fmt):
         "count": len(ids),
         "licence": LICENCE,
     }
-    practices = iter_practices(Practice.objects.all(), ids)
     filename = f"practices-selected-{timezone.localdate()}"
-    return export_response(fmt, practices, request, filename, metadata)
+    return export_response(fmt, Practice.objects, ids, request, filename, metadata)
 
 
 @admin.action(permissions=["view"], description="Export selected practices as CSV")
