@@ -119,12 +119,8 @@ def import_view(modeladmin, request):
 
 
 def _lists(report):
-    done, lists = not report.dry_run, []
-    for heading, kind in [
-        ("Created" if done else "To create", CREATE),
-        ("Updated" if done else "To update", UPDATE),
-        ("Skipped", SKIP),
-    ]:
-        if actions := [action for action in report.actions if action.kind == kind]:
-            lists.append((heading, actions))
-    return lists
+    """(heading, actions) of the practices created, updated and skipped."""
+    headings = ["To create", "To update"] if report.dry_run else ["Created", "Updated"]
+    kinds = zip([*headings, "Skipped"], [CREATE, UPDATE, SKIP], strict=True)
+    lists = [(h, [a for a in report.actions if a.kind == kind]) for h, kind in kinds]
+    return [(heading, actions) for heading, actions in lists if actions]
