@@ -119,7 +119,7 @@ def import_view(modeladmin, request):
 
 
 def _lists(report):
-    """(heading, actions) of the practices created, updated and skipped."""
+    """(heading, actions) of the practices created, updated and skipped, if any."""
     headings = ["To create", "To update"] if report.dry_run else ["Created", "Updated"]
     kinds = zip([*headings, "Skipped"], [CREATE, UPDATE, SKIP], strict=True)
     lists = [(h, [a for a in report.actions if a.kind == kind]) for h, kind in kinds]
