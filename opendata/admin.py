@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from practices.models import Practice
 
-from .exports import export_response, iter_practices
+from .exports import export_response
 from .imports import CREATE, SKIP, UPDATE, import_practices
 from .records import LICENCE
 
@@ -29,9 +29,8 @@ def _export(request, queryset, fmt):
         "count": len(ids),
         "licence": LICENCE,
     }
-    practices = iter_practices(Practice.objects.all(), ids)
     filename = f"practices-selected-{timezone.localdate()}"
-    return export_response(fmt, practices, request, filename, metadata)
+    return export_response(fmt, Practice.objects, ids, request, filename, metadata)
 
 
 @admin.action(permissions=["view"], description="Export selected practices as CSV")
@@ -120,12 +119,8 @@ def import_view(modeladmin, request):
 
 
 def _lists(report):
-    done, lists = not report.dry_run, []
-    for heading, kind in [
-        ("Created" if done else "To create", CREATE),
-        ("Updated" if done else "To update", UPDATE),
-        ("Skipped", SKIP),
-    ]:
-        if actions := [action for action in report.actions if action.kind == kind]:
-            lists.append((heading, actions))
-    return lists
+    """(heading, actions) of the practices created, updated and skipped, if any."""
+    headings = ["To create", "To update"] if report.dry_run else ["Created", "Updated"]
+    kinds = zip([*headings, "Skipped"], [CREATE, UPDATE, SKIP], strict=True)
+    lists = [(h, [a for a in report.actions if a.kind == kind]) for h, kind in kinds]
+    return [(heading, actions) for heading, actions in lists if actions]

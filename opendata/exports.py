@@ -5,6 +5,7 @@ import csv
 import json
 from functools import partial
 from itertools import batched
+from types import SimpleNamespace
 
 from django.http import StreamingHttpResponse
 
@@ -26,40 +27,34 @@ def iter_practices(queryset, ids, chunk_size=None):
             practice._prefetched_objects_cache = {}
 
 
-class _Echo:
-    """A file-like object that hands back what the csv writer writes."""
-
-    def write(self, value):
-        return value
-
-
-def csv_chunks(practices, absolute_url):
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
+def csv_chunks(records):
+    # writerow() returns what the file's write() returns: here, the line itself.
+    writer = csv.writer(SimpleNamespace(write=lambda line: line), lineterminator="\r\n")
     yield writer.writerow(CSV_COLUMNS)
-    for practice in practices:
-        yield writer.writerow(csv_row(practice_record(practice, absolute_url)))
+    for record in records:
+        yield writer.writerow(csv_row(record))
 
 
-def json_chunks(practices, absolute_url, metadata):
+def json_chunks(records, metadata):
     """{"metadata": {...}, "practices": [...]}, a record per line (so a file is
     easy to diff, and an import can name the line of a bad record)."""
     yield f'{{"metadata": {json.dumps(metadata, ensure_ascii=False)},\n"practices": ['
     separator = "\n"
-    for practice in practices:
-        record = practice_record(practice, absolute_url)
+    for record in records:
         yield separator + json.dumps(record, ensure_ascii=False)
         separator = ",\n"
     yield "\n]}\n"
 
 
-def export_response(fmt, practices, request, filename, metadata=None):
-    """A streamed download of `practices` as "csv" or "json" (with `metadata`)."""
+def export_response(fmt, queryset, ids, request, filename, metadata):
+    """A streamed download of the practices of `queryset` with these ids (see
+    iter_practices), as "csv" or "json" (with `metadata`)."""
     absolute_url = partial(absolute_uri, request)
+    records = (practice_record(p, absolute_url) for p in iter_practices(queryset, ids))
     if fmt == "csv":
-        chunks, media_type = csv_chunks(practices, absolute_url), "text/csv"
+        chunks, media_type = csv_chunks(records), "text/csv"
     else:
-        chunks = json_chunks(practices, absolute_url, metadata or {})
-        media_type = "application/json"
+        chunks, media_type = json_chunks(records, metadata), "application/json"
     response = StreamingHttpResponse(
         (chunk.encode() for chunk in chunks),
         content_type=f"{media_type}; charset=utf-8",

@@ -25,7 +25,6 @@ FIRST_YEAR, LAST_YEAR = 1900, 2100  # a plausible range for a practice's years
 # Every key of a record (JSON shape); the derived ones are accepted and ignored.
 FIELDS = [name for name in JSON_COLUMNS if name not in DERIVED]
 KINDS = {c.name: c.kind for c in COLUMNS}
-MODEL_FIELDS = [name for name in FIELDS if name != "sources"]
 LOOKUPS = {  # the relations a record names by code: (the code's field, its name)
     "countries": ("code", "country code"),
     "regions": ("code", "NUTS region code"),
@@ -64,6 +63,50 @@ class FlagField(forms.Field):
         return flag == "true"
 
 
+class SourceForm(forms.Form):
+    url = forms.CharField(
+        label="URL", max_length=500, validators=[URLValidator(["http", "https"])]
+    )
+    title = PracticeSource._meta.get_field("title").formfield(label="title")
+
+
+class SourcesField(forms.Field):
+    """A record's sources: a list of {"url", "title"} objects, each URL once. Its
+    errors are whole problems (code "problem"), one per bad source."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return []
+        if not isinstance(value, list):
+            raise ValidationError(
+                f"sources must be a list, not {_show(value)}", "problem"
+            )
+        sources, problems, first = [], [], {}
+        for n, source in enumerate(value, 1):
+            if not isinstance(source, dict) or not all(
+                key in SourceForm.base_fields and isinstance(text, str | None)
+                for key, text in source.items()
+            ):
+                problems.append(f"source {n} must be an object with a url and a title")
+                continue
+            form = SourceForm(source)
+            problems += [
+                f"source {n} has no {form.fields[name].label}"
+                if error.code == "required"
+                else f"source {n} {name}: {' '.join(error.messages)}"
+                for name, errors in form.errors.as_data().items()
+                for error in errors
+            ]
+            if (url := form.cleaned_data.get("url")) in first:
+                problems.append(f"source {n} repeats the URL of source {first[url]}")
+            elif url:
+                first[url] = n
+            sources.append(form.cleaned_data)
+        if problems:
+            raise ValidationError([ValidationError(p, "problem") for p in problems])
+        return sources
+
+
 class PracticeRecordForm(forms.ModelForm):
     """One record as a practice holds it. `fields`: those the record gives (the
     others keep what is stored). Codes and slugs name reference rows, found in
@@ -91,14 +134,15 @@ class PracticeRecordForm(forms.ModelForm):
             f"that can: {', '.join(Practice.UNCERTAIN_FIELDS)})"
         },
     )
-    field_order = MODEL_FIELDS
+    sources = SourcesField(required=False)
+    field_order = FIELDS
 
     class Meta:
         model = Practice
         # Not status and project, which clean() sets: the model would check a
         # status change (a workflow move only when written: _check_write) and
-        # look the project up with a query per row.
-        fields = [name for name in MODEL_FIELDS if name not in ("status", "project")]
+        # look the project up with a query per row. Sources are not a field.
+        fields = [n for n in FIELDS if n not in ("status", "project", "sources")]
 
     def __init__(self, data, *, instance, fields, found):
         super().__init__(data, instance=instance)
@@ -107,9 +151,10 @@ class PracticeRecordForm(forms.ModelForm):
             del self.fields[name]
 
     def clean_slug(self):
-        if self.cleaned_data["slug"] in RESERVED_SLUGS:
-            raise ValidationError("", code="reserved")
-        return self.cleaned_data["slug"]
+        if (slug := self.cleaned_data["slug"]) in RESERVED_SLUGS:
+            reason = f"slug {_show(slug)} is the address of a page of the site"
+            raise ValidationError(f"{reason}: choose another", "problem")
+        return slug
 
     def clean_uncertain_fields(self):
         return list(dict.fromkeys(self.cleaned_data["uncertain_fields"]))
@@ -140,7 +185,6 @@ MESSAGES = {
     "are allowed",
     "min_value": f"{{name}} {{value}} is not a year between {FIRST_YEAR} and "
     f"{LAST_YEAR}",
-    "reserved": "{name} {shown} is the address of a page of the site: choose another",
 }
 MESSAGES["max_value"] = MESSAGES["min_value"]
 INVALID = {
@@ -153,51 +197,15 @@ INVALID = {
 
 
 def _reason(form, name, error, value):
+    if error.code == "problem":  # the field's own words, a whole problem
+        return error.message
     if error.code in MESSAGES:
-        params = {"name": name, "shown": _show(value), **(error.params or {})}
-        return MESSAGES[error.code].format(**params)
+        return MESSAGES[error.code].format(name=name, **(error.params or {}))
     if error.code in ("invalid", "invalid_choice") and KINDS[name] in INVALID:
         choices = getattr(form.fields[name], "choices", [])
         allowed = ", ".join(str(key) for key, _ in choices if key)
         return f"{name} {_show(value)} {INVALID[KINDS[name]].format(allowed=allowed)}"
     return f"{name}: {' '.join(error.messages)}"
-
-
-class SourceForm(forms.Form):
-    url = forms.CharField(
-        label="URL", max_length=500, validators=[URLValidator(["http", "https"])]
-    )
-    title = PracticeSource._meta.get_field("title").formfield(label="title")
-
-
-def _sources(value):
-    """A record's sources as {"url", "title"} dicts, and the problems with them."""
-    if value in (None, ""):
-        return [], []
-    if not isinstance(value, list):
-        return [], [f"sources must be a list, not {_show(value)}"]
-    sources, problems, first = [], [], {}
-    for n, source in enumerate(value, 1):
-        if not isinstance(source, dict) or not all(
-            key in SourceForm.base_fields and isinstance(text, str | None)
-            for key, text in source.items()
-        ):
-            problems.append(f"source {n} must be an object with a url and a title")
-            continue
-        form = SourceForm(source)
-        problems += [
-            f"source {n} has no {form.fields[name].label}"
-            if error.code == "required"
-            else f"source {n} {name}: {' '.join(error.messages)}"
-            for name, errors in form.errors.as_data().items()
-            for error in errors
-        ]
-        if (url := form.cleaned_data.get("url")) in first:
-            problems.append(f"source {n} repeats the URL of source {first[url]}")
-        elif url:
-            first[url] = n
-        sources.append(form.cleaned_data)
-    return sources, problems
 
 
 @dataclass
@@ -211,7 +219,6 @@ class Action:
     problems: list = field(default_factory=list)
     kind: str = ""
     form: PracticeRecordForm | None = None
-    sources: list | None = None  # None: left out of the file
     was: dict = field(default_factory=dict)
 
     practice = property(lambda self: self.form.instance)
@@ -405,7 +412,7 @@ def _check(action, practice, found, update):
     data = action.data
     if practice is not None:
         action.was = stored_record(practice)  # before the form changes it
-    fields = [*data, "slug"] if practice else set(MODEL_FIELDS) - action.failed
+    fields = [*data, "slug"] if practice else set(FIELDS) - action.failed
     form = action.form = PracticeRecordForm(
         data, instance=practice or Practice(), fields=fields, found=found
     )
@@ -413,11 +420,6 @@ def _check(action, practice, found, update):
         for error in errors:
             action.add(name, _reason(form, name, error, data.get(name)))
     new = {name: _as_stored(name, value) for name, value in form.cleaned_data.items()}
-    if "sources" in data:
-        action.sources, problems = _sources(data["sources"])
-        new["sources"] = action.sources
-        for reason in problems:
-            action.add("sources", reason)
     failed, record = action.failed, form.instance
     if record.status in (Status.PUBLISHED, Status.ARCHIVED) and not (
         record.published_on or failed & {"status", "published_on"}
@@ -492,14 +494,12 @@ def _write(action, user, reason):
         if creating:
             practice.save()
         action.form.save_m2m()  # the relations the file gives
-        current = [] if creating else list(practice.sources.all())
-        if action.sources is not None and action.sources != [
-            {"url": source.url, "title": source.title} for source in current
-        ]:
-            for source in current:
+        sources = action.form.cleaned_data.get("sources")  # None: left out
+        if sources is not None and sources != action.was.get("sources", []):
+            for source in [] if creating else practice.sources.all():  # prefetched
                 source._history_user, source._change_reason = user, reason
                 source.delete()
-            for position, values in enumerate(action.sources):
+            for position, values in enumerate(sources):
                 source = PracticeSource(practice=practice, position=position, **values)
                 source._history_user, source._change_reason = user, reason
                 source.save()

@@ -62,7 +62,6 @@ class Column:
     kind: str
     field: str = ""
     about: str = ""
-    formats: tuple = ("csv", "json")
     derived: bool = False
     heading: str = ""  # the label, when the model field's would mislead
 
@@ -86,6 +85,11 @@ class Column:
         if self.name == "uncertain_fields":  # a list of field names, not a choice
             return list(self.model_field.model.UNCERTAIN_CHOICES)
         return list(self.model_field.choices or []) if self.field else []
+
+    @property
+    def formats(self):
+        # Sources are a list of objects in JSON, two columns of lines in CSV.
+        return {"sources": ("json",), "lines": ("csv",)}.get(self.kind, ("csv", "json"))
 
     type_note = property(lambda self: KINDS[self.kind][0])
     json_type = property(lambda self: KINDS[self.kind][1])
@@ -129,22 +133,9 @@ COLUMNS = [
         "sources",
         about="Where the record's facts come from, in order: each source's URL and "
         "title (in CSV: source_urls and source_titles).",
-        formats=("json",),
     ),
-    Column(
-        "source_urls",
-        "lines",
-        "PracticeSource.url",
-        formats=("csv",),
-        heading="Source URLs",
-    ),
-    Column(
-        "source_titles",
-        "lines",
-        "PracticeSource.title",
-        formats=("csv",),
-        heading="Source titles",
-    ),
+    Column("source_urls", "lines", "PracticeSource.url", heading="Source URLs"),
+    Column("source_titles", "lines", "PracticeSource.title", heading="Source titles"),
     Column("last_verified_on", "date", "Practice.last_verified_on"),
     Column("review_by", "date", "Practice.review_by"),
     Column("attribution", "text", "Practice.attribution"),

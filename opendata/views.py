@@ -18,7 +18,6 @@ from practices.filters import PracticeFilterSet
 from practices.listing import SORT_LABELS, list_practices
 from practices.models import ImplementationLevel, Practice
 
-from . import exports
 from .discovery import absolute_uri, filtered_path
 from .exports import export_response
 from .records import COLUMNS, LICENCE
@@ -48,10 +47,10 @@ class PracticeExportView(View):
             return self.invalid(listing.errors)
         # A HEAD answer has no body: nothing to read for it.
         ids = [] if request.method == "HEAD" else list(listing.ids)
-        # Read again from published(): a practice unpublished meanwhile is skipped.
-        practices = exports.iter_practices(Practice.objects.published(), ids)
         metadata = self.metadata(request, listing, len(ids))
-        return export_response(self.format, practices, request, FILENAME, metadata)
+        # Read again from published(): a practice unpublished meanwhile is skipped.
+        published = Practice.objects.published()
+        return export_response(self.format, published, ids, request, FILENAME, metadata)
 
     def invalid(self, errors):
         if self.format == "json":
