@@ -64,7 +64,7 @@ def pages(runs):
     """(name, [(our path, Datasette's path), ...]) with benchmark_catalogue's values.
     Each practice page is requested once: a page seen again skips work that a
     worker keeps (its Markdown), which the first reader of a practice waits for."""
-    ours = dict(Benchmark().pages())
+    ours = {name: urls[0] for name, urls in Benchmark().pages()}
     filtered = ours["list, three facets"]
     chosen = dict(parse_qsl(filtered.partition("?")[2]))
     theirs = {"country": Country.objects.get(code=chosen["country"]).name}
