@@ -115,13 +115,11 @@ class Command(BaseCommand):
             datasette = server("datasette", [*command, str(PAGE_SIZE)], port, "/")
             # One process each, as Datasette is; as many rows a page.
             ours = gunicorn(PAGE_CACHE_SECONDS="0", WEB_CONCURRENCY="1")
-            with ours as (our_url, our_log, _), datasette as (their_url, their_log, _):
+            with ours as (our_url, *_), datasette as (their_url, *_):
                 rows = [
                     (name, *median_ms((our_url, their_url), paths, runs))
                     for name, paths in pages(runs)
                 ]
-            our_log.unlink()
-            their_log.unlink()
         self.report(rows, runs)
 
     def report(self, rows, runs):
