@@ -45,6 +45,7 @@ PAGES = [
 TARGET_RATIO = 0.5
 THREADS = 2
 TIMEOUT = "2s"  # a slower response counts as an error (a socket timeout for wrk)
+LOG_ERROR = '"level": "ERROR"'  # in the site's JSON log lines
 
 
 @dataclass
@@ -112,9 +113,10 @@ def gunicorn(app="config.wsgi", ready_path=TRIVIAL[1], **env):
 @contextmanager
 def server(name, command, port, ready_path, env=None):
     """(base URL, log file, process) of the server `command` starts on the loopback
-    `port`, once `ready_path` answers; stopped on leaving."""
+    `port`, once `ready_path` answers; stopped on leaving, its log deleted then
+    unless it holds an ERROR line."""
     base_url = f"http://127.0.0.1:{port}"
-    log = tempfile.NamedTemporaryFile(  # kept when it shows errors: see main()
+    log = tempfile.NamedTemporaryFile(
         prefix=f"loadtest-{name}-", suffix=".log", delete=False
     )
     process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=log)
@@ -133,6 +135,8 @@ def server(name, command, port, ready_path, env=None):
         process.terminate()
         process.wait()
         log.close()
+        if LOG_ERROR not in Path(log.name).read_text():
+            Path(log.name).unlink()  # else kept for reading
 
 
 def report_row(name, path, result, floor, trivial):
@@ -144,13 +148,13 @@ def report_row(name, path, result, floor, trivial):
     if result.errors:
         misses.append("ERRORS")
     # Shares rounded down: 49.9 % shows as 49 %, not 50 %.
-    shares = [f"{int(share * 100)}%"]
-    shares.append(
-        f"{int(result.requests_per_second / trivial.requests_per_second * 100)}%"
+    of_floor, of_trivial = (
+        f"{int(result.requests_per_second / base.requests_per_second * 100)}%"
+        for base in (floor, trivial)
     )
     print(
         f"{name:<17} {result.requests_per_second:>8.0f} {result.p50_ms:>8.1f} "
-        f"{result.p99_ms:>8.1f} {result.errors:>7} {shares[0]:>9} {shares[1]:>11}  "
+        f"{result.p99_ms:>8.1f} {result.errors:>7} {of_floor:>9} {of_trivial:>11}  "
         f"{path}" + (f"  <- {', '.join(misses)}" if misses else ""),
         flush=True,
     )
@@ -196,14 +200,11 @@ def main():
         for (name, path), result in chain([(FLOOR, floor), (TRIVIAL, trivial)], pages):
             if report_row(name, path, result, floor, trivial):
                 failures.append(name)
-    errors = [
-        line for line in log.read_text().splitlines() if '"level": "ERROR"' in line
-    ]
-    if errors:
-        print(f"\n{len(errors)} ERROR lines in the server log: {log}")
+    if log.exists():
+        print(
+            f"\n{log.read_text().count(LOG_ERROR)} ERROR lines in the server log: {log}"
+        )
         failures.append("server log")
-    else:
-        log.unlink()
     print(
         f"\nTargets: each page >= {TARGET_RATIO:.0%} of the floor's req/s; no "
         f"non-2xx/3xx responses or socket errors (including responses slower than "

@@ -48,14 +48,13 @@ class Command(BaseCommand):
             default=links.DEFAULT_WORKERS,
             help="Hosts checked in parallel (default %(default)s).",
         )
-        which = parser.add_mutually_exclusive_group()
-        which.add_argument(
+        parser.add_argument(
             "--only",
             action="append",
             metavar="URL",
             help="Check only this link (repeatable); it must be used by a record.",
         )
-        which.add_argument(
+        parser.add_argument(
             "--stale-days",
             type=int,
             metavar="N",
@@ -85,14 +84,11 @@ class Command(BaseCommand):
             raise CommandError("--stale-days cannot be negative.")
 
         usages = links.catalogue_links()
-        if only:
-            if unknown := [url for url in only if url not in usages]:
-                raise CommandError(
-                    "Not used by any practice, brief or project: " + ", ".join(unknown)
-                )
-            urls = sorted(set(only))
-        else:
-            urls = list(usages)
+        if unknown := [url for url in only or [] if url not in usages]:
+            raise CommandError(
+                "Not used by any practice, brief or project: " + ", ".join(unknown)
+            )
+        urls = sorted(set(only)) if only else list(usages)
         if stale_days is not None:
             since = timezone.now() - timedelta(days=stale_days)
             fresh = LinkCheck.objects.filter(ok=True, checked_at__gte=since)
@@ -149,8 +145,8 @@ class Command(BaseCommand):
         for outcome, (_, _, heading) in OUTCOMES.items():
             if heading and found[outcome]:
                 self.stdout.write(f"\n{heading}:")
-                for result in found[outcome]:
-                    users = ", ".join(usages.get(result.url, [])) or "no record"
+                for result in found[outcome]:  # every URL checked has users
+                    users = ", ".join(usages[result.url])
                     self.stdout.write(
                         f"  {result.url}\n    {result.describe()} · used by {users}"
                     )

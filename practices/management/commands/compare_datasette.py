@@ -64,7 +64,7 @@ def pages(runs):
     """(name, [(our path, Datasette's path), ...]) with benchmark_catalogue's values.
     Each practice page is requested once: a page seen again skips work that a
     worker keeps (its Markdown), which the first reader of a practice waits for."""
-    ours = dict(Benchmark().pages())
+    ours = {name: urls[0] for name, urls in Benchmark().pages()}
     filtered = ours["list, three facets"]
     chosen = dict(parse_qsl(filtered.partition("?")[2]))
     theirs = {"country": Country.objects.get(code=chosen["country"]).name}
@@ -115,13 +115,11 @@ class Command(BaseCommand):
             datasette = server("datasette", [*command, str(PAGE_SIZE)], port, "/")
             # One process each, as Datasette is; as many rows a page.
             ours = gunicorn(PAGE_CACHE_SECONDS="0", WEB_CONCURRENCY="1")
-            with ours as (our_url, our_log, _), datasette as (their_url, their_log, _):
+            with ours as (our_url, *_), datasette as (their_url, *_):
                 rows = [
                     (name, *median_ms((our_url, their_url), paths, runs))
                     for name, paths in pages(runs)
                 ]
-            our_log.unlink()
-            their_log.unlink()
         self.report(rows, runs)
 
     def report(self, rows, runs):
