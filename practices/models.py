@@ -1,6 +1,6 @@
 import uuid
-from datetime import datetime
-from typing import NamedTuple
+from collections import namedtuple
+from itertools import batched
 
 from django.contrib.postgres.search import SearchVectorField
 from django.core.cache import cache, caches
@@ -26,14 +26,11 @@ from .history import HistoricalRecordsWithReverseM2M
 class TermQuerySet(models.QuerySet):
     """For anything practices are browsed by: countries and taxonomy terms."""
 
-    def with_practice_counts(self, practices=None):
-        """Annotate `practice_count`: the published practices (or `practices`)."""
-        if practices is None:
-            practices = Practice.objects.published()
+    def with_practice_counts(self):
+        """Annotate `practice_count`: the published practices."""
+        published = Q(practices__in=Practice.objects.published())
         counted = self.annotate(
-            practice_count=Count(
-                "practices", filter=Q(practices__in=practices), distinct=True
-            )
+            practice_count=Count("practices", filter=published, distinct=True)
         )
         # Meta.ordering is dropped from GROUP BY queries: restate it.
         return counted.order_by(*self.model._meta.ordering)
@@ -555,9 +552,7 @@ class FacetValue(models.Model):
     @classmethod
     def refresh(cls, ids, using="default"):
         """Derive the rows of these practices again (ids may be any iterable)."""
-        ids = list(ids)
-        for start in range(0, len(ids), 500):
-            batch = ids[start : start + 500]
+        for batch in batched(ids, 500):
             cls.objects.using(using).filter(practice__in=batch).delete()
             with connections[using].cursor() as cursor:
                 cursor.execute(
@@ -568,10 +563,7 @@ class FacetValue(models.Model):
                 )
 
 
-class Version(NamedTuple):
-    number: int
-    token: uuid.UUID
-    changed_at: datetime
+Version = namedtuple("Version", ["number", "token", "changed_at"])
 
 
 class CatalogueVersion(models.Model):

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from functools import reduce
+from itertools import batched
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connections
@@ -61,10 +62,8 @@ def refresh_search_index(ids, model=Practice, using="default", full_text=True):
     """Rebuild the search index of these practices (ids may be any iterable; those
     of deleted practices drop out). `full_text=False` leaves SQLite's FTS table
     alone, for migration 0011, which runs before 0017 creates and fills it."""
-    ids = list(ids)
     vendor = connections[using].vendor
-    for start in range(0, len(ids), 500):
-        batch_ids = ids[start : start + 500]
+    for batch_ids in batched(ids, 500):
         batch = model.objects.using(using).filter(pk__in=batch_ids)
         texts = {
             row["pk"]: [(row[name], weight) for name, weight in FIELDS]
