@@ -51,7 +51,7 @@ def page_key(request):
         settings.RELEASE,
         timezone.localdate().isoformat(),
         request.build_absolute_uri(),
-        *basket(request),
+        *compare.basket(request),
     ]
     return "page:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
@@ -71,12 +71,6 @@ def stored_page(request):
         request.catalogue_version = found[CatalogueVersion.CACHE_KEY]
     version, *page = found[key]
     return page if version == repr(catalogue_version(request)) else None
-
-
-def basket(request):
-    """The comparison basket; none before SessionMiddleware (CachedPageMiddleware
-    runs only for requests without cookies, so without a session)."""
-    return compare.basket(request) if hasattr(request, "session") else []
 
 
 def etag(request, *args, **kwargs):
@@ -158,7 +152,7 @@ def shared_headers(request, response):
     if response.status_code not in (200, 304) or is_private(response):
         del response["ETag"], response["Last-Modified"]  # they hold for no one else
     else:  # browsers (and shared caches, without a basket) revalidate each time
-        privacy = "private" if basket(request) else "public"
+        privacy = "private" if compare.basket(request) else "public"
         patch_cache_control(
             response, max_age=0, must_revalidate=True, **{privacy: True}
         )
