@@ -64,13 +64,9 @@ def _refresh():
 
 
 @receiver(post_save, sender=Practice)
-def practice_saved(sender, instance, raw=False, **kwargs):
+@receiver(post_delete, sender=Practice)  # its row in SQLite's full-text index goes
+def practice_changed(sender, instance, raw=False, **kwargs):
     refresh_on_commit([] if raw else [instance.pk])
-
-
-@receiver(post_delete, sender=Practice)
-def practice_deleted(sender, instance, **kwargs):
-    refresh_on_commit([instance.pk])  # its row in SQLite's full-text index goes
 
 
 @receiver(post_save, sender=PracticeSource)  # sources are listed on the page
