@@ -112,7 +112,7 @@ class Listing:
     @property
     def filters(self):
         """{name: value(s)} of the filters in effect (validated, non-empty)."""
-        if not self.filterset.is_bound or not self.valid:
+        if not self.filterset.is_valid():  # unbound, or a wrong value
             return {}
         return {
             name: value
@@ -213,19 +213,15 @@ def facet_counts(filterset, active):
 
 def list_practices(data, sort=None):
     """The published practices the list's query string `data` (a QueryDict)
-    selects. `sort` overrides the query string's own `sort`."""
+    selects. `sort` overrides the query string's own `sort`; an unknown one (or
+    relevance without a search) gives the default."""
     filterset = PracticeFilterSet(data or None, queryset=Practice.objects.published())
     listing = Listing(filterset=filterset)
     if listing.valid:
-        cleaned = filterset.form.cleaned_data if filterset.is_bound else {}
-        listing.query = (cleaned.get("q") or "").strip()
+        listing.query = listing.filters.get("q", "").strip()
         wanted = sort or (data.get("sort", "") if data else "")
-        listing.sort = pick_sort(wanted, listing.query)
+        if wanted in SORT_LABELS and (wanted != "relevance" or listing.query):
+            listing.sort = wanted
+        elif listing.query:
+            listing.sort = "relevance"
     return listing
-
-
-def pick_sort(wanted, query):
-    """The requested order if known (relevance needs a search), else the default."""
-    if wanted in SORT_LABELS and (wanted != "relevance" or query):
-        return wanted
-    return "relevance" if query else "title"
