@@ -188,8 +188,8 @@ def stored_hit(request, stored):
 def private_preview(view):
     """For staff previews on the public templates: never_cache and `X-Robots-Tag:
     noindex`. Never with public_page."""
-    view = never_cache(view)
 
+    @never_cache
     @wraps(view)
     def preview_view(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
