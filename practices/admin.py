@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.core.validators import MinValueValidator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -147,7 +147,7 @@ def set_review_date(modeladmin, request, queryset):
 def _count(queryset, column):
     """A correlated COUNT(*) subquery over `queryset`, grouped on `column`."""
     counted = queryset.values(column).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+    return Coalesce(Subquery(counted), 0)
 
 
 class FailuresFilter(ConditionFilter):
@@ -201,6 +201,7 @@ class LinkCheckAdmin(admin.ModelAdmin):
         return format_html("<ul>{}</ul>", rows)
 
 
+# A practice's sources, and the URLs checked, for the link filter and counts.
 SOURCES = PracticeSource.objects.filter(practice=OuterRef("pk"))
 CHECKED = LinkCheck.objects.values("url")
 
@@ -349,8 +350,7 @@ class PracticeAdmin(WorkflowAdmin):
     ]
 
     def get_queryset(self, request):
-        failing = LinkCheck.objects.filter(ok=False).values("url")
-        broken = PracticeSource.objects.filter(practice=OuterRef("pk"), url__in=failing)
+        broken = SOURCES.filter(url__in=CHECKED.filter(ok=False))
         count = _count(broken, "practice")
         return super().get_queryset(request).annotate(broken_link_count=count)
 

@@ -65,10 +65,9 @@ def stored_page(request):
     found = cache.get_many([key, CatalogueVersion.CACHE_KEY])
     if key not in found:
         return None
-    if CatalogueVersion.CACHE_KEY in found and not hasattr(
-        request, "catalogue_version"
-    ):
-        request.catalogue_version = found[CatalogueVersion.CACHE_KEY]
+    shared_version = found.get(CatalogueVersion.CACHE_KEY)
+    if shared_version and not hasattr(request, "catalogue_version"):
+        request.catalogue_version = shared_version
     version, *page = found[key]
     return page if version == repr(catalogue_version(request)) else None
 

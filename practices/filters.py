@@ -2,7 +2,7 @@ from functools import cache, partial
 
 import django_filters
 from django import forms
-from django.db.models import CharField, F, Value
+from django.db.models import F, Value
 from django.db.models.functions import Concat
 
 from .models import (
@@ -33,7 +33,7 @@ def term_choices():
     """{filter: [(value, label)]} in each model's order, in one query."""
     parts = [
         model.objects.order_by().values(
-            facet=Value(name, output_field=CharField()),
+            facet=Value(name),
             value=F(value),
             label=label if isinstance(label, Concat) else F(label),
             sort=F(model._meta.ordering[0]),  # each model's own order

@@ -13,17 +13,7 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import (
-    BooleanField,
-    Case,
-    CharField,
-    Count,
-    DateField,
-    Expression,
-    F,
-    Value,
-    When,
-)
+from django.db.models import Case, Count, DateField, Expression, F, Value, When
 from django.utils import timezone
 
 from .filters import PracticeFilterSet
@@ -37,7 +27,7 @@ class LocalDate(Expression):
     output_field = DateField()
 
     def as_sql(self, compiler, connection):
-        return compiler.compile(Value(timezone.localdate(), output_field=DateField()))
+        return compiler.compile(Value(timezone.localdate()))
 
 
 # Freshness ranking: practices past their review date (Practice.is_review_overdue)
@@ -47,7 +37,6 @@ class LocalDate(Expression):
 OVERDUE_LAST = Case(
     When(review_by__lt=LocalDate(), then=Value(True)),
     default=Value(False),
-    output_field=BooleanField(),
 ).asc()
 
 SORT_LABELS = {
@@ -193,7 +182,7 @@ def facet_counts(filterset, active):
         base = filterset.filter_queryset_without(excluded).order_by()
         if "period" in names:
             periods = base.with_period().values(
-                facet=Value("period", output_field=CharField()), value=F("period")
+                facet=Value("period"), value=F("period")
             )
             parts.append(
                 periods.annotate(count=Count("pk")).values_list(

@@ -239,7 +239,6 @@ class PracticeQuerySet(PublishableQuerySet):
                     then=Value(Period.ONGOING),
                 ),
                 default=Value(Period.UNKNOWN),
-                output_field=models.CharField(),
             )
         )
 
@@ -598,7 +597,7 @@ class CatalogueVersion(models.Model):
             # Greatest: a bump that waited for the row lock never moves it back.
             "changed_at": Greatest(
                 F("changed_at"),
-                Value(timezone.now(), output_field=models.DateTimeField()),
+                Value(timezone.now()),
             ),
         }
         if not cls.objects.filter(pk=1).update(**values):

@@ -21,7 +21,7 @@ from itertools import batched
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connections
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -150,7 +150,6 @@ def search(queryset, query):
             When(pk__in=full_text_matches(prefix_query(word, "title")), then=4),
             When(pk__in=full_text_matches(prefix_query(word, "summary")), then=2),
             default=1,
-            output_field=IntegerField(),
         )
     return queryset.annotate(rank=rank)
 

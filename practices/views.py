@@ -6,7 +6,6 @@ from django.http import HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import urlencode
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
@@ -272,9 +271,8 @@ class TermDetailView(ListView):
             term=self.term,
             opts=self.model._meta,
             index_url=reverse(f"{self.request.resolver_match.namespace}:list"),
-            filter_query=urlencode(
-                {self.filter_param: getattr(self.term, self.term_key)}
-            ),
+            # Slugs and codes need no escaping.
+            filter_query=f"{self.filter_param}={getattr(self.term, self.term_key)}",
             **kwargs,
         )
         context["practices"] = attach_card_terms(context["practices"])
