@@ -179,10 +179,7 @@ def snippet(practice, query, width=28):
     stems = [term[: max(4, len(term) - 3)] for term in wanted]
     pattern = re.compile("|".join(re.escape(stem) for stem in stems))
     fields = [(name, getattr(practice, name)) for name, _ in FIELDS]
-    fields += [
-        (name, ", ".join(getattr(practice.terms, name)))
-        for name in ("countries", "regions", "themes", "instruments")
-    ]
+    fields += [(name, ", ".join(names)) for name, names in vars(practice.terms).items()]
     for name, text in fields:
         words = (text or "").split()
         for index, word in enumerate(words):
