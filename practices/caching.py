@@ -45,8 +45,6 @@ def catalogue_version(request):
 
 
 def page_key(request):
-    """Where a page is stored: by release, day, full URL and comparison basket.
-    The catalogue version it was made for is stored with it (stored_page)."""
     parts = [
         settings.RELEASE,
         timezone.localdate().isoformat(),
@@ -57,8 +55,8 @@ def page_key(request):
 
 
 def stored_page(request):
-    """(content type, body) stored for this request and the current catalogue
-    version, or None. The version comes in the same cache round trip when a
+    """The page stored for this request and the current catalogue version, as a
+    response, or None. The version comes in the same cache round trip when a
     shared cache keeps it (CatalogueVersion.current), and is not read at all for
     an address that has no page stored."""
     key = page_key(request)
@@ -68,8 +66,12 @@ def stored_page(request):
     shared_version = found.get(CatalogueVersion.CACHE_KEY)
     if shared_version and not hasattr(request, "catalogue_version"):
         request.catalogue_version = shared_version
-    version, *page = found[key]
-    return page if version == repr(catalogue_version(request)) else None
+    version, content_type, body = found[key]
+    if version != repr(catalogue_version(request)):
+        return None
+    response = HttpResponse(body, content_type=content_type)
+    response[STATUS_HEADER] = "hit"
+    return response
 
 
 def etag(request, *args, **kwargs):
@@ -108,7 +110,7 @@ def public_page(view):
     def stored_or_rendered(request, *args, **kwargs):
         seconds = settings.PAGE_CACHE_SECONDS
         if seconds and (stored := stored_page(request)):
-            return stored_response(stored)
+            return stored
         response = view(request, *args, **kwargs)
         if response.status_code != 200 or is_private(response):
             return response  # errors and 400 explanations
@@ -138,13 +140,6 @@ def public_page(view):
         return shared_headers(request, stored_or_rendered(request, *args, **kwargs))
 
     return public_view
-
-
-def stored_response(stored):
-    content_type, body = stored
-    response = HttpResponse(body, content_type=content_type)
-    response[STATUS_HEADER] = "hit"
-    return response
 
 
 def shared_headers(request, response):
@@ -181,7 +176,7 @@ class CachedPageMiddleware:
 
 @condition(etag_func=etag, last_modified_func=modified)
 def stored_hit(request, stored):
-    return stored_response(stored)
+    return stored
 
 
 def private_preview(view):
