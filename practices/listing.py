@@ -8,7 +8,7 @@ and counts are database queries over PracticeFilterSet's querysets, so a request
 sees one state of the catalogue, whatever curators do meanwhile.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlencode
 
@@ -71,8 +71,8 @@ class Option:
 class Facet:
     name: str
     label: str
-    options: list = field(default_factory=list)
-    clear_url: str = ""
+    options: list
+    clear_url: str
 
     @property
     def selected(self):
@@ -147,15 +147,10 @@ class Listing:
                 if key not in {name, "page"}
                 for value in values
             ]
-            facets.append(
-                Facet(
-                    name,
-                    self.filterset.filters[name].label,
-                    # Selected options first, so a long facet always shows them.
-                    sorted(options, key=lambda option: not option.selected),
-                    "?" + urlencode(kept),
-                )
-            )
+            # Selected options first, so a long facet always shows them.
+            options.sort(key=lambda option: not option.selected)
+            label = self.filterset.filters[name].label
+            facets.append(Facet(name, label, options, "?" + urlencode(kept)))
         return facets
 
 
