@@ -595,10 +595,7 @@ class CatalogueVersion(models.Model):
             "number": F("number") + 1,
             "token": uuid.uuid4(),
             # Greatest: a bump that waited for the row lock never moves it back.
-            "changed_at": Greatest(
-                F("changed_at"),
-                Value(timezone.now()),
-            ),
+            "changed_at": Greatest(F("changed_at"), timezone.now()),
         }
         if not cls.objects.filter(pk=1).update(**values):
             cls.objects.get_or_create(pk=1)
