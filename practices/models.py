@@ -282,13 +282,10 @@ class PracticeQuerySet(PublishableQuerySet):
     def with_source_terms(self):
         """Annotate `cites_interreg_europe`: a source is an Interreg Europe page,
         whose reuse terms then apply (opendata.records.record_licence)."""
-        return self.annotate(
-            cites_interreg_europe=Exists(
-                PracticeSource.objects.filter(
-                    practice_id=OuterRef("pk"), url__regex=INTERREG_EUROPE_PAGE
-                )
-            )
+        cited = PracticeSource.objects.filter(
+            practice_id=OuterRef("pk"), url__regex=INTERREG_EUROPE_PAGE
         )
+        return self.annotate(cites_interreg_europe=Exists(cited))
 
     def for_detail(self):
         """Everything a practice page (or the comparison) shows, linked."""
