@@ -50,6 +50,7 @@ RELATED = [
     ("instruments__name", "B"),
     ("project__acronym", "B"),
 ]
+PLACES = {"city", "countries", "regions"}  # a snippet from them is labelled "Place"
 
 
 def fold(text):
@@ -193,10 +194,6 @@ def snippet(practice, query, width=28):
                 )
                 prefix = "… " if start else ""
                 suffix = " …" if start + width < len(words) else ""
-                label = (
-                    "Place"
-                    if name in ("city", "countries", "regions")
-                    else Practice.field_label(name)
-                )
+                label = "Place" if name in PLACES else Practice.field_label(name)
                 return label, mark_safe(f"{prefix}{html}{suffix}")
     return None
