@@ -17,7 +17,7 @@ from . import compare, facts
 from .caching import catalogue_version, private_preview, public_page
 from .cards import attach_card_terms
 from .listing import OVERDUE_LAST, SORT_LABELS, list_practices
-from .models import Country, InstrumentType, Practice, Region, Status, Theme
+from .models import Country, InstrumentType, Practice, Status, Theme
 from .search import snippet
 
 PAGE_SIZE = 20
@@ -67,8 +67,9 @@ class PracticeListView(ListView):
         ids = list(ids)
         found = Practice.objects.published().for_listing().in_bulk(ids)
         page.object_list = attach_card_terms(found[pk] for pk in ids if pk in found)
-        for practice in page.object_list:
-            practice.match = snippet(practice, self.listing.query)
+        if query := self.listing.query:
+            for practice in page.object_list:
+                practice.match = snippet(practice, query)
         return paginator, page, page.object_list, is_paginated
 
     def get_paginate_by(self, queryset):
@@ -289,5 +290,4 @@ class CountryDetailView(TermDetailView):
         return get_object_or_404(Country, code=self.kwargs["code"].upper())
 
     def get_context_data(self, **kwargs):
-        regions = Region.objects.filter(country=self.term).in_use()
-        return super().get_context_data(regions=regions, **kwargs)
+        return super().get_context_data(regions=self.term.regions.in_use(), **kwargs)
