@@ -91,16 +91,10 @@ def holdings(queryset):
     from .models import ImplementationLevel, Practice
 
     names = Practice.UNCERTAIN_FIELDS
-    rows = (
-        with_held_facts(queryset.order_by())
-        .with_source_terms()
-        .values_list(
-            "level",
-            "uncertain_fields",
-            "cites_interreg_europe",
-            *[f"has_{name}" for name in names],
-        )
-    )
+    columns = ["level", "uncertain_fields", "cites_interreg_europe"]
+    columns += [f"has_{name}" for name in names]
+    annotated = queryset.order_by().with_held_facts().with_source_terms()
+    rows = annotated.values_list(*columns)
     by_fact = {name: [] for name in names}
     by_level = {level: Counter() for level in ImplementationLevel.values}
     without_facts = citing = 0

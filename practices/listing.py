@@ -179,11 +179,8 @@ def facet_counts(filterset, active):
             periods = base.with_period().values(
                 facet=Value("period"), value=F("period")
             )
-            parts.append(
-                periods.annotate(count=Count("pk")).values_list(
-                    "facet", "value", "count"
-                )
-            )
+            periods = periods.annotate(count=Count("pk"))
+            parts.append(periods.values_list("facet", "value", "count"))
         if names := [name for name in names if name != "period"]:
             values = FacetValue.objects.filter(practice__in=base.values("pk"))
             values = values.filter(facet__in=names).values_list("facet", "value")
