@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.core.validators import MinValueValidator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,6 +23,7 @@ from publishing.admin import (
 )
 
 from .links import MALFORMED, link_keepers
+from .listing import LocalDate
 from .models import (
     Country,
     InstrumentType,
@@ -64,27 +65,29 @@ class ProjectAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["acronym"]}
 
 
-class ReviewFilter(admin.SimpleListFilter):
+class ConditionFilter(admin.SimpleListFilter):
+    """A filter whose options are `conditions`: {value: (label, condition)}."""
+
+    conditions = {}
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.conditions.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.conditions:
+            return queryset.filter(self.conditions[self.value()][1])
+
+
+class ReviewFilter(ConditionFilter):
     """As the public pages flag them: the review_by day itself is still fresh."""
 
     title = "review"
     parameter_name = "review"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("due", "Needs review (review date passed)"),
-            ("none", "No review date"),
-            ("later", "Review date not yet reached"),
-        ]
-
-    def queryset(self, request, queryset):
-        today = timezone.localdate()
-        if self.value() == "due":
-            return queryset.filter(review_by__lt=today)
-        if self.value() == "none":
-            return queryset.filter(review_by__isnull=True)
-        if self.value() == "later":
-            return queryset.filter(review_by__gte=today)
+    conditions = {
+        "due": ("Needs review (review date passed)", Q(review_by__lt=LocalDate())),
+        "none": ("No review date", Q(review_by__isnull=True)),
+        "later": ("Review date not yet reached", Q(review_by__gte=LocalDate())),
+    }
 
 
 class ReviewDateForm(forms.Form):
@@ -144,21 +147,17 @@ def set_review_date(modeladmin, request, queryset):
 def _count(queryset, column):
     """A correlated COUNT(*) subquery over `queryset`, grouped on `column`."""
     counted = queryset.values(column).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+    return Coalesce(Subquery(counted), 0)
 
 
-class FailuresFilter(admin.SimpleListFilter):
+class FailuresFilter(ConditionFilter):
     title = "failed checks in a row"
     parameter_name = "failures"
-
-    def lookups(self, request, model_admin):
-        return [("0", "None"), ("1", "1 or more"), ("3", "3 or more")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "0":
-            return queryset.filter(failures=0)
-        if self.value() in ("1", "3"):
-            return queryset.filter(failures__gte=self.value())
+    conditions = {
+        "0": ("None", Q(failures=0)),
+        "1": ("1 or more", Q(failures__gte=1)),
+        "3": ("3 or more", Q(failures__gte=3)),
+    }
 
 
 @admin.register(LinkCheck)
@@ -202,29 +201,24 @@ class LinkCheckAdmin(admin.ModelAdmin):
         return format_html("<ul>{}</ul>", rows)
 
 
-class BrokenLinksFilter(admin.SimpleListFilter):
+# A practice's sources, and the URLs checked, for the link filter and counts.
+SOURCES = PracticeSource.objects.filter(practice=OuterRef("pk"))
+CHECKED = LinkCheck.objects.values("url")
+
+
+class BrokenLinksFilter(ConditionFilter):
     """Practices by the latest check of their source links."""
 
     title = "source links"
     parameter_name = "links"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("broken", "Broken"),
-            ("ok", "All OK"),
-            ("unchecked", "Not checked yet"),
-        ]
-
-    def queryset(self, request, queryset):
-        sources = PracticeSource.objects.filter(practice=OuterRef("pk"))
-        checks = LinkCheck.objects.values("url")
-        if self.value() == "broken":  # PracticeAdmin counts them
-            return queryset.filter(broken_link_count__gt=0)
-        if self.value() == "ok":
-            not_ok = sources.exclude(url__in=checks.filter(ok=True))
-            return queryset.filter(Exists(sources)).exclude(Exists(not_ok))
-        if self.value() == "unchecked":
-            return queryset.filter(Exists(sources.exclude(url__in=checks)))
+    conditions = {
+        "broken": ("Broken", Q(broken_link_count__gt=0)),  # PracticeAdmin counts them
+        "ok": (
+            "All OK",
+            Exists(SOURCES) & ~Exists(SOURCES.exclude(url__in=CHECKED.filter(ok=True))),
+        ),
+        "unchecked": ("Not checked yet", Exists(SOURCES.exclude(url__in=CHECKED))),
+    }
 
 
 class PracticeSourceInline(admin.TabularInline):
@@ -356,8 +350,7 @@ class PracticeAdmin(WorkflowAdmin):
     ]
 
     def get_queryset(self, request):
-        failing = LinkCheck.objects.filter(ok=False).values("url")
-        broken = PracticeSource.objects.filter(practice=OuterRef("pk"), url__in=failing)
+        broken = SOURCES.filter(url__in=CHECKED.filter(ok=False))
         count = _count(broken, "practice")
         return super().get_queryset(request).annotate(broken_link_count=count)
 

@@ -45,38 +45,33 @@ def catalogue_version(request):
 
 
 def page_key(request):
-    """Where a page is stored: by release, day, full URL and comparison basket.
-    The catalogue version it was made for is stored with it (stored_page)."""
     parts = [
         settings.RELEASE,
         timezone.localdate().isoformat(),
         request.build_absolute_uri(),
-        *basket(request),
+        *compare.basket(request),
     ]
     return "page:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def stored_page(request):
-    """(content type, body) stored for this request and the current catalogue
-    version, or None. The version comes in the same cache round trip when a
+    """The page stored for this request and the current catalogue version, as a
+    response, or None. The version comes in the same cache round trip when a
     shared cache keeps it (CatalogueVersion.current), and is not read at all for
     an address that has no page stored."""
     key = page_key(request)
     found = cache.get_many([key, CatalogueVersion.CACHE_KEY])
     if key not in found:
         return None
-    if CatalogueVersion.CACHE_KEY in found and not hasattr(
-        request, "catalogue_version"
-    ):
-        request.catalogue_version = found[CatalogueVersion.CACHE_KEY]
-    version, *page = found[key]
-    return page if version == repr(catalogue_version(request)) else None
-
-
-def basket(request):
-    """The comparison basket; none before SessionMiddleware (CachedPageMiddleware
-    runs only for requests without cookies, so without a session)."""
-    return compare.basket(request) if hasattr(request, "session") else []
+    shared_version = found.get(CatalogueVersion.CACHE_KEY)
+    if shared_version and not hasattr(request, "catalogue_version"):
+        request.catalogue_version = shared_version
+    version, content_type, body = found[key]
+    if version != repr(catalogue_version(request)):
+        return None
+    response = HttpResponse(body, content_type=content_type)
+    response[STATUS_HEADER] = "hit"
+    return response
 
 
 def etag(request, *args, **kwargs):
@@ -115,7 +110,7 @@ def public_page(view):
     def stored_or_rendered(request, *args, **kwargs):
         seconds = settings.PAGE_CACHE_SECONDS
         if seconds and (stored := stored_page(request)):
-            return stored_response(stored)
+            return stored
         response = view(request, *args, **kwargs)
         if response.status_code != 200 or is_private(response):
             return response  # errors and 400 explanations
@@ -147,18 +142,11 @@ def public_page(view):
     return public_view
 
 
-def stored_response(stored):
-    content_type, body = stored
-    response = HttpResponse(body, content_type=content_type)
-    response[STATUS_HEADER] = "hit"
-    return response
-
-
 def shared_headers(request, response):
     if response.status_code not in (200, 304) or is_private(response):
         del response["ETag"], response["Last-Modified"]  # they hold for no one else
     else:  # browsers (and shared caches, without a basket) revalidate each time
-        privacy = "private" if basket(request) else "public"
+        privacy = "private" if compare.basket(request) else "public"
         patch_cache_control(
             response, max_age=0, must_revalidate=True, **{privacy: True}
         )
@@ -188,14 +176,14 @@ class CachedPageMiddleware:
 
 @condition(etag_func=etag, last_modified_func=modified)
 def stored_hit(request, stored):
-    return stored_response(stored)
+    return stored
 
 
 def private_preview(view):
     """For staff previews on the public templates: never_cache and `X-Robots-Tag:
     noindex`. Never with public_page."""
-    view = never_cache(view)
 
+    @never_cache
     @wraps(view)
     def preview_view(request, *args, **kwargs):
         response = view(request, *args, **kwargs)

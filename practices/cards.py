@@ -4,7 +4,7 @@ one query (four prefetches cost four round trips and a related manager per card)
 
 from types import SimpleNamespace
 
-from django.db.models import CharField, F, Value
+from django.db.models import F, Value
 
 from .models import Practice
 
@@ -28,7 +28,7 @@ def attach_card_terms(practices):
     parts = [
         getattr(Practice, relation)
         .through.objects.filter(practice_id__in=by_pk)
-        .annotate(kind=Value(relation, output_field=CharField()), label=F(name))
+        .annotate(kind=Value(relation), label=F(name))
         .values_list("practice_id", "kind", "label")
         .order_by()
         for relation, name in RELATIONS

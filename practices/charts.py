@@ -8,6 +8,7 @@ import functools
 import json
 import math
 from collections import namedtuple
+from itertools import pairwise
 from pathlib import Path
 
 GEODATA = Path(__file__).parent / "geodata" / "europe-map.json"
@@ -28,14 +29,12 @@ def classes_for(maximum):
     few busy countries do not flatten everyone else into one colour."""
     if maximum < 1:
         return []
-    bounds = sorted(
-        {math.ceil(maximum ** (i / CLASSES)) for i in range(1, CLASSES + 1)}
-    )
-    classes, low = [], 1
-    for high in bounds:  # distinct, so each range holds at least one count
-        classes.append(MapClass(len(classes) + 1, low, high))
-        low = high + 1
-    return classes
+    # Distinct bounds, so each range holds at least one count.
+    highs = sorted({math.ceil(maximum ** (i / CLASSES)) for i in range(1, CLASSES + 1)})
+    return [
+        MapClass(index, low + 1, high)
+        for index, (low, high) in enumerate(pairwise([0, *highs]), start=1)
+    ]
 
 
 def europe_map(countries):

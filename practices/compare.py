@@ -11,7 +11,8 @@ MAX_ITEMS = 4
 
 
 def basket(request):
-    return list(request.session.get(SESSION_KEY, []))
+    """Empty before SessionMiddleware (CachedPageMiddleware answers before it)."""
+    return list(getattr(request, "session", {}).get(SESSION_KEY, []))
 
 
 def compare_url(slugs):
@@ -20,8 +21,6 @@ def compare_url(slugs):
 
 def context(request):
     """Template context processor: the basket, for the header link and buttons."""
-    if not hasattr(request, "session"):
-        return {}
     slugs = basket(request)
     return {
         "compare_slugs": slugs,

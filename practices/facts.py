@@ -5,7 +5,7 @@ structured data. Facts shown as one value (a period) are unconfirmed when any is
 """
 
 from collections import Counter, namedtuple
-from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -86,37 +86,15 @@ def tally(certainties):
 LevelCount = namedtuple("LevelCount", ["label", "count", "unconfirmed"])
 
 
-@dataclass
-class Holdings:
-    """What a set of practices holds, counted for the home and data pages."""
-
-    total: int
-    levels: list  # [LevelCount] in ImplementationLevel order, levels held only
-    level_not_recorded: int
-    without_facts: int  # records that state nothing beyond their summary
-    citing_interreg_europe: int  # records with an Interreg Europe page as a source
-    facts: list  # {"label": …, **tally} for every fact: how complete records are
-
-    @property
-    def not_citing_interreg_europe(self):
-        return self.total - self.citing_interreg_europe
-
-
 def holdings(queryset):
-    """Holdings of `queryset`, in one query."""
+    """What `queryset` holds, counted in one query for the home and data pages."""
     from .models import ImplementationLevel, Practice
 
     names = Practice.UNCERTAIN_FIELDS
-    rows = (
-        with_held_facts(queryset.order_by())
-        .with_source_terms()
-        .values_list(
-            "level",
-            "uncertain_fields",
-            "cites_interreg_europe",
-            *[f"has_{name}" for name in names],
-        )
-    )
+    columns = ["level", "uncertain_fields", "cites_interreg_europe"]
+    columns += [f"has_{name}" for name in names]
+    annotated = queryset.order_by().with_held_facts().with_source_terms()
+    rows = annotated.values_list(*columns)
     by_fact = {name: [] for name in names}
     by_level = {level: Counter() for level in ImplementationLevel.values}
     without_facts = citing = 0
@@ -136,13 +114,15 @@ def holdings(queryset):
         if (counts := by_level[level]).total()
     ]
     total = len(rows)
-    return Holdings(
+    return SimpleNamespace(
         total=total,
-        levels=levels,
+        levels=levels,  # [LevelCount] in ImplementationLevel order, levels held only
         level_not_recorded=total - sum(level.count for level in levels),
-        without_facts=without_facts,
+        without_facts=without_facts,  # records that state nothing beyond their summary
+        # Records with an Interreg Europe page as a source, and the others.
         citing_interreg_europe=citing,
-        facts=[
+        not_citing_interreg_europe=total - citing,
+        facts=[  # how complete records are
             {"label": label, **tally(by_fact[name])}
             for name, label in Practice.UNCERTAIN_CHOICES
         ],

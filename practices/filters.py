@@ -2,9 +2,8 @@ from functools import cache, partial
 
 import django_filters
 from django import forms
-from django.db.models import CharField, F, Value
+from django.db.models import F, Value
 from django.db.models.functions import Concat
-from django.utils.text import capfirst
 
 from .models import (
     Country,
@@ -34,7 +33,7 @@ def term_choices():
     """{filter: [(value, label)]} in each model's order, in one query."""
     parts = [
         model.objects.order_by().values(
-            facet=Value(name, output_field=CharField()),
+            facet=Value(name),
             value=F(value),
             label=label if isinstance(label, Concat) else F(label),
             sort=F(model._meta.ordering[0]),  # each model's own order
@@ -47,24 +46,15 @@ def term_choices():
     return choices
 
 
-def label_of(name):
-    """A practice field's verbose name, or its related model's, capitalised."""
-    field = Practice._meta.get_field(name)
-    model = field.related_model
-    return capfirst(model._meta.verbose_name if model else field.verbose_name)
-
-
-def term_filter(facet, relation, label=None):
-    return django_filters.MultipleChoiceFilter(
-        field_name=facet, label=label or label_of(relation), method="filter_facet"
-    )
+def term_filter(label):
+    return django_filters.MultipleChoiceFilter(label=label, method="filter_facet")
 
 
 class PracticeFilterSet(django_filters.FilterSet):
     """The one definition of the list's filters, used by the list and its facet
     counts, the exports and the feed. Several values of one filter mean OR;
     different filters combine with AND. Invalid values make the set invalid
-    (strict). Each filter's `field_name` is the facet it counts (FacetValue)."""
+    (strict). Each filter's name is the facet it counts (FacetValue)."""
 
     q = django_filters.CharFilter(
         method="filter_text",
@@ -72,21 +62,16 @@ class PracticeFilterSet(django_filters.FilterSet):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    country = term_filter("country", "countries")
-    region = term_filter("region", "regions", "Region (NUTS)")
-    theme = term_filter("theme", "themes")
-    instrument = term_filter("instrument", "instruments")
-    project = term_filter("project", "project")
+    country = term_filter("Country")
+    region = term_filter("Region (NUTS)")
+    theme = term_filter("Theme")
+    instrument = term_filter("Instrument type")
+    project = term_filter("Project")
     level = django_filters.MultipleChoiceFilter(
-        field_name="level",
-        choices=ImplementationLevel.choices,
-        label=label_of("level"),
+        choices=ImplementationLevel.choices, label="Implementation level"
     )
     period = django_filters.MultipleChoiceFilter(
-        field_name="period",
-        choices=Period.choices,
-        method="filter_period",
-        label="Period",
+        choices=Period.choices, method="filter_period", label="Period"
     )
 
     class Meta:

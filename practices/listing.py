@@ -8,22 +8,12 @@ and counts are database queries over PracticeFilterSet's querysets, so a request
 sees one state of the catalogue, whatever curators do meanwhile.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import (
-    BooleanField,
-    Case,
-    CharField,
-    Count,
-    DateField,
-    Expression,
-    F,
-    Value,
-    When,
-)
+from django.db.models import Case, Count, DateField, Expression, F, Value, When
 from django.utils import timezone
 
 from .filters import PracticeFilterSet
@@ -37,7 +27,7 @@ class LocalDate(Expression):
     output_field = DateField()
 
     def as_sql(self, compiler, connection):
-        return compiler.compile(Value(timezone.localdate(), output_field=DateField()))
+        return compiler.compile(Value(timezone.localdate()))
 
 
 # Freshness ranking: practices past their review date (Practice.is_review_overdue)
@@ -47,7 +37,6 @@ class LocalDate(Expression):
 OVERDUE_LAST = Case(
     When(review_by__lt=LocalDate(), then=Value(True)),
     default=Value(False),
-    output_field=BooleanField(),
 ).asc()
 
 SORT_LABELS = {
@@ -82,8 +71,8 @@ class Option:
 class Facet:
     name: str
     label: str
-    options: list = field(default_factory=list)
-    clear_url: str = ""
+    options: list
+    clear_url: str
 
     @property
     def selected(self):
@@ -112,7 +101,7 @@ class Listing:
     @property
     def filters(self):
         """{name: value(s)} of the filters in effect (validated, non-empty)."""
-        if not self.filterset.is_bound or not self.valid:
+        if not self.filterset.is_valid():  # unbound, or a wrong value
             return {}
         return {
             name: value
@@ -158,15 +147,10 @@ class Listing:
                 if key not in {name, "page"}
                 for value in values
             ]
-            facets.append(
-                Facet(
-                    name,
-                    self.filterset.filters[name].label,
-                    # Selected options first, so a long facet always shows them.
-                    sorted(options, key=lambda option: not option.selected),
-                    "?" + urlencode(kept),
-                )
-            )
+            # Selected options first, so a long facet always shows them.
+            options.sort(key=lambda option: not option.selected)
+            label = self.filterset.filters[name].label
+            facets.append(Facet(name, label, options, "?" + urlencode(kept)))
         return facets
 
 
@@ -193,13 +177,10 @@ def facet_counts(filterset, active):
         base = filterset.filter_queryset_without(excluded).order_by()
         if "period" in names:
             periods = base.with_period().values(
-                facet=Value("period", output_field=CharField()), value=F("period")
+                facet=Value("period"), value=F("period")
             )
-            parts.append(
-                periods.annotate(count=Count("pk")).values_list(
-                    "facet", "value", "count"
-                )
-            )
+            periods = periods.annotate(count=Count("pk"))
+            parts.append(periods.values_list("facet", "value", "count"))
         if names := [name for name in names if name != "period"]:
             values = FacetValue.objects.filter(practice__in=base.values("pk"))
             values = values.filter(facet__in=names).values_list("facet", "value")
@@ -213,19 +194,15 @@ def facet_counts(filterset, active):
 
 def list_practices(data, sort=None):
     """The published practices the list's query string `data` (a QueryDict)
-    selects. `sort` overrides the query string's own `sort`."""
+    selects. `sort` overrides the query string's own `sort`; an unknown one (or
+    relevance without a search) gives the default."""
     filterset = PracticeFilterSet(data or None, queryset=Practice.objects.published())
     listing = Listing(filterset=filterset)
     if listing.valid:
-        cleaned = filterset.form.cleaned_data if filterset.is_bound else {}
-        listing.query = (cleaned.get("q") or "").strip()
+        listing.query = listing.filters.get("q", "").strip()
         wanted = sort or (data.get("sort", "") if data else "")
-        listing.sort = pick_sort(wanted, listing.query)
+        if wanted in SORT_LABELS and (wanted != "relevance" or listing.query):
+            listing.sort = wanted
+        elif listing.query:
+            listing.sort = "relevance"
     return listing
-
-
-def pick_sort(wanted, query):
-    """The requested order if known (relevance needs a search), else the default."""
-    if wanted in SORT_LABELS and (wanted != "relevance" or query):
-        return wanted
-    return "relevance" if query else "title"

@@ -1,6 +1,6 @@
 import uuid
-from datetime import datetime
-from typing import NamedTuple
+from collections import namedtuple
+from itertools import batched
 
 from django.contrib.postgres.search import SearchVectorField
 from django.core.cache import cache, caches
@@ -26,14 +26,11 @@ from .history import HistoricalRecordsWithReverseM2M
 class TermQuerySet(models.QuerySet):
     """For anything practices are browsed by: countries and taxonomy terms."""
 
-    def with_practice_counts(self, practices=None):
-        """Annotate `practice_count`: the published practices (or `practices`)."""
-        if practices is None:
-            practices = Practice.objects.published()
+    def with_practice_counts(self):
+        """Annotate `practice_count`: the published practices."""
+        published = Q(practices__in=Practice.objects.published())
         counted = self.annotate(
-            practice_count=Count(
-                "practices", filter=Q(practices__in=practices), distinct=True
-            )
+            practice_count=Count("practices", filter=published, distinct=True)
         )
         # Meta.ordering is dropped from GROUP BY queries: restate it.
         return counted.order_by(*self.model._meta.ordering)
@@ -242,7 +239,6 @@ class PracticeQuerySet(PublishableQuerySet):
                     then=Value(Period.ONGOING),
                 ),
                 default=Value(Period.UNKNOWN),
-                output_field=models.CharField(),
             )
         )
 
@@ -286,13 +282,10 @@ class PracticeQuerySet(PublishableQuerySet):
     def with_source_terms(self):
         """Annotate `cites_interreg_europe`: a source is an Interreg Europe page,
         whose reuse terms then apply (opendata.records.record_licence)."""
-        return self.annotate(
-            cites_interreg_europe=Exists(
-                PracticeSource.objects.filter(
-                    practice_id=OuterRef("pk"), url__regex=INTERREG_EUROPE_PAGE
-                )
-            )
+        cited = PracticeSource.objects.filter(
+            practice_id=OuterRef("pk"), url__regex=INTERREG_EUROPE_PAGE
         )
+        return self.annotate(cites_interreg_europe=Exists(cited))
 
     def for_detail(self):
         """Everything a practice page (or the comparison) shows, linked."""
@@ -562,9 +555,7 @@ class FacetValue(models.Model):
     @classmethod
     def refresh(cls, ids, using="default"):
         """Derive the rows of these practices again (ids may be any iterable)."""
-        ids = list(ids)
-        for start in range(0, len(ids), 500):
-            batch = ids[start : start + 500]
+        for batch in batched(ids, 500):
             cls.objects.using(using).filter(practice__in=batch).delete()
             with connections[using].cursor() as cursor:
                 cursor.execute(
@@ -575,10 +566,7 @@ class FacetValue(models.Model):
                 )
 
 
-class Version(NamedTuple):
-    number: int
-    token: uuid.UUID
-    changed_at: datetime
+Version = namedtuple("Version", ["number", "token", "changed_at"])
 
 
 class CatalogueVersion(models.Model):
@@ -611,10 +599,7 @@ class CatalogueVersion(models.Model):
             "number": F("number") + 1,
             "token": uuid.uuid4(),
             # Greatest: a bump that waited for the row lock never moves it back.
-            "changed_at": Greatest(
-                F("changed_at"),
-                Value(timezone.now(), output_field=models.DateTimeField()),
-            ),
+            "changed_at": Greatest(F("changed_at"), timezone.now()),
         }
         if not cls.objects.filter(pk=1).update(**values):
             cls.objects.get_or_create(pk=1)

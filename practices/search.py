@@ -17,10 +17,11 @@ import re
 import unicodedata
 from collections import defaultdict
 from functools import reduce
+from itertools import batched
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connections
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -49,6 +50,7 @@ RELATED = [
     ("instruments__name", "B"),
     ("project__acronym", "B"),
 ]
+PLACES = {"city", "countries", "regions"}  # a snippet from them is labelled "Place"
 
 
 def fold(text):
@@ -61,10 +63,8 @@ def refresh_search_index(ids, model=Practice, using="default", full_text=True):
     """Rebuild the search index of these practices (ids may be any iterable; those
     of deleted practices drop out). `full_text=False` leaves SQLite's FTS table
     alone, for migration 0011, which runs before 0017 creates and fills it."""
-    ids = list(ids)
     vendor = connections[using].vendor
-    for start in range(0, len(ids), 500):
-        batch_ids = ids[start : start + 500]
+    for batch_ids in batched(ids, 500):
         batch = model.objects.using(using).filter(pk__in=batch_ids)
         texts = {
             row["pk"]: [(row[name], weight) for name, weight in FIELDS]
@@ -151,7 +151,6 @@ def search(queryset, query):
             When(pk__in=full_text_matches(prefix_query(word, "title")), then=4),
             When(pk__in=full_text_matches(prefix_query(word, "summary")), then=2),
             default=1,
-            output_field=IntegerField(),
         )
     return queryset.annotate(rank=rank)
 
@@ -181,10 +180,7 @@ def snippet(practice, query, width=28):
     stems = [term[: max(4, len(term) - 3)] for term in wanted]
     pattern = re.compile("|".join(re.escape(stem) for stem in stems))
     fields = [(name, getattr(practice, name)) for name, _ in FIELDS]
-    fields += [
-        (name, ", ".join(getattr(practice.terms, name)))
-        for name in ("countries", "regions", "themes", "instruments")
-    ]
+    fields += [(name, ", ".join(names)) for name, names in vars(practice.terms).items()]
     for name, text in fields:
         words = (text or "").split()
         for index, word in enumerate(words):
@@ -198,10 +194,6 @@ def snippet(practice, query, width=28):
                 )
                 prefix = "… " if start else ""
                 suffix = " …" if start + width < len(words) else ""
-                label = (
-                    "Place"
-                    if name in ("city", "countries", "regions")
-                    else Practice.field_label(name)
-                )
+                label = "Place" if name in PLACES else Practice.field_label(name)
                 return label, mark_safe(f"{prefix}{html}{suffix}")
     return None

@@ -16,17 +16,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 
 from .listing import catalogue_counts
-from .models import (
-    CatalogueVersion,
-    Country,
-    FacetValue,
-    InstrumentType,
-    Practice,
-    PracticeSource,
-    Project,
-    Region,
-    Theme,
-)
+from .models import CatalogueVersion, FacetValue, Practice, PracticeSource
 from .search import refresh_search_index
 
 # This thread's practices to re-index, or None when nothing is due. A rolled-back
@@ -64,13 +54,9 @@ def _refresh():
 
 
 @receiver(post_save, sender=Practice)
-def practice_saved(sender, instance, raw=False, **kwargs):
+@receiver(post_delete, sender=Practice)  # its row in SQLite's full-text index goes
+def practice_changed(sender, instance, raw=False, **kwargs):
     refresh_on_commit([] if raw else [instance.pk])
-
-
-@receiver(post_delete, sender=Practice)
-def practice_deleted(sender, instance, **kwargs):
-    refresh_on_commit([instance.pk])  # its row in SQLite's full-text index goes
 
 
 @receiver(post_save, sender=PracticeSource)  # sources are listed on the page
@@ -100,8 +86,10 @@ def term_deleting(sender, instance, **kwargs):
     refresh_on_commit(linked_practice_ids(instance))
 
 
-for relation in ("countries", "regions", "themes", "instruments"):
-    m2m_changed.connect(relations_changed, sender=getattr(Practice, relation).through)
-for term in (Country, Region, Theme, InstrumentType, Project):
-    post_save.connect(term_saved, sender=term)
-    pre_delete.connect(term_deleting, sender=term)
+# Whatever a practice is linked to: its links, and the terms themselves.
+for relation in ("countries", "regions", "themes", "instruments", "project"):
+    field = Practice._meta.get_field(relation)
+    if field.many_to_many:
+        m2m_changed.connect(relations_changed, sender=field.remote_field.through)
+    post_save.connect(term_saved, sender=field.related_model)
+    pre_delete.connect(term_deleting, sender=field.related_model)

@@ -19,11 +19,9 @@ urlpatterns = [
 ]
 
 
-def term_patterns(model, relation, param):
-    """A taxonomy's index and term pages (relation, param: see TermDetailView)."""
-    detail = views.TermDetailView.as_view(
-        model=model, filter_field=relation, filter_param=param
-    )
+def term_patterns(model, param):
+    """A taxonomy's index and term pages (param: see TermDetailView)."""
+    detail = views.TermDetailView.as_view(model=model, filter_param=param)
     return [
         path("", views.TermListView.as_view(model=model), name="list"),
         path("<slug:slug>/", detail, name="detail"),
@@ -37,5 +35,5 @@ country_patterns = [
         r"^(?P<code>[A-Za-z]{2})/$", views.CountryDetailView.as_view(), name="detail"
     ),
 ]
-theme_patterns = term_patterns(Theme, "themes", "theme")
-instrument_patterns = term_patterns(InstrumentType, "instruments", "instrument")
+theme_patterns = term_patterns(Theme, "theme")
+instrument_patterns = term_patterns(InstrumentType, "instrument")

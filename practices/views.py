@@ -6,7 +6,6 @@ from django.http import HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import urlencode
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
@@ -18,7 +17,7 @@ from . import compare, facts
 from .caching import catalogue_version, private_preview, public_page
 from .cards import attach_card_terms
 from .listing import OVERDUE_LAST, SORT_LABELS, list_practices
-from .models import Country, InstrumentType, Practice, Region, Status, Theme
+from .models import Country, InstrumentType, Practice, Status, Theme
 from .search import snippet
 
 PAGE_SIZE = 20
@@ -56,11 +55,8 @@ class PracticeListView(ListView):
     def get(self, request, *args, **kwargs):
         self.listing = list_practices(request.GET)
         self.object_list = self.listing.ids
-        context = self.get_context_data(filter=self.listing.filterset)
-        response = self.render_to_response(context)
-        if not self.listing.valid:
-            response.status_code = 400  # the page explains which value is wrong
-        return response
+        status = 200 if self.listing.valid else 400  # the page says what is wrong
+        return self.render_to_response(self.get_context_data(), status=status)
 
     def paginate_queryset(self, queryset, page_size):
         # Pages of ids first: ordering the narrow rows (an index-only scan on
@@ -71,6 +67,9 @@ class PracticeListView(ListView):
         ids = list(ids)
         found = Practice.objects.published().for_listing().in_bulk(ids)
         page.object_list = attach_card_terms(found[pk] for pk in ids if pk in found)
+        if query := self.listing.query:
+            for practice in page.object_list:
+                practice.match = snippet(practice, query)
         return paginator, page, page.object_list, is_paginated
 
     def get_paginate_by(self, queryset):
@@ -81,24 +80,19 @@ class PracticeListView(ListView):
         return min(max(per_page, 1), self.max_per_page)
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["facets"] = (
-            self.listing.facets(self.request.GET, catalogue_version(self.request))
-            if self.listing.valid
-            else []
+        listing, version = self.listing, catalogue_version(self.request)
+        return super().get_context_data(
+            filter=listing.filterset,
+            facets=listing.facets(self.request.GET, version) if listing.valid else [],
+            sort=listing.sort,
+            sort_label=SORT_LABELS[listing.sort],
+            sorts=[
+                (key, label)
+                for key, label in SORT_LABELS.items()
+                if key != "relevance" or listing.query
+            ],
+            **kwargs,
         )
-        query, sort = self.listing.query, self.listing.sort
-        if query:
-            for practice in context["practices"]:
-                practice.match = snippet(practice, query)
-        context["sort"] = sort
-        context["sort_label"] = SORT_LABELS[sort]
-        context["sorts"] = [
-            (key, label)
-            for key, label in SORT_LABELS.items()
-            if key != "relevance" or query
-        ]
-        return context
 
 
 @method_decorator(public_page, name="dispatch")
@@ -262,8 +256,7 @@ class TermDetailView(ListView):
     template_name = "practices/term_detail.html"
     context_object_name = "practices"
     paginate_by = PAGE_SIZE
-    filter_field = ""  # the practices' relation that holds the term
-    filter_param = ""  # the list page's filter for it
+    filter_param = ""  # the list page's filter for the term
     term_key = "slug"  # the term's value in that filter
 
     def get_term(self):
@@ -271,21 +264,16 @@ class TermDetailView(ListView):
 
     def get_queryset(self):
         self.term = self.get_term()
-        return (
-            Practice.objects.published()
-            .for_listing()
-            .filter(**{self.filter_field: self.term})
-            .order_by(OVERDUE_LAST, "title", "pk")  # the list's default order
-        )
+        practices = self.term.practices.published().for_listing()
+        return practices.order_by(OVERDUE_LAST, "title", "pk")  # the list's default
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(
             term=self.term,
             opts=self.model._meta,
             index_url=reverse(f"{self.request.resolver_match.namespace}:list"),
-            filter_query=urlencode(
-                {self.filter_param: getattr(self.term, self.term_key)}
-            ),
+            # Slugs and codes need no escaping.
+            filter_query=f"{self.filter_param}={getattr(self.term, self.term_key)}",
             **kwargs,
         )
         context["practices"] = attach_card_terms(context["practices"])
@@ -294,7 +282,6 @@ class TermDetailView(ListView):
 
 class CountryDetailView(TermDetailView):
     model = Country
-    filter_field = "countries"
     filter_param = "country"
     term_key = "code"
     template_name = "practices/country_detail.html"
@@ -303,5 +290,4 @@ class CountryDetailView(TermDetailView):
         return get_object_or_404(Country, code=self.kwargs["code"].upper())
 
     def get_context_data(self, **kwargs):
-        regions = Region.objects.filter(country=self.term).in_use()
-        return super().get_context_data(regions=regions, **kwargs)
+        return super().get_context_data(regions=self.term.regions.in_use(), **kwargs)
