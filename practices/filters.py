@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import F, Value
 from django.db.models.functions import Concat
+from django.utils.text import capfirst
 
 from .models import (
     Country,
@@ -46,7 +47,9 @@ def term_choices():
     return choices
 
 
-def term_filter(label):
+def term_filter(name, label=None):
+    """A filter on one of TERMS, labelled by its model's verbose name."""
+    label = label or capfirst(TERMS[name][0]._meta.verbose_name)
     return django_filters.MultipleChoiceFilter(label=label, method="filter_facet")
 
 
@@ -62,13 +65,13 @@ class PracticeFilterSet(django_filters.FilterSet):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    country = term_filter("Country")
-    region = term_filter("Region (NUTS)")
-    theme = term_filter("Theme")
-    instrument = term_filter("Instrument type")
-    project = term_filter("Project")
+    country = term_filter("country")
+    region = term_filter("region", "Region (NUTS)")
+    theme = term_filter("theme")
+    instrument = term_filter("instrument")
+    project = term_filter("project")
     level = django_filters.MultipleChoiceFilter(
-        choices=ImplementationLevel.choices, label="Implementation level"
+        choices=ImplementationLevel.choices, label=Practice.field_label("level")
     )
     period = django_filters.MultipleChoiceFilter(
         choices=Period.choices, method="filter_period", label="Period"

@@ -7,8 +7,19 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Greatest, Rank
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import classproperty
@@ -248,33 +259,35 @@ class PracticeQuerySet(PublishableQuerySet):
 
     def related_to(self, practice, limit=5):
         """(practice, score) pairs from this queryset sharing the most facet values
-        with `practice`, weighted by RELATED_WEIGHTS: best first, then by title.
-        Scored, ordered and cut in one grouped query."""
+        with `practice`, weighted by RELATED_WEIGHTS: best first, then by title."""
         mine = FacetValue.objects.filter(practice=practice, facet__in=RELATED_WEIGHTS)
         shared = Q()
         for facet, value in mine.values_list("facet", "value"):
-            shared |= Q(facet_values__facet=facet, facet_values__value=value)
+            shared |= Q(facet=facet, value=value)
         if not shared:
             return []
-        weight = Case(
-            *(
-                When(facet_values__facet=facet, then=Value(weight))
-                for facet, weight in RELATED_WEIGHTS.items()
+        score = Sum(Case(*(When(facet=f, then=w) for f, w in RELATED_WEIGHTS.items())))
+        # Scored on the narrow FacetValue rows alone, without joining each match
+        # to its practice; rank() keeps the best `limit` and any that tie with
+        # the last of them, whose titles then decide.
+        ranked = (
+            FacetValue.objects.filter(
+                shared,
+                Exists(self.exclude(pk=practice.pk).filter(pk=OuterRef("practice"))),
             )
+            .values("practice")
+            .annotate(score=score, rank=Window(Rank(), order_by=score.desc()))
+            .filter(rank__lte=limit)
         )
-        # One filter() call: the score sums the very links that matched. Narrow
-        # rows (the listing index covers them), then the few practices in full.
-        best = (
-            self.exclude(pk=practice.pk)
-            .filter(shared)
-            .values("pk")
-            .annotate(score=Sum(weight))
-            .order_by("-score", "title", "pk")
-            .values_list("pk", "score")[:limit]
-        )
-        scores = dict(best)
-        found = self.only("pk", "slug", "title").in_bulk(scores)
-        return [(found[pk], score) for pk, score in scores.items() if pk in found]
+        scores = dict(ranked.values_list("practice", "score"))
+        cut = min(scores.values(), default=0)
+        above_cut = [pk for pk, value in scores.items() if value > cut]
+        found = self.only("pk", "slug", "title").filter(pk__in=scores)
+        found = found.order_by(
+            Case(When(pk__in=above_cut, then=0), default=1), "title", "pk"
+        )[:limit]
+        # Sorting is stable: equal scores keep the title order.
+        return sorted(((p, scores[p.pk]) for p in found), key=lambda pair: -pair[1])
 
     # Annotate `has_<fact>` for each fact a record can state (practices.facts).
     with_held_facts = with_held_facts

@@ -143,6 +143,24 @@ def test_related_practices_in_nearer_nuts_regions_rank_higher(client):
     ]
 
 
+def test_related_practices_keep_the_best_then_ties_by_title():
+    italy, grant, theme = make_country(code="IT"), make_instrument(), make_theme()
+    practice = make_practice(countries=[italy], instruments=[grant], themes=[theme])
+    everything = {"countries": [italy], "instruments": [grant], "themes": [theme]}
+    make_practice(title="Z shares everything", **everything)
+    make_practice(title="A draft sharing everything", status=Status.DRAFT, **everything)
+    for title in ["D same instrument", "B same instrument", "C same instrument"]:
+        make_practice(title=title, instruments=[grant])
+    make_practice(title="A same country", countries=[italy])
+    related = Practice.objects.published().related_to(practice, limit=3)
+    # More tie at the cut (3) than fit: the first of them by title.
+    assert [(p.title, score) for p, score in related] == [
+        ("Z shares everything", 6),
+        ("B same instrument", 3),
+        ("C same instrument", 3),
+    ]
+
+
 HOSTILE = [
     "",
     "ü" * 50,
