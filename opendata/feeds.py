@@ -14,7 +14,7 @@ from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 
-from practices.caching import public_page
+from practices.caching import catalogue_version, public_page
 from practices.cards import attach_card_terms
 from practices.facts import is_unconfirmed
 from practices.listing import list_practices
@@ -33,7 +33,8 @@ def xml_text(text):
 
 @public_page
 def practice_feed(request):
-    listing = list_practices(request.GET, sort="newest")
+    version = catalogue_version(request)
+    listing = list_practices(request.GET, sort="newest", version=version)
     if not listing.valid:
         message = "These filters are not valid:\n" + "\n".join(
             f"- {error}" for error in listing.errors

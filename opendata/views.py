@@ -42,7 +42,7 @@ class PracticeExportView(View):
     http_method_names = ["get", "head"]
 
     def get(self, request):
-        listing = list_practices(request.GET)
+        listing = list_practices(request.GET, version=catalogue_version(request))
         if not listing.valid:
             return self.invalid(listing.errors)
         # A HEAD answer has no body: nothing to read for it.

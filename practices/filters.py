@@ -2,11 +2,13 @@ from functools import cache, partial
 
 import django_filters
 from django import forms
+from django.core.cache import caches
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils.text import capfirst
 
 from .models import (
+    CatalogueVersion,
     Country,
     FacetValue,
     ImplementationLevel,
@@ -30,8 +32,14 @@ TERMS = {
 }
 
 
-def term_choices():
-    """{filter: [(value, label)]} in each model's order, in one query."""
+def term_choices(version):
+    """{filter: [(value, label)]} in each model's order, read in one query and kept
+    for the catalogue `version`: every change to a term bumps it (signals.py)."""
+    key = f"term-choices:{version.token if version else ''}"
+    return caches["default"].get_or_set(key, read_term_choices)
+
+
+def read_term_choices():
     parts = [
         model.objects.order_by().values(
             facet=Value(name),
@@ -81,7 +89,7 @@ class PracticeFilterSet(django_filters.FilterSet):
         model = Practice
         fields = []  # every filter is declared above
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, *args, version=None, **kwargs):
         if data is not None:
             data = data.copy()
             for name, values in data.lists():
@@ -93,7 +101,7 @@ class PracticeFilterSet(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         # Read at most once, and only when a term filter has values or the
         # facets are shown.
-        choices = cache(term_choices)
+        choices = cache(lambda: term_choices(version or CatalogueVersion.current()))
         for name in TERMS:
             self.filters[name].extra["choices"] = partial(lambda n: choices()[n], name)
 

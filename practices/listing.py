@@ -161,7 +161,8 @@ def catalogue_counts(version):
     return cache.get_or_set(
         f"facet-counts:{version.token}:{timezone.localdate()}",
         lambda: facet_counts(
-            PracticeFilterSet(queryset=Practice.objects.published()), []
+            PracticeFilterSet(queryset=Practice.objects.published(), version=version),
+            [],
         ),
     )
 
@@ -192,11 +193,13 @@ def facet_counts(filterset, active):
     }
 
 
-def list_practices(data, sort=None):
+def list_practices(data, sort=None, version=None):
     """The published practices the list's query string `data` (a QueryDict)
     selects. `sort` overrides the query string's own `sort`; an unknown one (or
     relevance without a search) gives the default."""
-    filterset = PracticeFilterSet(data or None, queryset=Practice.objects.published())
+    filterset = PracticeFilterSet(
+        data or None, queryset=Practice.objects.published(), version=version
+    )
     listing = Listing(filterset=filterset)
     if listing.valid:
         listing.query = listing.filters.get("q", "").strip()

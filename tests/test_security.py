@@ -22,7 +22,7 @@ from briefs.models import Brief, BriefSection, FeaturedPractice
 from config import security
 from config import urls as site_urls
 from config.security import MAX_QUERY_STRING_BYTES, PERMISSIONS_POLICY
-from practices.filters import term_choices
+from practices.filters import read_term_choices
 from practices.models import ImplementationLevel, Period, PracticeSource, Project
 from tests.factories import (
     make_brief,
@@ -759,7 +759,7 @@ def test_longest_list_address_the_page_can_produce_is_accepted(client, catalogue
     """Every facet option ticked, the longest search (in a non-Latin script, each
     character percent-encoded to 9 bytes), sort and page size: well under the limit."""
     pairs = [
-        (name, value) for name, rows in term_choices().items() for value, _ in rows
+        (name, value) for name, rows in read_term_choices().items() for value, _ in rows
     ]
     pairs += [("level", value) for value in ImplementationLevel.values]
     pairs += [("period", value) for value in Period.values]
