@@ -45,6 +45,13 @@ def catalogue_version(request):
 
 
 def page_key(request):
+    """Worked out once per request: the stored page and its ETag both use it."""
+    if not hasattr(request, "page_key"):
+        request.page_key = _page_key(request)
+    return request.page_key
+
+
+def _page_key(request):
     parts = [
         settings.RELEASE,
         timezone.localdate().isoformat(),
