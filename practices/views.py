@@ -193,15 +193,17 @@ class PracticePage(DetailView):
 
     def get_context_data(self, **kwargs):
         practice = self.object
-        others = Practice.objects.published().exclude(pk=practice.pk)
+        published = Practice.objects.published()
         # With their flags: a practice whose place (project) is unconfirmed is
         # marked so in "More from" its country (project).
-        more_from = others.only("slug", "title", "uncertain_fields")
+        more_from = published.exclude(pk=practice.pk).only(
+            "slug", "title", "uncertain_fields"
+        )
         country = next(iter(practice.countries.all()), None)
         return super().get_context_data(
             archived=practice.status == Status.ARCHIVED,
             briefs=Brief.objects.published().filter(featured__practice=practice),
-            related=others.related_to(practice),
+            related=published.related_to(practice),  # never the practice itself
             country=country,
             more_from_country=more_from.filter(countries=country)[:5]
             if country
