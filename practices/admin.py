@@ -16,10 +16,10 @@ from django.utils.html import format_html, format_html_join
 
 from opendata.admin import export_csv, export_json, import_view
 from publishing.admin import (
-    AFTER_INLINES,
     MOVE_ACTIONS,
     WorkflowAdmin,
     WorkflowAdminForm,
+    after_inlines,
 )
 
 from .links import MALFORMED, link_keepers
@@ -329,23 +329,17 @@ class PracticeAdmin(WorkflowAdmin):
             "Narrative sections",
             {"fields": ["description", "resources", "evidence", "transfer"]},
         ),
-        (
-            "Trust",
-            {"fields": ["uncertain_fields", "attribution"], "classes": [AFTER_INLINES]},
-        ),
-        (
+        after_inlines("Trust", ["uncertain_fields", "attribution"]),
+        after_inlines(
             "Status and freshness",
-            {
-                "fields": [
-                    "status",
-                    "published_on",
-                    "last_verified_on",
-                    "review_by",
-                    "created_at",
-                    "updated_at",
-                ],
-                "classes": [AFTER_INLINES],
-            },
+            [
+                "status",
+                "published_on",
+                "last_verified_on",
+                "review_by",
+                "created_at",
+                "updated_at",
+            ],
         ),
     ]
 

@@ -23,12 +23,10 @@ from simple_history.utils import get_m2m_reverse_field_name
 from . import workflow
 from .workflow import MOVES, Status, TransitionNotAllowed, perm
 
-# Fieldsets with this class are shown after the inlines (see the template).
-AFTER_INLINES = "after-inlines"
-
 
 def after_inlines(name, fields):
-    return (name, {"fields": fields, "classes": [AFTER_INLINES]})
+    """A fieldset that the change form shows after the inlines (see the template)."""
+    return (name, {"fields": fields, "classes": ["after-inlines"]})
 
 
 class WorkflowAdminForm(forms.ModelForm):
