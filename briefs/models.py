@@ -28,13 +28,6 @@ class Brief(Publishable):
     class Meta(Publishable.Meta):
         ordering = ["-published_on", "title"]
         permissions = permissions("brief", "briefs")  # workflow moves
-        constraints = [
-            models.UniqueConstraint(fields=["slug"], name="brief_unique_slug"),
-            *Publishable.Meta.constraints,
-        ]
-
-    def __str__(self):
-        return self.title
 
 
 class BriefSection(models.Model):
