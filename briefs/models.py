@@ -66,12 +66,6 @@ class BriefSection(models.Model):
         return f"{self.brief.get_absolute_url()}#{self.anchor}"
 
 
-class FeaturedPracticeQuerySet(models.QuerySet):
-    def published(self):
-        """The features a reader may see: those of published practices."""
-        return self.filter(practice__in=Practice.objects.published())
-
-
 class FeaturedPractice(models.Model):
     brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="featured")
     practice = models.ForeignKey(
@@ -88,7 +82,6 @@ class FeaturedPractice(models.Model):
     note = models.TextField(blank=True, help_text="What this practice illustrates.")
     position = models.PositiveSmallIntegerField("order", default=0, help_text=ORDER)
 
-    objects = FeaturedPracticeQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
