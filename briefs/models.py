@@ -28,13 +28,6 @@ class Brief(Publishable):
     class Meta(Publishable.Meta):
         ordering = ["-published_on", "title"]
         permissions = permissions("brief", "briefs")  # workflow moves
-        constraints = [
-            models.UniqueConstraint(fields=["slug"], name="brief_unique_slug"),
-            *Publishable.Meta.constraints,
-        ]
-
-    def __str__(self):
-        return self.title
 
 
 class BriefSection(models.Model):
@@ -73,12 +66,6 @@ class BriefSection(models.Model):
         return f"{self.brief.get_absolute_url()}#{self.anchor}"
 
 
-class FeaturedPracticeQuerySet(models.QuerySet):
-    def published(self):
-        """The features a reader may see: those of published practices."""
-        return self.filter(practice__in=Practice.objects.published())
-
-
 class FeaturedPractice(models.Model):
     brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="featured")
     practice = models.ForeignKey(
@@ -95,7 +82,6 @@ class FeaturedPractice(models.Model):
     note = models.TextField(blank=True, help_text="What this practice illustrates.")
     position = models.PositiveSmallIntegerField("order", default=0, help_text=ORDER)
 
-    objects = FeaturedPracticeQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

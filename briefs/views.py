@@ -31,7 +31,7 @@ class BriefPage(DetailView):
         featured = Practice.objects.published().filter(featured_in__brief=self.object)
         # Its featured practices a reader may see, in order, ready for cards.
         features = list(
-            self.object.featured.published()
+            self.object.featured.filter(practice__in=Practice.objects.published())
             .select_related("section")
             .prefetch_related(Prefetch("practice", Practice.objects.for_listing()))
         )

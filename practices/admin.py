@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.core.validators import MinValueValidator
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
@@ -16,10 +17,10 @@ from django.utils.html import format_html, format_html_join
 
 from opendata.admin import export_csv, export_json, import_view
 from publishing.admin import (
-    AFTER_INLINES,
     MOVE_ACTIONS,
     WorkflowAdmin,
     WorkflowAdminForm,
+    after_inlines,
 )
 
 from .links import MALFORMED, link_keepers
@@ -127,15 +128,18 @@ def set_review_date(modeladmin, request, queryset):
         }
         return TemplateResponse(request, "admin/workflow/set_review_date.html", context)
     review_by, done, skipped = form.cleaned_data["review_by"], 0, []
-    for obj in queryset.order_by("pk"):
-        verified = obj.last_verified_on
-        if verified and verified > review_by:
-            skipped.append(f"“{obj}” was last verified on {verified}, after that date")
-            continue
-        obj.review_by = review_by
-        obj._change_reason = "Review date set"
-        obj.save(update_fields=["review_by", "updated_at"])
-        done += 1
+    with transaction.atomic():  # derived state is brought up to date once
+        for obj in queryset.order_by("pk"):
+            verified = obj.last_verified_on
+            if verified and verified > review_by:
+                skipped.append(
+                    f"“{obj}” was last verified on {verified}, after that date"
+                )
+                continue
+            obj.review_by = review_by
+            obj._change_reason = "Review date set"
+            obj.save(update_fields=["review_by", "updated_at"])
+            done += 1
     if done:
         message = f"Review date set to {review_by} for {done} of {done + len(skipped)}."
         modeladmin.message_user(request, message, messages.SUCCESS)
@@ -329,23 +333,17 @@ class PracticeAdmin(WorkflowAdmin):
             "Narrative sections",
             {"fields": ["description", "resources", "evidence", "transfer"]},
         ),
-        (
-            "Trust",
-            {"fields": ["uncertain_fields", "attribution"], "classes": [AFTER_INLINES]},
-        ),
-        (
+        after_inlines("Trust", ["uncertain_fields", "attribution"]),
+        after_inlines(
             "Status and freshness",
-            {
-                "fields": [
-                    "status",
-                    "published_on",
-                    "last_verified_on",
-                    "review_by",
-                    "created_at",
-                    "updated_at",
-                ],
-                "classes": [AFTER_INLINES],
-            },
+            [
+                "status",
+                "published_on",
+                "last_verified_on",
+                "review_by",
+                "created_at",
+                "updated_at",
+            ],
         ),
     ]
 

@@ -439,7 +439,7 @@ class Practice(Publishable):
         ordering = ["title"]
         permissions = permissions("practice", "practices")  # workflow moves
         constraints = [
-            models.UniqueConstraint(fields=["slug"], name="practice_unique_slug"),
+            *Publishable.Meta.constraints,
             models.CheckConstraint(
                 condition=~Q(slug__in=RESERVED_SLUGS),
                 name="practice_slug_not_reserved",
@@ -451,7 +451,6 @@ class Practice(Publishable):
                 condition=Q(level__in=["", *ImplementationLevel.values]),
                 name="practice_valid_level",
             ),
-            *Publishable.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(review_by__isnull=True)
                 | Q(last_verified_on__isnull=True)
@@ -495,9 +494,6 @@ class Practice(Publishable):
                 name="practice_title_idx",
             ),
         ]
-
-    def __str__(self):
-        return self.title
 
     @property
     def is_review_overdue(self):

@@ -23,12 +23,10 @@ from simple_history.utils import get_m2m_reverse_field_name
 from . import workflow
 from .workflow import MOVES, Status, TransitionNotAllowed, perm
 
-# Fieldsets with this class are shown after the inlines (see the template).
-AFTER_INLINES = "after-inlines"
-
 
 def after_inlines(name, fields):
-    return (name, {"fields": fields, "classes": [AFTER_INLINES]})
+    """A fieldset that the change form shows after the inlines (see the template)."""
+    return (name, {"fields": fields, "classes": ["after-inlines"]})
 
 
 class WorkflowAdminForm(forms.ModelForm):
@@ -81,7 +79,7 @@ class WorkflowAdmin(SimpleHistoryAdmin):
     object_history_form_template = "admin/workflow/object_history_form.html"
     actions = MOVE_ACTIONS
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["status", "created_at", "updated_at"]
     # Inline child rows whose changes the history page lists too:
     # (heading, model, name of its foreign key to this model).
     history_related = []
@@ -102,10 +100,9 @@ class WorkflowAdmin(SimpleHistoryAdmin):
     has_archive_permission = partialmethod(_may, action="archive")
 
     def get_readonly_fields(self, request, obj=None):
-        fields = [*super().get_readonly_fields(request, obj), "status"]
-        if not self.has_publish_permission(request):
-            fields.append("published_on")
-        return fields
+        if self.has_publish_permission(request):
+            return self.readonly_fields
+        return [*self.readonly_fields, "published_on"]
 
     def render_change_form(self, request, context, add=False, change=False, **kwargs):
         obj = kwargs.get("obj")

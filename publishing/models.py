@@ -26,7 +26,8 @@ class PublishableQuerySet(models.QuerySet):
 class Publishable(models.Model):
     """A record that follows the workflow: save() refuses a status change that is
     not a move. Subclasses add these Meta.constraints and `workflow.permissions()`,
-    and have a `slug` for the "<app_label>:detail" and "preview" URLs."""
+    and have a `title` and a unique `slug` for the "<app_label>:detail" and
+    "preview" URLs."""
 
     status = models.CharField(
         max_length=20,
@@ -48,6 +49,7 @@ class Publishable(models.Model):
     class Meta:
         abstract = True
         constraints = [
+            models.UniqueConstraint(fields=["slug"], name="%(class)s_unique_slug"),
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="%(class)s_valid_status"
             ),
@@ -58,6 +60,9 @@ class Publishable(models.Model):
                 name="%(class)s_published_has_date",
             ),
         ]
+
+    def __str__(self):
+        return self.title
 
     def get_absolute_url(self):
         return reverse(f"{self._meta.app_label}:detail", kwargs={"slug": self.slug})

@@ -42,7 +42,8 @@ FEATURED_ORDER = [
 
 def test_the_brief_features_the_14_practices_in_order(catalogue):
     brief = Brief.objects.published().get(slug="internationalisation-of-smes")
-    titles = [f.practice.title for f in brief.featured.published()]
+    featured = brief.featured.filter(practice__in=Practice.objects.published())
+    titles = [f.practice.title for f in featured]
     assert titles == FEATURED_ORDER
 
 

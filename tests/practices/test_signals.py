@@ -114,3 +114,21 @@ def test_outside_a_transaction_a_save_is_derived_at_once():
     practice.save()
     assert found("zebra") == {"vouchers"}
     assert CatalogueVersion.current() != before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_action_in_the_admin_derives_once(admin_client):
+    """The admin runs actions outside a transaction: the action makes it one."""
+    practices = [make_practice() for _ in range(2)]
+    data = {
+        "action": "set_review_date",
+        "_selected_action": [p.pk for p in practices],
+        "apply": "Set the review date",
+        "review_by": "2099-01-01",
+    }
+    url = reverse("admin:practices_practice_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.post(url, data)
+    assert response.status_code == 302
+    # Each practice re-indexed once, the version bumped once.
+    assert derived_writes(queries) == (2, 1)
