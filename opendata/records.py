@@ -173,8 +173,8 @@ def practice_record(practice, absolute_url):
 
 def record_value(name, value):
     """A practice's value as its record holds it (the importer compares them so):
-    a relation's rows, prefetched or a list, by their code or slug, sorted (a
-    record's content, not the order rows happened to be linked in)."""
+    a relation's rows (its manager's, or those a form cleaned) by their code or
+    slug, sorted (a record's content, not the order rows happened to be linked in)."""
     if name == "project":
         return value.slug if value else ""
     if name in KEYS:
