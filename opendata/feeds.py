@@ -64,11 +64,9 @@ def practice_feed(request):
     scope = "matching these filters" if parts else "in the catalogue"
     feed = Atom1Feed(
         title=xml_text(title),
-        subtitle=xml_text(
-            f"The newest published practices {scope} (up to {FEED_SIZE}), newest "
-            "first. Each entry links to the practice's page, with its sources and "
-            "attribution line."
-        ),
+        subtitle=f"The newest published practices {scope} (up to {FEED_SIZE}), "
+        "newest first. Each entry links to the practice's page, with its sources and "
+        "attribution line.",
         link=absolute_uri(request, f"{reverse('practices:list')}?{shown.urlencode()}"),
         description=None,
         language=get_language(),

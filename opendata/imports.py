@@ -5,7 +5,6 @@ apply() writes the plan in one transaction, only if no row has a problem. A fiel
 file leaves out keeps what is stored (empty on create); an empty value empties."""
 
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import batched
 
 from django import forms
@@ -17,7 +16,7 @@ from practices.models import RESERVED_SLUGS, Practice, PracticeSource, Status
 from publishing.workflow import check_status_change, label, may, move_between, perm
 
 from .import_files import UNSAFE, FileProblems, Problem, read_file
-from .records import COLUMNS, DERIVED, JSON_COLUMNS, practice_record
+from .records import COLUMNS, DERIVED, JSON_COLUMNS, KEYS, practice_record, record_value
 
 CREATE, UPDATE, UNCHANGED, SKIP = "create", "update", "unchanged", "skip"
 CHUNK_SIZE = 500  # codes or slugs per bulk query
@@ -25,12 +24,12 @@ FIRST_YEAR, LAST_YEAR = 1900, 2100  # a plausible range for a practice's years
 # Every key of a record (JSON shape); the derived ones are accepted and ignored.
 FIELDS = [name for name in JSON_COLUMNS if name not in DERIVED]
 KINDS = {c.name: c.kind for c in COLUMNS}
-LOOKUPS = {  # the relations a record names by code: (the code's field, its name)
-    "countries": ("code", "country code"),
-    "regions": ("code", "NUTS region code"),
-    "themes": ("slug", "theme"),
-    "instruments": ("slug", "instrument type"),
-    "project": ("slug", "project"),
+NOUNS = {  # what a record's codes for each relation are called
+    "countries": "country code",
+    "regions": "NUTS region code",
+    "themes": "theme",
+    "instruments": "instrument type",
+    "project": "project",
 }
 # The permission a curator needs to add a practice in a status other than draft.
 NEEDED = {"in_review": "submit", "published": "publish", "archived": "publish"}
@@ -124,7 +123,7 @@ class PracticeRecordForm(forms.ModelForm):
     )
     still_running = FlagField(required=False)
     countries, regions, themes, instruments, project = (
-        forms.Field(required=False) for _ in LOOKUPS
+        forms.Field(required=False) for _ in KEYS
     )
     uncertain_fields = forms.MultipleChoiceField(
         choices=Practice.UNCERTAIN_CHOICES,
@@ -163,10 +162,10 @@ class PracticeRecordForm(forms.ModelForm):
         # Not ModelForm.clean(), which checks unique fields and constraints with
         # queries per row: slugs are looked up in bulk, the database does the rest.
         data = self.cleaned_data
-        for name in [name for name in LOOKUPS if name in data]:
+        for name in [name for name in KEYS if name in data]:
             found, codes = self.found[name], _codes(data[name])
             if missing := [code for code in codes if code not in found]:
-                noun = LOOKUPS[name][1] + ("s" if len(missing) > 1 else "")
+                noun = NOUNS[name] + ("s" if len(missing) > 1 else "")
                 self.add_error(name, f"unknown {noun} {', '.join(map(_show, missing))}")
             else:
                 data[name] = [found[code] for code in codes]
@@ -383,7 +382,7 @@ def _look_up(records):
         }
 
     found = {}
-    for name, (key, _) in LOOKUPS.items():
+    for name, key in KEYS.items():
         model = Practice._meta.get_field(name).related_model
         codes = {code for record in records for code in _codes(record.get(name))}
         found[name] = read(model.objects, key, codes)
@@ -391,27 +390,12 @@ def _look_up(records):
     return found, read(Practice.objects.for_export(), "slug", slugs)
 
 
-def stored_record(practice):
-    """A stored practice as a record (without the derived fields)."""
-    record = practice_record(practice, absolute_url=str)
-    return {name: value for name, value in record.items() if name not in DERIVED}
-
-
-def _as_stored(name, value):
-    """A cleaned value as stored_record() gives it."""
-    if name == "project":
-        return value.slug if value else ""
-    if name in LOOKUPS:
-        return sorted(getattr(row, LOOKUPS[name][0]) for row in value)
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def _check(action, practice, found, update):
     """Check a row with the form and the rules between its fields (on the record
     as it would be stored); decide what importing it does."""
     data = action.data
-    if practice is not None:
-        action.was = stored_record(practice)  # before the form changes it
+    if practice is not None:  # its record, before the form changes it
+        action.was = practice_record(practice, absolute_url=str)
     fields = [*data, "slug"] if practice else set(FIELDS) - action.failed
     form = action.form = PracticeRecordForm(
         data, instance=practice or Practice(), fields=fields, found=found
@@ -419,7 +403,7 @@ def _check(action, practice, found, update):
     for name, errors in form.errors.as_data().items():
         for error in errors:
             action.add(name, _reason(form, name, error, data.get(name)))
-    new = {name: _as_stored(name, value) for name, value in form.cleaned_data.items()}
+    new = {name: record_value(name, value) for name, value in form.cleaned_data.items()}
     failed, record = action.failed, form.instance
     if record.status in (Status.PUBLISHED, Status.ARCHIVED) and not (
         record.published_on or failed & {"status", "published_on"}
@@ -462,7 +446,7 @@ def _check_write(action, user):
     elif (move := move_between(before, status)) and not may(user, practice, move):
         reason = f"(status {label(before)} → {label(status)})"
         action.add("status", f"you may not make the move “{move.label}” {reason}")
-    elif _as_stored("published_on", practice.published_on) != action.was.get(
+    elif record_value("published_on", practice.published_on) != action.was.get(
         "published_on"
     ) and not user.has_perm(perm(Practice, "publish")):  # as in the admin
         action.add("published_on", "you may not set publication dates (published_on)")

@@ -64,6 +64,7 @@ class Column:
     about: str = ""
     derived: bool = False
     heading: str = ""  # the label, when the model field's would mislead
+    key: str = ""  # a relation's: the field a record names its rows by
 
     @property
     def model_field(self):
@@ -122,11 +123,11 @@ COLUMNS = [
     Column("end_year", "year", "Practice.end_year"),
     Column("still_running", "flag", "Practice.still_running"),
     Column("budget", "text", "Practice.budget"),
-    Column("countries", "codes", "Practice.countries"),
-    Column("regions", "codes", "Practice.regions"),
-    Column("themes", "codes", "Practice.themes"),
-    Column("instruments", "codes", "Practice.instruments"),
-    Column("project", "slug", "Practice.project"),
+    Column("countries", "codes", "Practice.countries", key="code"),
+    Column("regions", "codes", "Practice.regions", key="code"),
+    Column("themes", "codes", "Practice.themes", key="slug"),
+    Column("instruments", "codes", "Practice.instruments", key="slug"),
+    Column("project", "slug", "Practice.project", key="slug"),
     Column("uncertain_fields", "codes", "Practice.uncertain_fields"),
     Column(
         "sources",
@@ -152,6 +153,7 @@ CSV_COLUMNS = [c.name for c in COLUMNS if "csv" in c.formats]
 LISTS = [c.name for c in COLUMNS if c.kind == "codes"]  # joined by ";" in CSV
 JSON_COLUMNS = [c.name for c in COLUMNS if "json" in c.formats]
 DERIVED = {c.name for c in COLUMNS if c.derived}
+KEYS = {c.name: c.key for c in COLUMNS if c.key}  # the relations
 
 
 def practice_record(practice, absolute_url):
@@ -159,21 +161,26 @@ def practice_record(practice, absolute_url):
     makes its page's address absolute. Other columns are the model's fields."""
     values = {
         "url": absolute_url(practice.get_absolute_url()),
-        # Sorted: a record's content, not the order rows happened to be linked in.
-        "countries": sorted(c.code for c in practice.countries.all()),
-        "regions": sorted(r.code for r in practice.regions.all()),
-        "themes": sorted(t.slug for t in practice.themes.all()),
-        "instruments": sorted(i.slug for i in practice.instruments.all()),
-        "project": practice.project.slug if practice.project else "",
-        "uncertain_fields": list(practice.uncertain_fields or []),
         "sources": [{"url": s.url, "title": s.title} for s in practice.sources.all()],
         "licence": record_licence(practice),
     }
     record = {}
     for name in JSON_COLUMNS:
         value = values[name] if name in values else getattr(practice, name)
-        record[name] = value.isoformat() if isinstance(value, date) else value
+        record[name] = record_value(name, value)
     return record
+
+
+def record_value(name, value):
+    """A practice's value as its record holds it (the importer compares them so):
+    a relation's rows (its manager's, or those a form cleaned) by their code or
+    slug, sorted (a record's content, not the order rows happened to be linked in)."""
+    if name == "project":
+        return value.slug if value else ""
+    if name in KEYS:
+        rows = value.all() if hasattr(value, "all") else value
+        return sorted(getattr(row, KEYS[name]) for row in rows)
+    return value.isoformat() if isinstance(value, date) else value
 
 
 # A cell a spreadsheet would run as a formula starts with one of these: it is

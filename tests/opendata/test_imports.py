@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from opendata import imports
 from opendata.imports import import_practices, read_file, validate
-from opendata.records import CSV_COLUMNS, DERIVED, csv_row
+from opendata.records import CSV_COLUMNS, DERIVED, csv_row, practice_record
 from practices.models import Practice, PracticeSource, Status
 from tests.factories import (
     make_country,
@@ -79,8 +79,13 @@ def record(**changes):
 
 
 def stored(values):
-    """A record as stored_record gives it back: without the derived fields."""
+    """A record without the derived fields."""
     return {name: value for name, value in values.items() if name not in DERIVED}
+
+
+def stored_record(practice):
+    """A stored practice as a record (without the derived fields)."""
+    return stored(practice_record(practice, absolute_url=str))
 
 
 def csv_file(records, columns=CSV_COLUMNS):
@@ -396,7 +401,7 @@ def test_a_curator_needs_the_permission_to_publish_to_import_published_records(
 
 def test_an_editor_may_update_content_but_not_publication_dates(editor):
     make_practice(slug="export-desk", status=Status.PUBLISHED)
-    stored = imports.stored_record(Practice.objects.for_export().get())
+    stored = stored_record(Practice.objects.for_export().get())
     new_summary = json_file([{**stored, "summary": "New."}])
     assert import_practices(new_summary, "s.json", update=True, user=editor).ok
     new_date = json_file([{**stored, "summary": "New.", "published_on": "2026-03-01"}])
@@ -406,7 +411,7 @@ def test_an_editor_may_update_content_but_not_publication_dates(editor):
 
 def test_a_status_move_on_update_needs_the_move_s_permission(editor):
     make_practice(slug="export-desk", status=Status.IN_REVIEW, published_on=None)
-    stored = imports.stored_record(Practice.objects.for_export().get())
+    stored = stored_record(Practice.objects.for_export().get())
     publish = json_file(
         [{**stored, "status": "published", "published_on": "2026-03-01"}]
     )
@@ -641,7 +646,7 @@ def test_columns_left_out_of_a_csv_keep_what_is_stored_on_update():
     assert report.updated == ["export-desk"], reasons(report)
     assert Practice.history.count() == versions + 1
     practice = Practice.objects.for_export().get(slug="export-desk")
-    assert imports.stored_record(practice) == {
+    assert stored_record(practice) == {
         **stored(record()),
         "title": "Export desk, renamed",
     }
@@ -655,7 +660,7 @@ def test_keys_left_out_of_a_json_record_keep_what_is_stored_on_update():
     )
     assert report.updated == ["export-desk"], reasons(report)
     practice = Practice.objects.for_export().get(slug="export-desk")
-    assert imports.stored_record(practice) == {
+    assert stored_record(practice) == {
         **stored(record()),
         "city": "Modena",
     }
