@@ -90,7 +90,6 @@ def free_port():
         return probe.getsockname()[1]
 
 
-@contextmanager
 def gunicorn(app="config.wsgi", ready_path=TRIVIAL[1], **env):
     """(base URL, log file, process) of gunicorn serving `app` on a free loopback
     port; `env` adds to its environment (WEB_CONCURRENCY, say)."""
@@ -106,8 +105,7 @@ def gunicorn(app="config.wsgi", ready_path=TRIVIAL[1], **env):
         **env,
     }
     command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", app]
-    with server("gunicorn", command, port, ready_path, env) as running:
-        yield running
+    return server("gunicorn", command, port, ready_path, env)
 
 
 @contextmanager
