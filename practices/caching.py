@@ -47,18 +47,15 @@ def catalogue_version(request):
 def page_key(request):
     """Worked out once per request: the stored page and its ETag both use it."""
     if not hasattr(request, "page_key"):
-        request.page_key = _page_key(request)
+        parts = [
+            settings.RELEASE,
+            timezone.localdate().isoformat(),
+            request.build_absolute_uri(),
+            *compare.basket(request),
+        ]
+        digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+        request.page_key = f"page:{digest}"
     return request.page_key
-
-
-def _page_key(request):
-    parts = [
-        settings.RELEASE,
-        timezone.localdate().isoformat(),
-        request.build_absolute_uri(),
-        *compare.basket(request),
-    ]
-    return "page:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def stored_page(request):
@@ -70,15 +67,12 @@ def stored_page(request):
     found = cache.get_many([key, CatalogueVersion.CACHE_KEY])
     if key not in found:
         return None
-    shared_version = found.get(CatalogueVersion.CACHE_KEY)
-    if shared_version and not hasattr(request, "catalogue_version"):
-        request.catalogue_version = shared_version
+    if shared_version := found.get(CatalogueVersion.CACHE_KEY):
+        vars(request).setdefault("catalogue_version", shared_version)
     version, content_type, body = found[key]
     if version != repr(catalogue_version(request)):
         return None
-    response = HttpResponse(body, content_type=content_type)
-    response[STATUS_HEADER] = "hit"
-    return response
+    return HttpResponse(body, content_type=content_type, headers={STATUS_HEADER: "hit"})
 
 
 def etag(request, *args, **kwargs):
@@ -86,17 +80,13 @@ def etag(request, *args, **kwargs):
     return f'W/"{hashlib.sha256(page.encode()).hexdigest()[:40]}"'
 
 
-def modified(request, *args, **kwargs):
-    return last_modified(catalogue_version(request))
-
-
-def last_modified(version):
+def last_modified(request, *args, **kwargs):
     """The end of the second in which the catalogue last changed, today began or this
     process started (a deploy), whichever is latest. None while that second lasts:
     two changes in one second must not share an HTTP date."""
     today = datetime.combine(timezone.localdate(), datetime.min.time())
     moments = [timezone.make_aware(today).timestamp(), STARTED_AT]
-    if changed_at := getattr(version, "changed_at", None):
+    if changed_at := getattr(catalogue_version(request), "changed_at", None):
         moments.append(changed_at.timestamp())
     stamp = int(max(moments)) + 1
     return datetime.fromtimestamp(stamp, UTC) if time.time() >= stamp else None
@@ -113,7 +103,7 @@ def public_page(view):
     # response here, so a page that rendered a token shows as personal below.
     view = csrf_protect(view)
 
-    @condition(etag_func=etag, last_modified_func=modified)
+    @condition(etag_func=etag, last_modified_func=last_modified)
     def stored_or_rendered(request, *args, **kwargs):
         seconds = settings.PAGE_CACHE_SECONDS
         if seconds and (stored := stored_page(request)):
@@ -181,7 +171,7 @@ class CachedPageMiddleware:
         return self.get_response(request)
 
 
-@condition(etag_func=etag, last_modified_func=modified)
+@condition(etag_func=etag, last_modified_func=last_modified)
 def stored_hit(request, stored):
     return stored
 

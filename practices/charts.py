@@ -1,5 +1,7 @@
 """The Europe map and the bar charts: server-rendered SVG built from counts the
 database gives (TermQuerySet.with_practice_counts), never from stored figures.
+Each chart is a template tag of the same name (practices_tags) and returns its
+template's context.
 
 Outlines come from practices/geodata/europe-map.json (Natural Earth, public
 domain; see the build_europe_map command)."""
@@ -37,9 +39,10 @@ def classes_for(maximum):
     ]
 
 
-def europe_map(countries):
+def europe_map(countries, heading_id="map"):
     """Shapes, legend and table rows for the countries in use (TermQuerySet.in_use:
-    counted, by name); the rest of Europe is a neutral background."""
+    counted, by name); the rest of Europe is a neutral background. `heading_id`
+    makes the figure's ids unique on its page."""
     counts = {country.code: country for country in countries}
     maximum = max((c.practice_count for c in counts.values()), default=0)
     classes = classes_for(maximum)
@@ -63,6 +66,7 @@ def europe_map(countries):
     # Counted countries last, so their outlines are drawn over their neighbours'.
     shapes.sort(key=lambda shape: bool(shape["count"]))
     return {
+        "id": heading_id,
         "width": int(outlines()["width"]),
         "height": outlines()["height"],
         "shapes": shapes,
@@ -74,11 +78,13 @@ def europe_map(countries):
 BAR_LENGTH = 100  # the longest bar, in the bar cell's own units
 
 
-def bar_chart(terms):
-    """Rows for a bar chart of terms annotated with practice_count."""
+def bar_chart(terms, caption, term_label):
+    """Bar chart of terms annotated with practice_count, drawn as a table whose
+    rows carry an SVG bar: the numbers are the chart's text equivalent."""
     terms = list(terms)
     maximum = max((term.practice_count for term in terms), default=0) or 1
-    return [
+    rows = [
         {"term": term, "length": round(BAR_LENGTH * term.practice_count / maximum, 1)}
         for term in terms
     ]
+    return {"rows": rows, "caption": caption, "term_label": term_label}

@@ -53,8 +53,7 @@ class PracticeListView(ListView):
     max_per_page = 100
 
     def get(self, request, *args, **kwargs):
-        version = catalogue_version(request)
-        self.listing = list_practices(request.GET, version=version)
+        self.listing = list_practices(request.GET, version=catalogue_version(request))
         self.object_list = self.listing.ids
         status = 200 if self.listing.valid else 400  # the page says what is wrong
         return self.render_to_response(self.get_context_data(), status=status)

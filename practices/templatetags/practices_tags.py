@@ -149,15 +149,5 @@ def facet_options(facet):
     return mark_safe(f'<ul class="facet-options{long}">{"".join(rows)}</ul>')
 
 
-@register.inclusion_tag("practices/includes/europe_map.html")
-def europe_map(countries, heading_id="map"):
-    """Choropleth of Europe for the countries in use (charts.europe_map)."""
-    return {"map": charts.europe_map(countries), "id": heading_id}
-
-
-@register.inclusion_tag("practices/includes/bar_chart.html")
-def bar_chart(terms, caption, term_label):
-    """Bar chart of terms annotated with practice_count, drawn as a table whose
-    rows carry an SVG bar: the numbers are the chart's text equivalent."""
-    rows = charts.bar_chart(terms)
-    return {"rows": rows, "caption": caption, "term_label": term_label}
+register.inclusion_tag("practices/includes/europe_map.html")(charts.europe_map)
+register.inclusion_tag("practices/includes/bar_chart.html")(charts.bar_chart)

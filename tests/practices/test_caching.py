@@ -408,8 +408,12 @@ def test_last_modified_waits_until_the_second_of_the_change_is_over():
     is given while that second lasts (the ETag still validates)."""
     old_enough = timezone.now() - timedelta(seconds=5)
     just_now = timezone.now() + timedelta(seconds=5)  # this second, as any clock has it
-    assert caching.last_modified(SimpleNamespace(changed_at=just_now)) is None
-    modified = caching.last_modified(SimpleNamespace(changed_at=old_enough))
+
+    def request(changed_at):  # catalogue_version(request) reads what the request holds
+        return SimpleNamespace(catalogue_version=SimpleNamespace(changed_at=changed_at))
+
+    assert caching.last_modified(request(just_now)) is None
+    modified = caching.last_modified(request(old_enough))
     assert modified.timestamp() == max(
         int(old_enough.timestamp()) + 1, midnight(), int(caching.STARTED_AT) + 1
     )

@@ -151,11 +151,10 @@ def test_real_brief_charts_match_the_database(client, catalogue):
 
 
 def test_bars_are_proportional_to_counts():
-    rows = charts.bar_chart(
-        [type("Term", (), {"practice_count": n})() for n in (8, 2, 0)]
-    )
+    terms = [type("Term", (), {"practice_count": n})() for n in (8, 2, 0)]
+    rows = charts.bar_chart(terms, "Caption", "Term")["rows"]
     assert [row["length"] for row in rows] == [100, 25, 0]
-    assert charts.bar_chart([]) == []
+    assert charts.bar_chart([], "Caption", "Term")["rows"] == []
 
 
 def test_build_europe_map_projects_clips_and_names_countries(tmp_path):
