@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.utils import timezone
 
-from .models import Feedback
+from .models import Feedback, daily_cap_reached_at
 
 
 @admin.register(Feedback)
@@ -19,6 +20,18 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # reports come from the public form only
+
+    def changelist_view(self, request, extra_context=None):
+        # On GET only: an action's POST redirects to a GET, which tells it.
+        if request.method == "GET" and (reached_at := daily_cap_reached_at()):
+            messages.warning(
+                request,
+                f"Today's limit of {settings.FEEDBACK_DAILY_CAP} reports was reached "
+                f"at {timezone.localtime(reached_at):%H:%M}: the feedback form refuses "
+                "new reports until midnight, telling senders to try again tomorrow "
+                "(FEEDBACK_DAILY_CAP sets the limit).",
+            )
+        return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
         # As the constraint feedback_handled_has_date asks; a handled report keeps

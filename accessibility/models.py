@@ -1,7 +1,11 @@
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from django.utils.text import Truncator
 
 DESCRIPTION_MAX_LENGTH = 2000
@@ -54,3 +58,21 @@ class Feedback(models.Model):
 
     def __str__(self):
         return Truncator(" ".join(self.description.split())).chars(60)
+
+
+def local_midnight(days=0):
+    """The midnight that starts today, or `days` later, in the site's time zone."""
+    day = timezone.localdate() + timedelta(days=days)
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def daily_cap_reached_at():
+    """When today's report number FEEDBACK_DAILY_CAP arrived (the form refuses
+    reports from then until midnight); None while today is under the cap. Read from
+    the stored reports, so every worker and instance agrees with the admin, and
+    deleting reports reopens the form. Requests sent at the very same moment may
+    each find today under the cap: one extra report per request in flight at most."""
+    cap = settings.FEEDBACK_DAILY_CAP
+    today = Feedback.objects.filter(created_at__gte=local_midnight())
+    arrivals = today.order_by("created_at").values_list("created_at", flat=True)
+    return arrivals[cap - 1 : cap].first()

@@ -205,6 +205,19 @@ if ACCESSIBILITY_ENFORCEMENT_BODY_URL and not (
         "https://enforcement-body.example.eu/complaints"
     )
 
+# The accessibility feedback form's limits (accessibility/views.py): reports one
+# client address may send in a clock hour, reports accepted in a day from everyone
+# (then curators see a notice in the admin), and the days a report is kept before
+# `manage.py purge_feedback` deletes it.
+FEEDBACK_CLIENT_HOURLY_LIMIT = env.int("FEEDBACK_CLIENT_HOURLY_LIMIT", default=10)
+FEEDBACK_DAILY_CAP = env.int("FEEDBACK_DAILY_CAP", default=200)
+FEEDBACK_RETENTION_DAYS = env.int("FEEDBACK_RETENTION_DAYS", default=365)
+if min(FEEDBACK_CLIENT_HOURLY_LIMIT, FEEDBACK_DAILY_CAP, FEEDBACK_RETENTION_DAYS) < 1:
+    raise ImproperlyConfigured(
+        "FEEDBACK_CLIENT_HOURLY_LIMIT, FEEDBACK_DAILY_CAP and FEEDBACK_RETENTION_DAYS "
+        "must be whole numbers of 1 or more."
+    )
+
 SITE_NAME = "Practice Atlas"
 
 # This site's public address, e.g. https://atlas.example.org.

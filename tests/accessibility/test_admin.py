@@ -1,8 +1,11 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from accessibility.models import Feedback
+from tests.accessibility.conftest import MORNING
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +87,44 @@ def test_mark_handled_action(admin_client, reports):
 def test_reports_cannot_be_added_in_the_admin(admin_client):
     url = reverse("admin:accessibility_feedback_add")
     assert admin_client.get(url).status_code == 403
+
+
+CAP_NOTICE = "limit of 2 reports was reached at"  # after "Today&#x27;s"
+
+
+def receive(clock, *moments):
+    for moment in moments:
+        clock(moment)
+        Feedback.objects.create(description=f"Report of {moment:%d %B %H:%M}")
+
+
+def test_changelist_tells_curators_when_the_daily_cap_was_reached(
+    admin_client, settings, clock
+):
+    settings.FEEDBACK_DAILY_CAP = 2
+    # Yesterday's reports reached yesterday's cap, not today's.
+    yesterday = MORNING - timedelta(days=1)
+    receive(clock, yesterday, yesterday + timedelta(minutes=1))
+    receive(clock, MORNING - timedelta(hours=2))
+    assert CAP_NOTICE not in admin_client.get(CHANGELIST).text
+
+    receive(clock, MORNING + timedelta(minutes=1))
+    text = admin_client.get(CHANGELIST).text
+    assert (
+        f"{CAP_NOTICE} 10:46: the feedback form refuses new reports until midnight"
+    ) in text
+    assert 'class="warning"' in text  # the admin's own message style
+
+    clock(MORNING + timedelta(days=1))
+    assert CAP_NOTICE not in admin_client.get(CHANGELIST).text
+
+
+def test_cap_notice_is_shown_once_after_an_action(admin_client, settings, clock):
+    settings.FEEDBACK_DAILY_CAP = 2
+    receive(clock, MORNING, MORNING)
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "mark_handled", "_selected_action": [Feedback.objects.first().pk]},
+        follow=True,
+    )
+    assert response.text.count(CAP_NOTICE) == 1

@@ -1,4 +1,5 @@
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -7,6 +8,8 @@ from django.urls import reverse
 
 from accessibility.forms import HONEYPOT_FIELD
 from accessibility.models import DESCRIPTION_MAX_LENGTH, Feedback
+from tests.accessibility.conftest import MORNING
+from tests.test_security import assert_security_headers, executable_content
 from tests.test_site import public_pages
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +239,120 @@ def test_enforcement_body_comes_from_the_settings(client, settings):
         in text
     )
     assert "member state where the operator of this website is established" not in text
+
+
+# --- Limits: per address and hour, for everyone per day (issue 19, finding 3) ---
+
+
+def send(client, ip, **overrides):
+    return client.post(FEEDBACK, valid_report(**overrides), REMOTE_ADDR=ip)
+
+
+def test_a_flood_from_one_address_stores_at_most_the_hourly_limit(
+    client, settings, clock
+):
+    clock(MORNING)
+    limit = settings.FEEDBACK_CLIENT_HOURLY_LIMIT = 10  # the default
+    statuses = [send(client, "203.0.113.7").status_code for _ in range(limit + 30)]
+    assert statuses == [302] * limit + [429] * 30
+    assert Feedback.objects.count() == limit
+
+    refused = send(client, "203.0.113.7", description="Zoom <b>breaks</b> the map")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "900"  # seconds to the next clock hour
+    text = refused.text
+    assert f"Your address has sent {limit} reports within this hour" in text
+    assert "send your report again in 15 minutes" in text
+    assert ">\nZoom &lt;b&gt;breaks&lt;/b&gt; the map</textarea>" in text  # to copy
+    assert Feedback.objects.count() == limit
+    assert_security_headers(refused, "feedback 429")
+    assert not executable_content(text)
+
+    assert send(client, "203.0.113.8").status_code == 302  # another address
+    clock(MORNING + timedelta(minutes=15))  # the next hour
+    assert send(client, "203.0.113.7").status_code == 302
+
+
+def test_the_limit_counts_the_address_the_login_throttle_uses(client, settings):
+    """Behind TRUSTED_PROXY_COUNT proxies, the client's own X-Forwarded-For entry
+    (config.security.client_ip), not the proxy's address nor what the client made
+    up further left."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.FEEDBACK_CLIENT_HOURLY_LIMIT = 1
+
+    def via_proxy(forwarded_for):
+        headers = {"x-forwarded-for": forwarded_for}
+        return client.post(
+            FEEDBACK, valid_report(), REMOTE_ADDR="10.0.0.1", headers=headers
+        )
+
+    assert via_proxy("198.51.100.1").status_code == 302
+    assert via_proxy("198.51.100.2").status_code == 302
+    assert via_proxy("made-up, 198.51.100.1").status_code == 429
+    assert Feedback.objects.count() == 2
+
+
+def test_invalid_reports_do_not_count_against_the_limit(client, settings):
+    settings.FEEDBACK_CLIENT_HOURLY_LIMIT = 1
+    for _ in range(3):
+        assert send(client, "203.0.113.7", description="").status_code == 400
+    assert send(client, "203.0.113.7").status_code == 302
+
+
+@pytest.mark.parametrize("counted", [None, ValueError])
+def test_the_form_stays_open_when_the_cache_cannot_count(
+    client, settings, monkeypatch, counted
+):
+    """A Redis outage (django-redis answers None) or a count evicted from the cache
+    lets reports through; the daily cap still holds."""
+    settings.FEEDBACK_CLIENT_HOURLY_LIMIT = 1
+
+    def incr(*args, **kwargs):
+        if counted is ValueError:
+            raise ValueError("evicted")
+        return counted
+
+    monkeypatch.setattr("accessibility.views.cache.incr", incr)
+    assert [send(client, "203.0.113.7").status_code for _ in range(3)] == [302] * 3
+
+
+def test_many_addresses_together_never_exceed_the_daily_cap(client, settings, clock):
+    settings.FEEDBACK_DAILY_CAP = 5
+    clock(MORNING - timedelta(days=1))  # yesterday's reports do not count today
+    for n in range(5):
+        assert send(client, f"198.51.100.{n}").status_code == 302
+
+    clock(MORNING)
+    statuses = [send(client, f"203.0.113.{n}").status_code for n in range(12)]
+    assert statuses == [302] * 5 + [429] * 7
+    today = Feedback.objects.filter(created_at__date=MORNING.date())
+    assert today.count() == 5
+
+    refused = send(client, "192.0.2.1")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == str(13 * 3600 + 15 * 60)  # to midnight
+    assert "has received 5 reports today" in refused.text
+    assert "send your report again tomorrow" in refused.text
+
+    clock(MORNING + timedelta(hours=13, minutes=15))  # midnight
+    assert send(client, "192.0.2.1").status_code == 302
+    assert Feedback.objects.count() == 11
+
+
+def test_the_refusal_page_is_one_clear_accessible_page(client, settings):
+    settings.FEEDBACK_CLIENT_HOURLY_LIMIT = 1
+    settings.ACCESSIBILITY_CONTACT_EMAIL = "access@atlas.example"
+    send(client, "203.0.113.7")
+    response = send(client, "203.0.113.7")
+    assert response.status_code == 429
+    assert response.templates[0].name == "accessibility/feedback_refused.html"
+    text = response.text
+    assert "<title>Report not sent · Practice Atlas</title>" in text
+    headings = Page(text).headings
+    assert headings[0] == (1, "Your report was not sent")
+    assert [level for level, _ in headings].count(1) == 1
+    assert 'aria-label="Breadcrumb"' in text
+    assert f'<li><a href="{STATEMENT}">Accessibility statement</a></li>' in text
+    assert "Your address has sent 1 report within this hour" in text
+    assert '<a href="mailto:access@atlas.example">' in text
+    assert f'<a href="{STATEMENT}#feedback">Back to the feedback form</a>' in text
