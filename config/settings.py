@@ -173,6 +173,10 @@ if not re.fullmatch(r"(?:(?!\.{1,2}/)[A-Za-z0-9._~-]+/)+", ADMIN_PATH):
         "each ending with '/' and with no leading '/', e.g. ADMIN_PATH=curation/"
     )
 
+# Curators sign in through the admin only: without a safe `next`, its index (not
+# Django's /accounts/profile/, which this site does not have).
+LOGIN_REDIRECT_URL = "admin:index"
+
 # Admin login throttling (django-axes): failures are kept in the database, so
 # every worker sees them.
 AUTHENTICATION_BACKENDS = [

@@ -716,6 +716,19 @@ def test_staff_can_sign_in(client, curator):
     assert client.get("/admin/").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example/", "//evil.example/", "/\\evil.example/", ""]
+)
+def test_sign_in_with_an_unsafe_or_no_next_lands_on_the_admin_index(
+    client, curator, next_url
+):
+    response = client.post(
+        ADMIN_LOGIN, {"username": "curator", "password": PASSWORD, "next": next_url}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+
+
 def test_footer_sign_in_link_follows_the_admin_path(client, db):
     text = client.get("/accessibility/").text
     assert f'<a href="{reverse("admin:index")}">Curators\' sign-in</a>' in text
