@@ -646,6 +646,23 @@ def test_lockout_touches_only_that_username_from_that_address(
     # The same person from another address, and another curator from the same one.
     assert sign_in(Client(), "curator", PASSWORD, ip="203.0.113.5").status_code == 302
     assert sign_in(Client(), "editor", PASSWORD).status_code == 302
+    # Which does not lift the first one's lock.
+    assert sign_in(Client(), "curator", PASSWORD).status_code == 429
+
+
+def test_failures_under_many_usernames_lock_the_address_out(client, curator):
+    """A spray of guesses across usernames from one address is stopped, though no
+    username reaches its own limit; until then the address's curators sign in."""
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    assert limit == 20
+    for n in range(1, limit):
+        assert sign_in(Client(), f"guess{n}", "wrong password").status_code == 200, n
+    assert sign_in(Client(), "curator", PASSWORD).status_code == 302
+    response = sign_in(client, f"guess{limit}", "wrong password")
+    assert response.status_code == 429
+    assert "signing in under any name after many failed attempts" in response.text
+    assert sign_in(Client(), "curator", PASSWORD).status_code == 429
+    assert sign_in(Client(), "curator", PASSWORD, ip="203.0.113.5").status_code == 302
 
 
 def test_axes_reset_lifts_the_lock(client, curator):
