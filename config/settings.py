@@ -227,6 +227,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "ops.observability.RequestIdFilter"},
+        "refused_request": {"()": "ops.observability.RefusedRequestFilter"},
         "cache_outage": {"()": "config.cache.OutageFilter"},
     },
     "formatters": {
@@ -238,7 +239,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "refused_request"],
             "formatter": LOG_FORMAT,
         }
     },
