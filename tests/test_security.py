@@ -24,6 +24,7 @@ from config import urls as site_urls
 from config.security import MAX_QUERY_STRING_BYTES, PERMISSIONS_POLICY
 from practices.filters import read_term_choices
 from practices.models import ImplementationLevel, Period, PracticeSource, Project
+from practices.templatetags.practices_tags import markdown
 from tests.factories import (
     make_brief,
     make_country,
@@ -466,6 +467,25 @@ def test_markdown_still_renders_safe_formatting_and_links(client, db):
     assert '<a href="/practices/" rel="noopener noreferrer">' in text
     assert '<a href="mailto:team@example.org" rel="noopener noreferrer">' in text
     assert "<li>one</li>" in text
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "[docs](//evil.example/x)",
+        "[docs](/\\evil.example/x)",
+        '<a href="\\\\evil.example/x">docs</a>',
+        '<a href=" //evil.example/x">docs</a>',
+        '<a href="/&#9;/evil.example/x">docs</a>',
+    ],
+)
+def test_a_protocol_relative_link_is_an_external_link(link):
+    """Not passed as a relative link: it leads to another host."""
+    html = markdown(link)
+    assert '<a href="https://evil.example/x" rel="noopener noreferrer">docs</a>' in html
+    # Relative links stay as they are.
+    assert 'href="/practices/?q=a"' in markdown("[list](/practices/?q=a)")
+    assert 'href="#sources"' in markdown("[sources](#sources)")
 
 
 def test_a_dropped_link_keeps_its_text_but_not_its_target(client, db):
