@@ -45,3 +45,17 @@ control_socket_disable = True
 # Off: `kill -HUP` then reloads new code, and no connection opened while importing
 # is shared between forked workers; preloading would save only tens of MB.
 preload_app = False
+
+
+def post_worker_init(worker):
+    """The request-line and header-field limits follow the app's query-string limit
+    (config/security.py), so that the app, not gunicorn, refuses a longer query
+    string, with its own 414 page and headers: a line holds it and 1,000 bytes for
+    the method, path and HTTP version (gunicorn allows 8,190 at most), a header
+    field as much and 1,000 more for a scheme and host (a Referer naming such an
+    address). Read in each worker, which has just loaded the app: imported in the
+    master, the app's code would stay stale in new workers after `kill -HUP`."""
+    from config.security import MAX_QUERY_STRING_BYTES
+
+    worker.cfg.set("limit_request_line", MAX_QUERY_STRING_BYTES + 1000)
+    worker.cfg.set("limit_request_field_size", MAX_QUERY_STRING_BYTES + 2000)

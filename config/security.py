@@ -14,9 +14,10 @@ DENIED_FEATURES = """accelerometer autoplay browsing-topics camera display-captu
     screen-wake-lock serial usb xr-spatial-tracking""".split()
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 
-# The list's own filter form produces at most about 5 KB (every option ticked, a long
-# non-Latin search: tests/test_security.py); 8 KB is also nginx's and Apache's limit.
-MAX_QUERY_STRING_BYTES = 8192
+# The list's own filter form produces at most about 4.3 KB (every option ticked, a
+# long non-Latin search: tests/test_security.py). gunicorn's limits follow this one
+# (config/gunicorn.py), with room for the method and path in at most 8,190 bytes.
+MAX_QUERY_STRING_BYTES = 7168
 
 
 def middleware(get_response):

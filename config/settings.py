@@ -173,15 +173,23 @@ if not re.fullmatch(r"(?:(?!\.{1,2}/)[A-Za-z0-9._~-]+/)+", ADMIN_PATH):
         "each ending with '/' and with no leading '/', e.g. ADMIN_PATH=curation/"
     )
 
+# Curators sign in through the admin only: without a safe `next`, its index (not
+# Django's /accounts/profile/, which this site does not have).
+LOGIN_REDIRECT_URL = "admin:index"
+
 # Admin login throttling (django-axes): failures are kept in the database, so
 # every worker sees them.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out attempts
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = 5
+AXES_HANDLER = "config.login_throttle.LoginThrottle"  # the limit per address
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = 5  # one username from one address
+# Any usernames from one address: one person's typos never lock out an office behind
+# one address; a spray of guesses across many usernames is stopped.
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
@@ -232,6 +240,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "ops.observability.RequestIdFilter"},
+        "refused_request": {"()": "ops.observability.RefusedRequestFilter"},
         "cache_outage": {"()": "config.cache.OutageFilter"},
     },
     "formatters": {
@@ -243,7 +252,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "refused_request"],
             "formatter": LOG_FORMAT,
         }
     },

@@ -63,6 +63,22 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class RefusedRequestFilter(logging.Filter):
+    """Django logs a request it refuses as suspicious (a Host outside ALLOWED_HOSTS,
+    too many fields, too large a body: a 400) on django.security.<name> as an ERROR
+    with a traceback. It is the client's mistake, not ours: a WARNING line without
+    the traceback, so that real errors stand out."""
+
+    def filter(self, record):
+        if (
+            record.name.startswith("django.security.")
+            and record.levelno > logging.WARNING
+        ):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
 # Anything else on a record came from `extra=`; of that, Django's `request` object
 # (the request id identifies it) and the dev server's timestamp are left out.
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}

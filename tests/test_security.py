@@ -24,6 +24,7 @@ from config import urls as site_urls
 from config.security import MAX_QUERY_STRING_BYTES, PERMISSIONS_POLICY
 from practices.filters import read_term_choices
 from practices.models import ImplementationLevel, Period, PracticeSource, Project
+from practices.templatetags.practices_tags import markdown
 from tests.factories import (
     make_brief,
     make_country,
@@ -468,6 +469,25 @@ def test_markdown_still_renders_safe_formatting_and_links(client, db):
     assert "<li>one</li>" in text
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        "[docs](//evil.example/x)",
+        "[docs](/\\evil.example/x)",
+        '<a href="\\\\evil.example/x">docs</a>',
+        '<a href=" //evil.example/x">docs</a>',
+        '<a href="/&#9;/evil.example/x">docs</a>',
+    ],
+)
+def test_a_protocol_relative_link_is_an_external_link(link):
+    """Not passed as a relative link: it leads to another host."""
+    html = markdown(link)
+    assert '<a href="https://evil.example/x" rel="noopener noreferrer">docs</a>' in html
+    # Relative links stay as they are.
+    assert 'href="/practices/?q=a"' in markdown("[list](/practices/?q=a)")
+    assert 'href="#sources"' in markdown("[sources](#sources)")
+
+
 def test_a_dropped_link_keeps_its_text_but_not_its_target(client, db):
     practice = make_practice(description="[click here](javascript:alert(1))")
     text = client.get(practice.get_absolute_url()).content.decode()
@@ -646,6 +666,23 @@ def test_lockout_touches_only_that_username_from_that_address(
     # The same person from another address, and another curator from the same one.
     assert sign_in(Client(), "curator", PASSWORD, ip="203.0.113.5").status_code == 302
     assert sign_in(Client(), "editor", PASSWORD).status_code == 302
+    # Which does not lift the first one's lock.
+    assert sign_in(Client(), "curator", PASSWORD).status_code == 429
+
+
+def test_failures_under_many_usernames_lock_the_address_out(client, curator):
+    """A spray of guesses across usernames from one address is stopped, though no
+    username reaches its own limit; until then the address's curators sign in."""
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    assert limit == 20
+    for n in range(1, limit):
+        assert sign_in(Client(), f"guess{n}", "wrong password").status_code == 200, n
+    assert sign_in(Client(), "curator", PASSWORD).status_code == 302
+    response = sign_in(client, f"guess{limit}", "wrong password")
+    assert response.status_code == 429
+    assert "signing in under any name after many failed attempts" in response.text
+    assert sign_in(Client(), "curator", PASSWORD).status_code == 429
+    assert sign_in(Client(), "curator", PASSWORD, ip="203.0.113.5").status_code == 302
 
 
 def test_axes_reset_lifts_the_lock(client, curator):
@@ -716,6 +753,19 @@ def test_staff_can_sign_in(client, curator):
     assert client.get("/admin/").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example/", "//evil.example/", "/\\evil.example/", ""]
+)
+def test_sign_in_with_an_unsafe_or_no_next_lands_on_the_admin_index(
+    client, curator, next_url
+):
+    response = client.post(
+        ADMIN_LOGIN, {"username": "curator", "password": PASSWORD, "next": next_url}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+
+
 def test_footer_sign_in_link_follows_the_admin_path(client, db):
     text = client.get("/accessibility/").text
     assert f'<a href="{reverse("admin:index")}">Curators\' sign-in</a>' in text
@@ -755,9 +805,9 @@ def test_bad_host_header_is_a_400(client, db, host):
     assert_security_headers(response, f"Host {host}")
 
 
-def test_longest_list_address_the_page_can_produce_is_accepted(client, catalogue):
+def longest_list_query_string():
     """Every facet option ticked, the longest search (in a non-Latin script, each
-    character percent-encoded to 9 bytes), sort and page size: well under the limit."""
+    character percent-encoded to 9 bytes), sort and page size."""
     pairs = [
         (name, value) for name, rows in read_term_choices().items() for value, _ in rows
     ]
@@ -765,7 +815,12 @@ def test_longest_list_address_the_page_can_produce_is_accepted(client, catalogue
     pairs += [("period", value) for value in Period.values]
     assert sum(1 for name, _ in pairs if name == "country") >= 28
     pairs += [("q", "語" * 200), ("sort", "title"), ("per_page", "100")]
-    query_string = urlencode(pairs)
+    return urlencode(pairs)
+
+
+def test_longest_list_address_the_page_can_produce_is_accepted(client, catalogue):
+    """Well under the limit (through gunicorn too: tests/test_gunicorn.py)."""
+    query_string = longest_list_query_string()
     assert len(query_string) < MAX_QUERY_STRING_BYTES * 0.75, len(query_string)
     response = client.get("/practices/?" + query_string)
     assert response.status_code == 200

@@ -1,6 +1,7 @@
 import functools
 import html
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 import markdown as md
 import nh3
@@ -38,9 +39,18 @@ def markdown(text):
             tags=ALLOWED_TAGS,
             attributes=ALLOWED_ATTRIBUTES,
             url_schemes={"http", "https", "mailto"},
+            url_relative=external_if_on_another_host,
             link_rel="noopener noreferrer",
         )
     )
+
+
+def external_if_on_another_host(url):
+    """A link without a scheme that names a host (`//host/…`, or what browsers read
+    the same: backslashes, tabs, leading spaces) leads to another site, not to a
+    page of this one: it gets the https scheme, as an external link."""
+    parts = urlsplit(url.replace("\\", "/"))
+    return urlunsplit(parts._replace(scheme="https")) if parts.netloc else url
 
 
 # --- facts and how sure we are of them (practices.facts) ---------------------------

@@ -1,5 +1,6 @@
 """Request ids and the structured request log (ops/observability.py)."""
 
+import io
 import json
 import logging
 import re
@@ -7,7 +8,26 @@ import re
 import pytest
 from django.conf import settings
 
-from ops.observability import RequestIdFilter
+from ops.observability import JsonFormatter, RequestIdFilter
+
+
+@pytest.fixture
+def site_log():
+    """What the site's own log handler (LOGGING's console) writes, as JSON lines:
+    returns a function giving the parsed lines so far."""
+    (console,) = [
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(f, RequestIdFilter) for f in handler.filters)
+    ]
+    stream, formatter = io.StringIO(), console.formatter
+    previous = console.setStream(stream)
+    console.setFormatter(JsonFormatter())  # whatever LOG_FORMAT says
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        console.setStream(previous)
+        console.setFormatter(formatter)
 
 
 def test_a_valid_incoming_request_id_is_echoed(client, db):
@@ -52,6 +72,31 @@ def test_one_json_line_per_request_with_the_request_id(client, db, json_log):
     assert "secret-session-value" not in json.dumps(lines)
 
 
+def test_refused_requests_log_a_warning_without_a_traceback(client, db, site_log):
+    """A bad Host or too many fields is the client's mistake: one WARNING line each
+    (Django writes an ERROR with a traceback), while real errors keep theirs."""
+    assert (
+        client.get("/practices/", headers={"host": "evil.example"}).status_code == 400
+    )
+    fields = "&".join(["c=1"] * (settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    assert client.get(f"/practices/?{fields}").status_code == 400
+    try:
+        raise RuntimeError("a real error")
+    except RuntimeError:
+        logging.getLogger("django.request").exception("Internal Server Error")
+
+    lines = site_log()
+    refused = [line for line in lines if line["logger"].startswith("django.security")]
+    assert [line["logger"] for line in refused] == [
+        "django.security.DisallowedHost",
+        "django.security.TooManyFieldsSent",
+    ]
+    for line in refused:
+        assert line["level"] == "WARNING" and "exception" not in line, line
+    (error,) = [line for line in lines if line["logger"] == "django.request"]
+    assert error["level"] == "ERROR" and "a real error" in error["exception"]
+
+
 def test_records_outside_a_request_carry_a_dash(json_log):
     logging.getLogger("practices").warning("a background message")
     (line,) = [line for line in json_log() if line["message"] == "a background message"]
@@ -60,7 +105,7 @@ def test_records_outside_a_request_carry_a_dash(json_log):
 
 def test_the_settings_send_every_record_through_the_request_id_filter():
     console = settings.LOGGING["handlers"]["console"]
-    assert console["filters"] == ["request_id"]
+    assert console["filters"] == ["request_id", "refused_request"]
     assert console["formatter"] == settings.LOG_FORMAT
     assert settings.LOGGING["formatters"]["json"] == {
         "()": "ops.observability.JsonFormatter"
