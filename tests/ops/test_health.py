@@ -18,14 +18,17 @@ from pathlib import Path
 from unittest import mock
 from urllib.parse import quote
 
+import psycopg
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.test import Client
+from psycopg import errors
 
 from config.cache import cache_settings
+from ops.health import database_unavailable
 from practices.views import HomeView
 from tests.factories import make_practice
 
@@ -171,6 +174,92 @@ def test_other_errors_keep_the_500_page_and_are_logged_with_the_request_id(
     assert error["request_id"] == "broken-1"
     assert error["message"] == "Internal Server Error: /"
     assert "RuntimeError: boom" in error["exception"]
+
+
+# --- an outage, not a failed query ----------------------------------------------------
+
+
+def raised_by_django(driver_error):
+    """`driver_error` as Django raises it: its own class, from the driver's error."""
+    wrapper = (
+        InterfaceError
+        if isinstance(driver_error, psycopg.InterfaceError)
+        else OperationalError
+    )
+    try:
+        raise wrapper(*driver_error.args) from driver_error
+    except DatabaseError as error:
+        return error
+
+
+def sqlite_error(path, sql="SELECT count(*) FROM sqlite_master", **options):
+    try:
+        sqlite3.connect(path, **options).execute(sql)
+    except sqlite3.Error as error:
+        return error
+    raise AssertionError(f"{sql} did not fail")
+
+
+def refused_connection_error():
+    try:
+        psycopg.connect(host="127.0.0.1", port=free_port(), connect_timeout=2)
+    except psycopg.OperationalError as error:
+        return error
+    raise AssertionError("nothing should listen there")
+
+
+def test_only_errors_of_the_connection_count_as_the_database_unavailable(tmp_path):
+    locked = tmp_path / "locked.sqlite3"
+    holder = sqlite3.connect(locked, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    outages = [
+        OperationalError("connection refused (simulated)"),  # what the mocks raise
+        InterfaceError("connection already closed"),
+        refused_connection_error(),  # no SQLSTATE: no server answered
+        errors.QueryCanceled("canceling statement due to statement timeout"),
+        errors.AdminShutdown("terminating connection due to administrator command"),
+        errors.TooManyConnections("too many clients already"),
+        errors.IoError("could not read block"),
+        sqlite_error(tmp_path / "missing" / "db.sqlite3"),  # SQLITE_CANTOPEN
+        sqlite_error(locked, timeout=0),  # SQLITE_BUSY: "database is locked"
+    ]
+    query_errors = [
+        sqlite_error(":memory:", "SELECT " + "(" * 200 + "1" + ")" * 200),
+        errors.TooManyArguments("cannot pass more than 100 arguments to a function"),
+        errors.StatementTooComplex("stack depth limit exceeded"),
+        errors.SerializationFailure("could not serialize access"),
+    ]
+    holder.close()
+    assert "parser stack overflow" in str(query_errors[0])
+    for error in outages:
+        assert database_unavailable(raised_by_django(error)), error
+    for error in query_errors:
+        assert not database_unavailable(raised_by_django(error)), error
+    # Found as the cause or the context of another exception too.
+    try:
+        try:
+            raise raised_by_django(outages[2])
+        except DatabaseError as error:
+            raise RuntimeError("while rendering") from error
+    except RuntimeError as error:
+        assert database_unavailable(error)
+
+
+def test_a_failed_query_gets_the_500_page_not_the_outage_page(quiet_client, db):
+    if connection.vendor == "postgresql":  # an OperationalError of class 54
+        sql = "SELECT concat(" + ", ".join(["1"] * 101) + ")"
+    else:  # an OperationalError with SQLITE_ERROR: "parser stack overflow"
+        sql = "SELECT " + "(" * 200 + "1" + ")" * 200
+
+    def failing_query(*args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+    with mock.patch.object(HomeView, "get_context_data", side_effect=failing_query):
+        response = quiet_client.get("/")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
+    assert "Retry-After" not in response
 
 
 # --- end to end: a real server loses its database and gets it back -------------------
