@@ -109,9 +109,27 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # SQLite has no INCLUDE columns: the list's covering index is a plain one there.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # An unreachable server answers the 503 page within seconds instead of hanging
-    # until gunicorn kills the worker; ?connect_timeout=N wins.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # A server that stops answering gets the 503 page within seconds instead of a
+    # request hanging until gunicorn kills the worker. DATABASE_URL's own query
+    # parameters win (?connect_timeout=N, ?keepalives_idle=N, ?options=…):
+    # - connect_timeout: a new connection that does not complete;
+    # - statement_timeout: a live server whose statement waits (for a lock) or runs
+    #   too long; the server cancels it (0: no limit, e.g. for a long migration);
+    # - keepalives and tcp_user_timeout: a server or network gone silent; the kernel
+    #   drops the connection when probes or sent data stay unacknowledged.
+    # A proxy that keeps acknowledging but stops forwarding escapes all of them
+    # (libpq has no client-side query timeout): gunicorn's timeout still ends it.
+    statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT", default=5)
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": 5,
+        "options": f"-c statement_timeout={statement_timeout}s",
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 10000,  # milliseconds
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}", "OPTIONS": options}

@@ -1,6 +1,7 @@
 """Health check (/healthz) and the page shown while the database is unreachable."""
 
 import logging
+import sqlite3
 import sys
 
 from django.core.cache import cache
@@ -17,6 +18,19 @@ logger = logging.getLogger(__name__)
 
 OK, UNAVAILABLE = "ok", "unavailable"
 RETRY_AFTER = 30  # seconds a client or proxy should wait during an outage
+# What an unavailable database answers, unlike a failed query. PostgreSQL: an error
+# without SQLSTATE (no connection) or of the classes connection exception,
+# insufficient resources, operator intervention (which includes a statement that
+# statement_timeout cancelled) and system error.
+OUTAGE_SQLSTATE_CLASSES = {"08", "53", "57", "58"}
+# SQLite: locked by another connection, a file that cannot be opened, disk errors.
+OUTAGE_SQLITE_CODES = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+}
 
 
 def check_database():
@@ -53,12 +67,21 @@ def healthz(request):
 
 def database_unavailable(exc):
     """Whether `exc` or its cause or context means the database cannot answer now
-    (refused or dropped connections, timeouts, a locked or missing SQLite file)."""
+    (refused or dropped connections, timeouts, a locked or missing SQLite file), not
+    that a query failed (SQLite's "parser stack overflow" is an OperationalError
+    too)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, OperationalError | InterfaceError):
+        if isinstance(exc, InterfaceError):
             return True
+        if isinstance(exc, OperationalError):
+            driver_error = exc.__cause__ or exc  # Django raises it from the driver's
+            code = getattr(driver_error, "sqlite_errorcode", None)
+            if code is not None:
+                return code & 0xFF in OUTAGE_SQLITE_CODES  # the primary result code
+            sqlstate = getattr(driver_error, "sqlstate", None)
+            return sqlstate is None or sqlstate[:2] in OUTAGE_SQLSTATE_CLASSES
         exc = exc.__cause__ or exc.__context__
     return False
 

@@ -17,11 +17,11 @@ import re
 import unicodedata
 from collections import defaultdict
 from functools import reduce
-from itertools import batched
+from itertools import batched, islice
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connections
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Func, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -51,6 +51,10 @@ RELATED = [
     ("project__acronym", "B"),
 ]
 PLACES = {"city", "countries", "regions"}  # a snippet from them is labelled "Place"
+# Words of a search that count: any search costs at most this many terms, and the
+# list says when later words were left out.
+MAX_TERMS = 32
+WORD = re.compile(r"\w[\w'-]*")
 
 
 def fold(text):
@@ -118,11 +122,21 @@ def rebuild_search_index(using="default"):
     return ids
 
 
+def cut(query):
+    """The folded `query` up to its MAX_TERMS-th word, and whether later words
+    were left out."""
+    folded = fold(query)
+    words = list(islice(WORD.finditer(folded), MAX_TERMS + 1))
+    if len(words) <= MAX_TERMS:
+        return folded, False
+    return folded[: words[MAX_TERMS].start()], True
+
+
 def query_terms(query):
     """The folded words of a query, wanted and excluded ("-murcia"), for the
     SQLite fallback and the snippets."""
-    folded = fold(query)
-    words = dict.fromkeys(re.findall(r"\w[\w'-]*", folded))  # each once
+    folded, _ = cut(query)
+    words = dict.fromkeys(WORD.findall(folded))  # each once
     words = [w for w in words if w not in {"or", "and"}]
     minus = set(re.findall(r"(?:^|\s)-(\w+)", folded))
     return [w for w in words if w not in minus], [w for w in words if w in minus]
@@ -131,7 +145,7 @@ def query_terms(query):
 def search(queryset, query):
     """Filter to matches of `query` and annotate `rank` (higher is better)."""
     if connections[queryset.db].vendor == "postgresql":
-        ts_query = SearchQuery(fold(query), search_type="websearch", config=CONFIG)
+        ts_query = SearchQuery(cut(query)[0], search_type="websearch", config=CONFIG)
         return queryset.filter(search_vector=ts_query).annotate(
             rank=SearchRank(F("search_vector"), ts_query)
         )
@@ -145,13 +159,17 @@ def search(queryset, query):
         words = " AND ".join(prefix_query(word) for word in wanted)
         queryset = queryset.filter(pk__in=full_text_matches(words))
     # Simple relevance: a word found in the title counts most, then the summary.
-    rank = Value(0)
-    for word in wanted:
-        rank = rank + Case(
+    # One flat sum ("0 + CASE … + CASE …"): nesting a "+" per word overflows
+    # SQLite's parser stack.
+    points = [
+        Case(
             When(pk__in=full_text_matches(prefix_query(word, "title")), then=4),
             When(pk__in=full_text_matches(prefix_query(word, "summary")), then=2),
             default=1,
         )
+        for word in wanted
+    ]
+    rank = Func(Value(0), *points, template="(%(expressions)s)", arg_joiner=" + ")
     return queryset.annotate(rank=rank)
 
 

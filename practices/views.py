@@ -18,7 +18,7 @@ from .caching import catalogue_version, private_preview, public_page
 from .cards import attach_card_terms
 from .listing import OVERDUE_LAST, SORT_LABELS, list_practices
 from .models import Country, InstrumentType, Practice, Status, Theme
-from .search import snippet
+from .search import MAX_TERMS, cut, snippet
 
 PAGE_SIZE = 20
 
@@ -91,6 +91,7 @@ class PracticeListView(ListView):
                 for key, label in SORT_LABELS.items()
                 if key != "relevance" or listing.query
             ],
+            search_cut=MAX_TERMS if cut(listing.query)[1] else None,
             **kwargs,
         )
 

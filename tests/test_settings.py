@@ -3,6 +3,7 @@ only the environment it names (a developer's .env fills in nothing the test sets
 an empty value counts as unset), so what is checked is the real module, not the
 test settings."""
 
+import ast
 import os
 import secrets
 import string
@@ -89,6 +90,38 @@ def test_production_is_the_default(production_env):
     assert result.stdout.split()[-4:] == ["False", "False", "False", "0"], output(
         result
     )
+
+
+PRINT_DATABASE_OPTIONS = (
+    "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+)
+
+
+def database_options(env):
+    result = run(env, MANAGE, "shell", "-c", PRINT_DATABASE_OPTIONS)
+    assert result.returncode == 0, output(result)
+    return ast.literal_eval(result.stdout.splitlines()[-1])
+
+
+def test_postgresql_connections_get_timeouts_and_keepalives_the_url_can_change(
+    production_env,
+):
+    production_env["DATABASE_URL"] = "postgres://atlas@127.0.0.1:5432/atlas"
+    assert database_options(production_env) == {
+        "connect_timeout": 5,
+        "options": "-c statement_timeout=5s",
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 10000,
+    }
+    production_env["DATABASE_STATEMENT_TIMEOUT"] = "0"  # no limit
+    production_env["DATABASE_URL"] += "?keepalives_idle=30&tcp_user_timeout=0"
+    options = database_options(production_env)
+    assert options["options"] == "-c statement_timeout=0s"
+    assert options["keepalives_idle"] == 30
+    assert options["tcp_user_timeout"] == 0
 
 
 @pytest.mark.parametrize("name", ["SECRET_KEY", "ALLOWED_HOSTS"])

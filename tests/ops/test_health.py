@@ -18,14 +18,18 @@ from pathlib import Path
 from unittest import mock
 from urllib.parse import quote
 
+import psycopg
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.test import Client
+from psycopg import errors
 
 from config.cache import cache_settings
+from ops.health import database_unavailable
+from practices.models import Practice
 from practices.views import HomeView
 from tests.factories import make_practice
 
@@ -171,6 +175,92 @@ def test_other_errors_keep_the_500_page_and_are_logged_with_the_request_id(
     assert error["request_id"] == "broken-1"
     assert error["message"] == "Internal Server Error: /"
     assert "RuntimeError: boom" in error["exception"]
+
+
+# --- an outage, not a failed query ----------------------------------------------------
+
+
+def raised_by_django(driver_error):
+    """`driver_error` as Django raises it: its own class, from the driver's error."""
+    wrapper = (
+        InterfaceError
+        if isinstance(driver_error, psycopg.InterfaceError)
+        else OperationalError
+    )
+    try:
+        raise wrapper(*driver_error.args) from driver_error
+    except DatabaseError as error:
+        return error
+
+
+def sqlite_error(path, sql="SELECT count(*) FROM sqlite_master", **options):
+    try:
+        sqlite3.connect(path, **options).execute(sql)
+    except sqlite3.Error as error:
+        return error
+    raise AssertionError(f"{sql} did not fail")
+
+
+def refused_connection_error():
+    try:
+        psycopg.connect(host="127.0.0.1", port=free_port(), connect_timeout=2)
+    except psycopg.OperationalError as error:
+        return error
+    raise AssertionError("nothing should listen there")
+
+
+def test_only_errors_of_the_connection_count_as_the_database_unavailable(tmp_path):
+    locked = tmp_path / "locked.sqlite3"
+    holder = sqlite3.connect(locked, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    outages = [
+        OperationalError("connection refused (simulated)"),  # what the mocks raise
+        InterfaceError("connection already closed"),
+        refused_connection_error(),  # no SQLSTATE: no server answered
+        errors.QueryCanceled("canceling statement due to statement timeout"),
+        errors.AdminShutdown("terminating connection due to administrator command"),
+        errors.TooManyConnections("too many clients already"),
+        errors.IoError("could not read block"),
+        sqlite_error(tmp_path / "missing" / "db.sqlite3"),  # SQLITE_CANTOPEN
+        sqlite_error(locked, timeout=0),  # SQLITE_BUSY: "database is locked"
+    ]
+    query_errors = [
+        sqlite_error(":memory:", "SELECT " + "(" * 200 + "1" + ")" * 200),
+        errors.TooManyArguments("cannot pass more than 100 arguments to a function"),
+        errors.StatementTooComplex("stack depth limit exceeded"),
+        errors.SerializationFailure("could not serialize access"),
+    ]
+    holder.close()
+    assert "parser stack overflow" in str(query_errors[0])
+    for error in outages:
+        assert database_unavailable(raised_by_django(error)), error
+    for error in query_errors:
+        assert not database_unavailable(raised_by_django(error)), error
+    # Found as the cause or the context of another exception too.
+    try:
+        try:
+            raise raised_by_django(outages[2])
+        except DatabaseError as error:
+            raise RuntimeError("while rendering") from error
+    except RuntimeError as error:
+        assert database_unavailable(error)
+
+
+def test_a_failed_query_gets_the_500_page_not_the_outage_page(quiet_client, db):
+    if connection.vendor == "postgresql":  # an OperationalError of class 54
+        sql = "SELECT concat(" + ", ".join(["1"] * 101) + ")"
+    else:  # an OperationalError with SQLITE_ERROR: "parser stack overflow"
+        sql = "SELECT " + "(" * 200 + "1" + ")" * 200
+
+    def failing_query(*args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+    with mock.patch.object(HomeView, "get_context_data", side_effect=failing_query):
+        response = quiet_client.get("/")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
+    assert "Retry-After" not in response
 
 
 # --- end to end: a real server loses its database and gets it back -------------------
@@ -368,6 +458,33 @@ def assert_pages_answer_200(base_url, pages):
             assert status == 200, (path, body)
 
 
+def json_lines(log_path):
+    return [line for line in log_path.read_text().splitlines() if line.startswith("{")]
+
+
+def postgres_url(port=None):
+    """A URL of the test database (through `port` on 127.0.0.1, if given)."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"]) + (
+        f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
+    )
+    host = (
+        f"127.0.0.1:{port}"
+        if port
+        else f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    )
+    return f"postgres://{credentials}@{host}/{db['NAME']}"
+
+
+def sqlite_copy(path):
+    """A file copy of the (in-memory) SQLite test database, for a server to open."""
+    connection.ensure_connection()
+    with sqlite3.connect(path) as copy:
+        connection.connection.backup(copy)
+    copy.close()
+    return path
+
+
 def test_pages_answer_503_while_the_database_is_unreachable_and_recover(
     transactional_db, tmp_path
 ):
@@ -386,10 +503,7 @@ def test_pages_answer_503_while_the_database_is_unreachable_and_recover(
     if connection.vendor == "postgresql":
         proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
         proxy.start()
-        credentials = quote(db["USER"]) + (
-            f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-        )
-        url = f"postgres://{credentials}@127.0.0.1:{proxy.port}/{db['NAME']}"
+        url = postgres_url(port=proxy.port)
         try:
             with gunicorn_server(tmp_path, url) as (base_url, log_path):
                 assert http_get(base_url + "/briefs/")[0] == 200
@@ -410,11 +524,7 @@ def test_pages_answer_503_while_the_database_is_unreachable_and_recover(
     else:
         directory = tmp_path / "db"
         directory.mkdir()
-        connection.ensure_connection()
-        with sqlite3.connect(directory / "db.sqlite3") as copy:
-            connection.connection.backup(copy)
-        copy.close()
-        url = f"sqlite:///{directory / 'db.sqlite3'}"
+        url = f"sqlite:///{sqlite_copy(directory / 'db.sqlite3')}"
         with gunicorn_server(tmp_path, url, CONN_MAX_AGE="0") as (base_url, log_path):
             assert http_get(base_url + "/briefs/")[0] == 200
 
@@ -423,3 +533,76 @@ def test_pages_answer_503_while_the_database_is_unreachable_and_recover(
 
             (tmp_path / "away").rename(directory)
             assert_pages_answer_200(base_url, pages)
+
+
+# --- a database that stalls: a bound on every wait ----------------------------------
+
+
+def test_connections_wait_for_the_database_a_bounded_time(db):
+    """PostgreSQL: the connection carries the statement timeout, TCP keepalives and
+    tcp_user_timeout of config/settings.py (the kernel, not the site, then drops a
+    connection to a silent server); SQLite waits 5 s at most for a lock."""
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        options = connection.settings_dict["OPTIONS"]
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert f"-c statement_timeout={cursor.fetchone()[0]}" == options["options"]
+        sock = socket.socket(fileno=os.dup(connection.connection.pgconn.socket))
+        with sock:
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+            for name, value in [
+                (socket.TCP_KEEPIDLE, options["keepalives_idle"]),
+                (socket.TCP_KEEPINTVL, options["keepalives_interval"]),
+                (socket.TCP_KEEPCNT, options["keepalives_count"]),
+                (socket.TCP_USER_TIMEOUT, options["tcp_user_timeout"]),
+            ]:
+                assert sock.getsockopt(socket.IPPROTO_TCP, name) == int(value)
+    else:
+        busy_timeout = connection.connection.execute("PRAGMA busy_timeout")
+        assert busy_timeout.fetchone()[0] == 5000
+
+
+def test_a_database_stuck_behind_a_lock_answers_503_and_recovers(
+    transactional_db, tmp_path
+):
+    """A live database that does not answer in time: another session holds a lock
+    on the practices while a request needs them. PostgreSQL cancels the statement
+    after DATABASE_STATEMENT_TIMEOUT (1 s here; none before, so the request hung
+    until gunicorn killed the worker); SQLite stops waiting for the lock after
+    ?timeout=1. The request gets the 503 page; released, the page is back."""
+    practice = make_practice(title="Locked practice")
+    path = practice.get_absolute_url()  # not requested before the lock
+    table = Practice._meta.db_table
+    if connection.vendor == "postgresql":
+        url, env = postgres_url(), {"DATABASE_STATEMENT_TIMEOUT": "1"}
+        holder = psycopg.connect(url)  # not autocommit: the lock lasts
+        lock = f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+        expected_error = "canceling statement due to statement timeout"
+    else:
+        database = sqlite_copy(tmp_path / "db.sqlite3")
+        url, env = f"sqlite:///{database}?timeout=1", {}
+        holder = sqlite3.connect(database, isolation_level=None)
+        lock = "BEGIN EXCLUSIVE"
+        expected_error = "database is locked"
+    try:
+        with gunicorn_server(tmp_path, url, **env) as (base_url, log_path):
+            holder.execute(lock)
+            # A hang instead (gunicorn's 30 s timeout) fails here, after 10 s.
+            status, headers, body = http_get(
+                base_url + path, headers={"X-Request-ID": "locked-1"}, timeout=10
+            )
+            holder.rollback()  # releases the lock
+            assert status == 503, body
+            assert headers["Retry-After"] == "30"
+            assert OUTAGE_TEXT in body
+            (error,) = [
+                line
+                for line in map(json.loads, json_lines(log_path))
+                if line["request_id"] == "locked-1" and line["level"] == "ERROR"
+            ]
+            assert expected_error in error["exception"]
+
+            assert http_get(base_url + path)[0] == 200
+    finally:
+        holder.close()

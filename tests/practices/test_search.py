@@ -222,3 +222,43 @@ def test_a_hundred_different_words_are_searched():
     words = [f"word{n}" for n in range(100)]
     assert found(" ".join(words)) == set()
     assert found(" ".join(["export"] * 100)) == {"a"}
+
+
+# 99 different words in 197 characters (the search box takes 200): Chinese
+# characters, each a word of its own.
+NINETY_NINE_WORDS = " ".join(chr(0x4E00 + n) for n in range(99))
+
+
+@pytest.mark.parametrize(
+    ("url", "sort"),
+    [
+        ("/practices/", "relevance"),
+        ("/practices/", "title"),
+        ("/practices/export.csv", "relevance"),
+        ("/practices/export.json", "relevance"),
+        ("/practices/feed/", "relevance"),
+    ],
+)
+def test_a_99_word_search_answers_on_every_surface(client, url, sort):
+    # It holds the first 32 words, so the list pages and ranks it (on SQLite a
+    # rank that nested one expression per word overflowed the parser's stack,
+    # which the site then took for a database outage: 503).
+    make_practice(slug="a", title="Words", summary=NINETY_NINE_WORDS[:63])
+    make_practice(slug="b", title="Other words", summary=NINETY_NINE_WORDS[:61])
+    response = client.get(url, {"q": NINETY_NINE_WORDS, "sort": sort})
+    assert response.status_code == 200
+    if url == "/practices/":
+        assert [p.slug for p in response.context["practices"]] == ["a"]
+        assert "Only the first 32 words of your search were used." in (
+            response.content.decode()
+        )
+
+
+def test_a_search_is_cut_after_32_words_and_says_so_only_then(client):
+    make_practice(slug="a", title="Export consortia")
+    words = [f"export{n}" for n in range(40)]
+    assert found(" ".join(["export", *words])) == set()  # "export0" … must match
+    assert found(" ".join([*["export"] * 32, *words])) == {"a"}  # cut: only "export"
+    notice = "Only the first 32 words"
+    assert notice not in client.get("/practices/", {"q": "fair " * 32}).text
+    assert notice in client.get("/practices/", {"q": "fair " * 33}).text
