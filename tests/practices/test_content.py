@@ -366,3 +366,20 @@ def test_only_sources_that_say_so_make_a_practice_ongoing(catalogue):
     )
     assert started_only.count() == 21
     assert {periods[p.slug] for p in started_only} == {Period.UNKNOWN}
+
+
+def test_a_loaded_catalogue_has_planner_statistics(catalogue):
+    """PostgreSQL plans a list with every filter in milliseconds only with
+    statistics; a new database has none until autovacuum comes by."""
+    from django.db import connection
+
+    from practices.models import FacetValue
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE relname = %s",
+                [FacetValue._meta.db_table],
+            )
+            assert cursor.fetchone()[0] > 0
+    assert FacetValue.objects.exists()
