@@ -104,12 +104,15 @@ def import_view(modeladmin, request):
             )
         elif report.ok:
             messages.success(request, f"Imported {report.name}: {report.summary}.")
+    problems, notes = report.listed if report else ([], [])
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": "Import practices",
         "opts": modeladmin.opts,
         "form": form,
         "report": report,
+        "problems": problems,
+        "notes": notes,
         "lists": _lists(report) if report and report.ok else [],
     }
     status = 400 if form.errors or (report and not report.ok) else 200

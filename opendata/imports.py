@@ -4,6 +4,7 @@ record: create, update, unchanged or skip (curators' edits are kept unless `upda
 apply() writes the plan in one transaction, only if no row has a problem. A field the
 file leaves out keeps what is stored (empty on create); an empty value empties."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import batched
 
@@ -11,11 +12,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import DatabaseError, IntegrityError, transaction
+from django.template.defaultfilters import pluralize
 
 from practices.models import RESERVED_SLUGS, Practice, PracticeSource, Status
 from publishing.workflow import check_status_change, label, may, move_between, perm
 
-from .import_files import UNSAFE, FileProblems, Problem, read_file
+from .import_files import MAX_SHOWN, UNSAFE, FileProblems, Problem, read_file
 from .records import COLUMNS, DERIVED, JSON_COLUMNS, KEYS, practice_record, record_value
 
 CREATE, UPDATE, UNCHANGED, SKIP = "create", "update", "unchanged", "skip"
@@ -243,6 +245,26 @@ class Report:
     updated = property(lambda self: self.slugs(UPDATE))
     unchanged = property(lambda self: self.slugs(UNCHANGED))
     skipped = property(lambda self: self.slugs(SKIP))
+
+    @property
+    def listed(self):
+        """The problems to list: the first MAX_SHOWN about each field (those about
+        a whole row or an unknown field count as one kind), and for each kind with
+        more, a note of how many more."""
+        counts, shown = Counter(), []
+        for problem in self.problems:
+            kind = problem.field if problem.field in KINDS else ""
+            counts[kind] += 1
+            if counts[kind] <= MAX_SHOWN:
+                shown.append(problem)
+        notes = [
+            f"and {count - MAX_SHOWN:,} more problem{pluralize(count - MAX_SHOWN)} "
+            f"with {kind or 'whole rows or unknown fields'} (only the first "
+            f"{MAX_SHOWN} are listed)"
+            for kind, count in counts.items()
+            if count > MAX_SHOWN
+        ]
+        return shown, notes
 
     def slugs(self, kind):
         return [action.slug for action in self.actions if action.kind == kind]

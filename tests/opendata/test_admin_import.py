@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from opendata import admin as opendata_admin
+from opendata.import_files import MAX_SHOWN
 from practices.models import Practice, Status
 from tests.factories import make_practice, make_user
 
@@ -107,6 +108,23 @@ def test_a_bad_file_shows_every_problem_with_its_line_and_writes_nothing(
     assert "start_year &#x27;abc&#x27; is not a year" in text
     assert "<td>5</td>" in text and "title is missing" in text
     assert not Practice.objects.exists()
+
+
+def test_the_page_lists_the_first_problems_of_each_kind_and_counts_the_rest(
+    client, reviewer
+):
+    client.force_login(reviewer)
+    data = [record(f"p{n}", start_year="abc") for n in range(MAX_SHOWN + 2)]
+    response = client.post(IMPORT, {"file": upload(data)})
+    assert response.status_code == 400
+    text = response.text
+    count = MAX_SHOWN + 2
+    assert f"Nothing was imported: {count} problems in {count} of {count} rows." in text
+    assert text.count("is not a year") == MAX_SHOWN
+    assert (
+        f"<p>… and 2 more problems with start_year (only the first {MAX_SHOWN} are "
+        "listed).</p>"
+    ) in text
 
 
 def test_an_editor_may_not_import_published_records(client, editor):

@@ -14,6 +14,7 @@ from django.db import DataError, connection
 from django.test.utils import CaptureQueriesContext
 
 from opendata import imports
+from opendata.import_files import MAX_SHOWN
 from opendata.imports import import_practices, read_file, validate
 from opendata.records import CSV_COLUMNS, DERIVED, csv_row, practice_record
 from practices.models import Practice, PracticeSource, Status
@@ -323,6 +324,40 @@ def test_unknown_columns_are_named():
     assert len(report.problems) == 1
     assert "unknown columns “colour”, “sources”" in report.problems[0].reason
     assert report.problems[0].line == 1
+
+
+def test_a_header_s_unknown_columns_are_named_once_and_at_most_max_shown():
+    """Each name once; a header of 200,000 columns (a 2 MB line) is checked in one
+    pass and its problem quotes MAX_SHOWN names, then says how many more."""
+    report = import_practices(b"slug,colour,size,colour\r\nx,red,L,red\r\n", "a.csv")
+    assert reasons(report)[0].startswith("line 1: unknown columns “colour”, “size”.")
+    assert reasons(report)[1] == "line 1: columns appear more than once: “colour”."
+    header = ",".join(["slug", *(f"c{n}" for n in range(200_000))])
+    report = import_practices(f"{header}\r\n".encode(), "wide.csv")
+    names = ", ".join(f"“c{n}”" for n in range(MAX_SHOWN))
+    assert reasons(report) == [
+        f"line 1: unknown columns {names} and {200_000 - MAX_SHOWN:,} more. The "
+        f"columns are those of the CSV export: {', '.join(CSV_COLUMNS)}."
+    ]
+
+
+def test_a_report_lists_the_first_max_shown_problems_of_each_kind():
+    """The admin page and the command list these (a 2 MB file with a problem on
+    every row once made a 34 MB page); the counts still cover every problem."""
+    rows = [record(slug=f"p{n}", start_year="abc") for n in range(MAX_SHOWN + 3)]
+    rows += [record(slug="untitled", title="", colour="red")]
+    report = import_practices(json_file(rows), "many.json")
+    assert len(report.problems) == MAX_SHOWN + 5
+    assert report.problem_rows == MAX_SHOWN + 4
+    listed, notes = report.listed
+    assert [p.field for p in listed] == ["start_year"] * MAX_SHOWN + ["colour", "title"]
+    assert listed[0].line == 3 and listed[MAX_SHOWN - 1].line == MAX_SHOWN + 2
+    assert notes == [
+        f"and 3 more problems with start_year (only the first {MAX_SHOWN} are listed)"
+    ]
+    rows = [{"slug": f"p{n}", "colour": "red"} for n in range(MAX_SHOWN + 1)]
+    _, notes = import_practices(json_file(rows), "odd.json").listed
+    assert notes[0].startswith("and 1 more problem with whole rows or unknown fields")
 
 
 def test_a_csv_without_a_slug_column_or_with_a_broken_row():
