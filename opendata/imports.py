@@ -212,17 +212,19 @@ def _reason(form, name, error, value):
 @dataclass
 class Action:
     """A row, its problems, and what importing it does (`kind`). `data`: the
-    form's data (None if the row is not a record); `was`: the stored record."""
+    form's data (None if the row is not a record); `was`: the stored record;
+    `practice` and `values`: the form's instance and cleaned data (not the form,
+    which takes ten times the memory of its row)."""
 
     line: int
     slug: str = ""
     data: dict | None = None
     problems: list = field(default_factory=list)
     kind: str = ""
-    form: PracticeRecordForm | None = None
+    practice: Practice | None = None
+    values: dict = field(default_factory=dict)
     was: dict = field(default_factory=dict)
 
-    practice = property(lambda self: self.form.instance)
     failed = property(lambda self: {problem.field for problem in self.problems})
 
     def add(self, name, reason):
@@ -419,13 +421,14 @@ def _check(action, practice, found, update):
     if practice is not None:  # its record, before the form changes it
         action.was = practice_record(practice, absolute_url=str)
     fields = [*data, "slug"] if practice else set(FIELDS) - action.failed
-    form = action.form = PracticeRecordForm(
+    form = PracticeRecordForm(
         data, instance=practice or Practice(), fields=fields, found=found
     )
     for name, errors in form.errors.as_data().items():
         for error in errors:
             action.add(name, _reason(form, name, error, data.get(name)))
-    new = {name: record_value(name, value) for name, value in form.cleaned_data.items()}
+    action.practice, action.values = form.instance, form.cleaned_data
+    new = {name: record_value(name, value) for name, value in action.values.items()}
     failed, record = action.failed, form.instance
     if record.status in (Status.PUBLISHED, Status.ARCHIVED) and not (
         record.published_on or failed & {"status", "published_on"}
@@ -490,7 +493,7 @@ def apply(plan, *, name="a file", user=None, progress=None):
 
 
 def _write(action, user, reason):
-    practice = action.form.save(commit=False)
+    practice, values = action.practice, action.values
     creating = practice.pk is None
     # One version in the history per record, saying who and why: simple-history
     # would add one for the new row and one per relation set, so those are not
@@ -499,8 +502,10 @@ def _write(action, user, reason):
     try:
         if creating:
             practice.save()
-        action.form.save_m2m()  # the relations the file gives
-        sources = action.form.cleaned_data.get("sources")  # None: left out
+        for relation in Practice._meta.many_to_many:  # those the file gives
+            if relation.name in values:  # as the form's save_m2m() would
+                relation.save_form_data(practice, values[relation.name])
+        sources = values.get("sources")  # None: left out
         if sources is not None and sources != action.was.get("sources", []):
             for source in [] if creating else practice.sources.all():  # prefetched
                 source._history_user, source._change_reason = user, reason
