@@ -6,6 +6,7 @@ slug; curators' edits kept unless `update`."""
 import csv
 import io
 import json
+import tracemalloc
 from datetime import date
 
 import pytest
@@ -571,6 +572,20 @@ def queries_to_validate(count, user=None):
     assert plan.problems == [] and len(plan.actions) == count
     Practice.objects.all().delete()
     return len(queries)
+
+
+def test_a_dry_run_takes_a_few_times_the_memory_of_its_file():
+    """Not each row's form (ten times the row): its instance and cleaned data."""
+    rows = [record(slug=f"p-{n}", description="Word " * 300) for n in range(200)]
+    data = json_file(rows)
+    tracemalloc.start()
+    try:
+        report = import_practices(data, "big.json", dry_run=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(report.created) == 200
+    assert peak < 10 * len(data), peak / len(data)
 
 
 def test_validation_reads_the_database_a_fixed_number_of_times(reviewer):
