@@ -3,7 +3,10 @@ request-size limits that answer a clear 4xx before any view runs, and the client
 address the login throttle (django-axes) counts."""
 
 from django.conf import settings
+from django.contrib import admin
 from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
 
 # Browser features the site never uses, denied to it and to any frame. Only names
 # Chromium knows, or it logs an error on every page: no `interest-cohort` (FLoC,
@@ -23,7 +26,8 @@ MAX_QUERY_STRING_BYTES = 7168
 def middleware(get_response):
     """The Permissions-Policy header on every response, and request-size limits: a
     query string over MAX_QUERY_STRING_BYTES answers 414, a body declared larger
-    than DATA_UPLOAD_MAX_MEMORY_SIZE 413 (the site takes no file uploads)."""
+    than DATA_UPLOAD_MAX_MEMORY_SIZE 413 (plus IMPORT_MAX_FILE_SIZE on the admin's
+    import page, the one upload, which then answers the admin's own 413 page)."""
 
     def middleware(request):
         response = oversized(request) or get_response(request)
@@ -46,13 +50,28 @@ def oversized(request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:  # as Django reads it: an invalid length is 0
         length = 0
-    if limit is not None and length > limit:
-        return refusal(
-            413,
-            f"The data sent is too large: this site accepts at most "
-            f"{limit:,} bytes in one request. Shorten it and try again.",
-        )
-    return None
+    if limit is None or length <= limit:
+        return None
+    if request.path_info == reverse("admin:practices_practice_import"):
+        if length <= limit + settings.IMPORT_MAX_FILE_SIZE:
+            return None
+        context = {
+            "title": "File too large",
+            "limit": settings.IMPORT_MAX_FILE_SIZE,
+            "site_header": admin.site.site_header,
+            "site_title": admin.site.site_title,
+        }
+        # Read (and drop) the rest of the file first: a browser still sending
+        # when the connection closes may show a reset instead of the page.
+        while request.read(64 * 1024):
+            pass
+        template = "admin/practices/practice/import_too_large.html"
+        return render(request, template, context, status=413)
+    return refusal(
+        413,
+        f"The data sent is too large: this site accepts at most "
+        f"{limit:,} bytes in one request. Shorten it and try again.",
+    )
 
 
 def refusal(status, message):

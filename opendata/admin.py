@@ -3,8 +3,10 @@
 ("practices_practice_import"), the same import as `manage.py import_practices`."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -14,10 +16,10 @@ from .exports import export_response
 from .imports import CREATE, SKIP, UPDATE, import_practices
 from .records import LICENCE
 
-MAX_UPLOAD = 10 * 1024 * 1024  # bytes; bigger files go through manage.py
 # Practices one import from this page may create or update: writing one takes about
 # 25 ms (relations, sources, history, search index), and a web request has 30 s
-# (config/gunicorn.py). Checking a whole 10 MB file takes a few seconds.
+# (config/gunicorn.py). Checking a whole file of IMPORT_MAX_FILE_SIZE (10 MB) takes a
+# few seconds.
 MAX_WRITES = 500
 
 
@@ -47,8 +49,9 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         error_messages={"required": "Choose a CSV or JSON file to import."},
         help_text="A CSV or JSON file as the exports write it (the data page lists "
-        f"the fields), at most 10 MB; at most {MAX_WRITES} practices are created or "
-        "updated at a time here (manage.py import_practices takes any number).",
+        f"the fields), at most {filesizeformat(settings.IMPORT_MAX_FILE_SIZE)}; at "
+        f"most {MAX_WRITES} practices are created or updated at a time here "
+        "(manage.py import_practices takes any file and any number).",
     )
     dry_run = forms.BooleanField(
         label="Dry run (check only)",
@@ -66,11 +69,10 @@ class ImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD:
-            size = upload.size / 1024 / 1024
+        if upload.size > (limit := settings.IMPORT_MAX_FILE_SIZE):
             raise ValidationError(
-                f"The file is {size:.1f} MB; at most 10 MB can be imported here. "
-                "Split it, or import it with manage.py import_practices."
+                f"The file is larger than {filesizeformat(limit)}, the most this page "
+                "takes. Split it, or import it with manage.py import_practices."
             )
         return upload
 
@@ -104,12 +106,15 @@ def import_view(modeladmin, request):
             )
         elif report.ok:
             messages.success(request, f"Imported {report.name}: {report.summary}.")
+    problems, notes = report.listed if report else ([], [])
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": "Import practices",
         "opts": modeladmin.opts,
         "form": form,
         "report": report,
+        "problems": problems,
+        "notes": notes,
         "lists": _lists(report) if report and report.ok else [],
     }
     status = 400 if form.errors or (report and not report.ok) else 200

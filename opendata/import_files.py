@@ -18,6 +18,9 @@ from .records import CSV_COLUMNS, record_from_csv
 # lone surrogate (only a JSON escape such as "\\ud800" makes one) cannot be
 # encoded as UTF-8, so neither queried nor shown.
 UNSAFE = re.compile("[\x00\ud800-\udfff]")
+# How many problems of each kind a report lists, and names a problem quotes: the
+# rest are counted, so that a file with a problem on every row stays readable.
+MAX_SHOWN = 50
 
 
 def _escape(found):
@@ -123,13 +126,14 @@ def _check_header(header, line):
             "columns, as in the CSV export."
         )
         problems.append(Problem(reason, line, field="slug"))
-    if unknown := [name for name in header if name not in CSV_COLUMNS]:
+    known, columns = set(CSV_COLUMNS), Counter(header)  # each name once, in order
+    if unknown := [name for name in columns if name not in known]:
         reason = (
             f"unknown columns {_quoted(unknown)}. The columns are those of the CSV "
             f"export: {', '.join(CSV_COLUMNS)}."
         )
         problems.append(Problem(reason, line))
-    if repeated := sorted(name for name, count in Counter(header).items() if count > 1):
+    if repeated := sorted(name for name, count in columns.items() if count > 1):
         reason = f"columns appear more than once: {_quoted(repeated)}."
         problems.append(Problem(reason, line))
     if problems:
@@ -137,7 +141,9 @@ def _check_header(header, line):
 
 
 def _quoted(names):
-    return ", ".join(f"“{name}”" for name in names)
+    more = len(names) - MAX_SHOWN
+    quoted = ", ".join(f"“{name}”" for name in names[:MAX_SHOWN])
+    return f"{quoted} and {more:,} more" if more > 0 else quoted
 
 
 def _read_json(text):

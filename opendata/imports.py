@@ -4,6 +4,7 @@ record: create, update, unchanged or skip (curators' edits are kept unless `upda
 apply() writes the plan in one transaction, only if no row has a problem. A field the
 file leaves out keeps what is stored (empty on create); an empty value empties."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import batched
 
@@ -11,11 +12,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import DatabaseError, IntegrityError, transaction
+from django.template.defaultfilters import pluralize
 
 from practices.models import RESERVED_SLUGS, Practice, PracticeSource, Status
 from publishing.workflow import check_status_change, label, may, move_between, perm
 
-from .import_files import UNSAFE, FileProblems, Problem, read_file
+from .import_files import MAX_SHOWN, UNSAFE, FileProblems, Problem, read_file
 from .records import COLUMNS, DERIVED, JSON_COLUMNS, KEYS, practice_record, record_value
 
 CREATE, UPDATE, UNCHANGED, SKIP = "create", "update", "unchanged", "skip"
@@ -210,17 +212,19 @@ def _reason(form, name, error, value):
 @dataclass
 class Action:
     """A row, its problems, and what importing it does (`kind`). `data`: the
-    form's data (None if the row is not a record); `was`: the stored record."""
+    form's data (None if the row is not a record); `was`: the stored record;
+    `practice` and `values`: the form's instance and cleaned data (not the form,
+    which takes ten times the memory of its row)."""
 
     line: int
     slug: str = ""
     data: dict | None = None
     problems: list = field(default_factory=list)
     kind: str = ""
-    form: PracticeRecordForm | None = None
+    practice: Practice | None = None
+    values: dict = field(default_factory=dict)
     was: dict = field(default_factory=dict)
 
-    practice = property(lambda self: self.form.instance)
     failed = property(lambda self: {problem.field for problem in self.problems})
 
     def add(self, name, reason):
@@ -243,6 +247,26 @@ class Report:
     updated = property(lambda self: self.slugs(UPDATE))
     unchanged = property(lambda self: self.slugs(UNCHANGED))
     skipped = property(lambda self: self.slugs(SKIP))
+
+    @property
+    def listed(self):
+        """The problems to list: the first MAX_SHOWN about each field (those about
+        a whole row or an unknown field count as one kind), and for each kind with
+        more, a note of how many more."""
+        counts, shown = Counter(), []
+        for problem in self.problems:
+            kind = problem.field if problem.field in KINDS else ""
+            counts[kind] += 1
+            if counts[kind] <= MAX_SHOWN:
+                shown.append(problem)
+        notes = [
+            f"and {count - MAX_SHOWN:,} more problem{pluralize(count - MAX_SHOWN)} "
+            f"with {kind or 'whole rows or unknown fields'} (only the first "
+            f"{MAX_SHOWN} are listed)"
+            for kind, count in counts.items()
+            if count > MAX_SHOWN
+        ]
+        return shown, notes
 
     def slugs(self, kind):
         return [action.slug for action in self.actions if action.kind == kind]
@@ -397,13 +421,14 @@ def _check(action, practice, found, update):
     if practice is not None:  # its record, before the form changes it
         action.was = practice_record(practice, absolute_url=str)
     fields = [*data, "slug"] if practice else set(FIELDS) - action.failed
-    form = action.form = PracticeRecordForm(
+    form = PracticeRecordForm(
         data, instance=practice or Practice(), fields=fields, found=found
     )
     for name, errors in form.errors.as_data().items():
         for error in errors:
             action.add(name, _reason(form, name, error, data.get(name)))
-    new = {name: record_value(name, value) for name, value in form.cleaned_data.items()}
+    action.practice, action.values = form.instance, form.cleaned_data
+    new = {name: record_value(name, value) for name, value in action.values.items()}
     failed, record = action.failed, form.instance
     if record.status in (Status.PUBLISHED, Status.ARCHIVED) and not (
         record.published_on or failed & {"status", "published_on"}
@@ -468,7 +493,7 @@ def apply(plan, *, name="a file", user=None, progress=None):
 
 
 def _write(action, user, reason):
-    practice = action.form.save(commit=False)
+    practice, values = action.practice, action.values
     creating = practice.pk is None
     # One version in the history per record, saying who and why: simple-history
     # would add one for the new row and one per relation set, so those are not
@@ -477,8 +502,10 @@ def _write(action, user, reason):
     try:
         if creating:
             practice.save()
-        action.form.save_m2m()  # the relations the file gives
-        sources = action.form.cleaned_data.get("sources")  # None: left out
+        for relation in Practice._meta.many_to_many:  # those the file gives
+            if relation.name in values:  # as the form's save_m2m() would
+                relation.save_form_data(practice, values[relation.name])
+        sources = values.get("sources")  # None: left out
         if sources is not None and sources != action.was.get("sources", []):
             for source in [] if creating else practice.sources.all():  # prefetched
                 source._history_user, source._change_reason = user, reason

@@ -881,6 +881,16 @@ def test_oversized_post_is_a_413(client, db, url_name):
         assert_security_headers(response, "413")
 
 
+def test_an_import_too_large_is_read_to_its_end_before_the_answer(settings):
+    """So that a browser still sending the file sees the page, not a reset (gunicorn
+    closes the connection after the answer, dropping what was not read)."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE, settings.IMPORT_MAX_FILE_SIZE = 1000, 2000
+    url = reverse("admin:practices_practice_import")
+    request = RequestFactory().post(url, "x" * 5000, content_type="text/csv")
+    assert security.oversized(request).status_code == 413
+    assert request.read() == b""
+
+
 def test_a_large_but_allowed_post_reaches_the_form(client, db):
     """Under the body limit the form answers for itself (here: too long a text)."""
     response = client.post(

@@ -12,8 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from opendata import admin as opendata_admin
+from opendata.import_files import MAX_SHOWN
 from practices.models import Practice, Status
 from tests.factories import make_practice, make_user
+from tests.test_security import assert_security_headers
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +111,23 @@ def test_a_bad_file_shows_every_problem_with_its_line_and_writes_nothing(
     assert not Practice.objects.exists()
 
 
+def test_the_page_lists_the_first_problems_of_each_kind_and_counts_the_rest(
+    client, reviewer
+):
+    client.force_login(reviewer)
+    data = [record(f"p{n}", start_year="abc") for n in range(MAX_SHOWN + 2)]
+    response = client.post(IMPORT, {"file": upload(data)})
+    assert response.status_code == 400
+    text = response.text
+    count = MAX_SHOWN + 2
+    assert f"Nothing was imported: {count} problems in {count} of {count} rows." in text
+    assert text.count("is not a year") == MAX_SHOWN
+    assert (
+        f"<p>… and 2 more problems with start_year (only the first {MAX_SHOWN} are "
+        "listed).</p>"
+    ) in text
+
+
 def test_an_editor_may_not_import_published_records(client, editor):
     client.force_login(editor)
     data = [record("one", status="published", published_on="2026-01-01")]
@@ -118,18 +137,55 @@ def test_an_editor_may_not_import_published_records(client, editor):
     assert not Practice.objects.exists()
 
 
-def test_a_file_that_is_too_big_or_missing_is_a_form_error(
-    client, reviewer, monkeypatch
-):
+def test_a_file_that_is_too_big_or_missing_is_a_form_error(client, reviewer, settings):
     client.force_login(reviewer)
-    monkeypatch.setattr(opendata_admin, "MAX_UPLOAD", 10)
+    settings.IMPORT_MAX_FILE_SIZE = 10
     response = client.post(IMPORT, {"file": upload([record("one")])})
     assert response.status_code == 400
-    assert "at most 10 MB can be imported here" in response.text
+    assert "The file is larger than 10\xa0bytes, the most this page takes" in (
+        response.text
+    )
     missing = client.post(IMPORT, {})
     assert missing.status_code == 400
     assert "Choose a CSV or JSON file to import." in missing.text
     assert not Practice.objects.exists()
+
+
+def test_a_file_of_the_size_the_page_promises_is_imported(client, reviewer, settings):
+    """The request-size limit (config/security.py) leaves room for the page's file:
+    one of exactly IMPORT_MAX_FILE_SIZE bytes, with the form's other fields."""
+    client.force_login(reviewer)
+    assert settings.IMPORT_MAX_FILE_SIZE > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    text = upload([record("one")]).read()
+    data = text + b" " * (settings.IMPORT_MAX_FILE_SIZE - len(text))
+    file = SimpleUploadedFile("large.json", data, content_type="application/json")
+    assert "at most 10.0\xa0MB" in client.get(IMPORT).text
+    response = client.post(IMPORT, {"file": file, "dry_run": "on"})
+    assert response.status_code == 200
+    assert response.context["report"].created == ["one"]
+
+
+def test_a_bigger_upload_gets_the_admin_s_page_with_the_limit(client, settings):
+    """Refused before the body is read, so before sign-in is checked: the page says
+    no more than the import page does, in the admin's own layout."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE, settings.IMPORT_MAX_FILE_SIZE = 1000, 2000
+    data = b" " * 3001
+    response = client.post(IMPORT, {"file": SimpleUploadedFile("big.json", data)})
+    assert response.status_code == 413
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    text = response.text
+    assert text.count("<h1") == 1 and "<h1>File too large</h1>" in text
+    assert "Practice Atlas curation" in text  # the admin's header
+    assert "takes files of at most 2.0\xa0KB" in text
+    assert "<code>manage.py import_practices</code>" in text
+    assert f'<a href="{IMPORT}">Back to the import page</a>' in text
+    assert_security_headers(response, "413 on the import page")
+    assert not Practice.objects.exists()
+    # Elsewhere the usual limit, and its plain refusal, still apply.
+    file = SimpleUploadedFile("big.json", data)
+    elsewhere = client.post(reverse("admin:login"), {"file": file})
+    assert elsewhere.status_code == 413
+    assert elsewhere["Content-Type"] == "text/plain; charset=utf-8"
 
 
 def test_the_page_writes_a_bounded_number_of_practices_at_a_time(

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from opendata.import_files import MAX_SHOWN
 from practices.models import Practice, Status
 from tests.factories import make_practice
 
@@ -78,6 +79,21 @@ def test_problems_are_listed_with_their_lines_and_nothing_is_imported(tmp_path):
         "line 5: title is missing: every record needs one",
     ]
     assert not Practice.objects.exists()
+
+
+def test_the_first_problems_of_each_kind_are_listed_and_the_rest_counted(tmp_path):
+    rows = [record(f"p-{n}", start_year="abc") for n in range(MAX_SHOWN + 2)]
+    path = write_json(tmp_path, rows)
+    err = io.StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("import_practices", str(path), stdout=io.StringIO(), stderr=err)
+    count = MAX_SHOWN + 2
+    assert str(raised.value) == f"Nothing imported: {count} problems in {count} rows."
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "line 3: p-0: start_year 'abc' is not a year"
+    assert lines[MAX_SHOWN:] == [
+        f"… and 2 more problems with start_year (only the first {MAX_SHOWN} are listed)"
+    ]
 
 
 def test_a_problem_with_the_whole_file(tmp_path):

@@ -6,6 +6,7 @@ slug; curators' edits kept unless `update`."""
 import csv
 import io
 import json
+import tracemalloc
 from datetime import date
 
 import pytest
@@ -14,6 +15,7 @@ from django.db import DataError, connection
 from django.test.utils import CaptureQueriesContext
 
 from opendata import imports
+from opendata.import_files import MAX_SHOWN
 from opendata.imports import import_practices, read_file, validate
 from opendata.records import CSV_COLUMNS, DERIVED, csv_row, practice_record
 from practices.models import Practice, PracticeSource, Status
@@ -325,6 +327,40 @@ def test_unknown_columns_are_named():
     assert report.problems[0].line == 1
 
 
+def test_a_header_s_unknown_columns_are_named_once_and_at_most_max_shown():
+    """Each name once; a header of 200,000 columns (a 2 MB line) is checked in one
+    pass and its problem quotes MAX_SHOWN names, then says how many more."""
+    report = import_practices(b"slug,colour,size,colour\r\nx,red,L,red\r\n", "a.csv")
+    assert reasons(report)[0].startswith("line 1: unknown columns “colour”, “size”.")
+    assert reasons(report)[1] == "line 1: columns appear more than once: “colour”."
+    header = ",".join(["slug", *(f"c{n}" for n in range(200_000))])
+    report = import_practices(f"{header}\r\n".encode(), "wide.csv")
+    names = ", ".join(f"“c{n}”" for n in range(MAX_SHOWN))
+    assert reasons(report) == [
+        f"line 1: unknown columns {names} and {200_000 - MAX_SHOWN:,} more. The "
+        f"columns are those of the CSV export: {', '.join(CSV_COLUMNS)}."
+    ]
+
+
+def test_a_report_lists_the_first_max_shown_problems_of_each_kind():
+    """The admin page and the command list these (a 2 MB file with a problem on
+    every row once made a 34 MB page); the counts still cover every problem."""
+    rows = [record(slug=f"p{n}", start_year="abc") for n in range(MAX_SHOWN + 3)]
+    rows += [record(slug="untitled", title="", colour="red")]
+    report = import_practices(json_file(rows), "many.json")
+    assert len(report.problems) == MAX_SHOWN + 5
+    assert report.problem_rows == MAX_SHOWN + 4
+    listed, notes = report.listed
+    assert [p.field for p in listed] == ["start_year"] * MAX_SHOWN + ["colour", "title"]
+    assert listed[0].line == 3 and listed[MAX_SHOWN - 1].line == MAX_SHOWN + 2
+    assert notes == [
+        f"and 3 more problems with start_year (only the first {MAX_SHOWN} are listed)"
+    ]
+    rows = [{"slug": f"p{n}", "colour": "red"} for n in range(MAX_SHOWN + 1)]
+    _, notes = import_practices(json_file(rows), "odd.json").listed
+    assert notes[0].startswith("and 1 more problem with whole rows or unknown fields")
+
+
 def test_a_csv_without_a_slug_column_or_with_a_broken_row():
     assert "no “slug” column" in str(
         import_practices(b"title\r\nX\r\n", "a.csv").problems[0]
@@ -536,6 +572,20 @@ def queries_to_validate(count, user=None):
     assert plan.problems == [] and len(plan.actions) == count
     Practice.objects.all().delete()
     return len(queries)
+
+
+def test_a_dry_run_takes_a_few_times_the_memory_of_its_file():
+    """Not each row's form (ten times the row): its instance and cleaned data."""
+    rows = [record(slug=f"p-{n}", description="Word " * 300) for n in range(200)]
+    data = json_file(rows)
+    tracemalloc.start()
+    try:
+        report = import_practices(data, "big.json", dry_run=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(report.created) == 200
+    assert peak < 10 * len(data), peak / len(data)
 
 
 def test_validation_reads_the_database_a_fixed_number_of_times(reviewer):

@@ -47,10 +47,13 @@ class Command(BaseCommand):
             data, path.name, update=update, dry_run=dry_run, progress=progress
         )
         if not report.ok:
-            for problem in report.problems:
+            problems, notes = report.listed
+            for problem in problems:
                 where = f"line {problem.line}" if problem.line else "file"
                 slug = f"{problem.slug}: " if problem.slug else ""
                 self.stderr.write(f"{where}: {slug}{problem.reason}")
+            for note in notes:
+                self.stderr.write(f"… {note}")
             count, rows = len(report.problems), report.problem_rows
             where = f"{rows} row{pluralize(rows)}" if rows else "the file"
             raise CommandError(
