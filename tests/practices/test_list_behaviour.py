@@ -174,6 +174,7 @@ HOSTILE = [
     "../../etc/passwd",
     '"unclosed',
     "or or -",
+    " ".join(chr(0x4E00 + n) for n in range(99)),  # 99 words (issue 19)
 ]
 PARAMS = ["q", "country", "region", "theme", "instrument", "project", "level",
           "period", "page", "sort", "per_page"]  # fmt: skip
