@@ -79,7 +79,9 @@ class PracticeFilterSet(django_filters.FilterSet):
     instrument = term_filter("instrument")
     project = term_filter("project")
     level = django_filters.MultipleChoiceFilter(
-        choices=ImplementationLevel.choices, label=Practice.field_label("level")
+        choices=ImplementationLevel.choices,
+        label=Practice.field_label("level"),
+        distinct=False,  # a column of the practice: no join to repeat rows
     )
     period = django_filters.MultipleChoiceFilter(
         choices=Period.choices, method="filter_period", label="Period"
