@@ -20,7 +20,16 @@ from django.utils import timezone
 from briefs.models import Brief, BriefSection, FeaturedPractice
 from opendata.imports import import_practices
 
-from .models import Country, InstrumentType, Practice, Project, Region, Status, Theme
+from .models import (
+    Country,
+    FacetValue,
+    InstrumentType,
+    Practice,
+    Project,
+    Region,
+    Status,
+    Theme,
+)
 
 CONTENT_DIR = Path(settings.BASE_DIR) / "fixtures" / "catalogue"
 KINDS = "countries regions themes instruments projects practices briefs".split()
@@ -120,8 +129,12 @@ def load_catalogue(paths=None):
 
 
 def analyze():
+    """Statistics for the tables the list filters and counts, not the whole
+    database (its system catalogues too): that takes seconds."""
+    links = [field.remote_field.through for field in Practice._meta.many_to_many]
+    tables = [model._meta.db_table for model in (Practice, FacetValue, *links)]
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("ANALYZE " + ", ".join(map(connection.ops.quote_name, tables)))
 
 
 def _create(kind, key, form):
