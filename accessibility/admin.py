@@ -28,8 +28,8 @@ class FeedbackAdmin(admin.ModelAdmin):
                 request,
                 f"Today's limit of {settings.FEEDBACK_DAILY_CAP} reports was reached "
                 f"at {timezone.localtime(reached_at):%H:%M}: the feedback form refuses "
-                "new reports until midnight, telling senders to try again tomorrow "
-                "(FEEDBACK_DAILY_CAP sets the limit).",
+                "new reports until midnight, telling senders to try again tomorrow. "
+                "The site's operators can change the limit (FEEDBACK_DAILY_CAP).",
             )
         return super().changelist_view(request, extra_context)
 
