@@ -116,13 +116,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # - statement_timeout: a live server whose statement waits (for a lock) or runs
     #   too long; the server cancels it (0: no limit, e.g. for a long migration);
     # - keepalives and tcp_user_timeout: a server or network gone silent; the kernel
-    #   drops the connection when probes or sent data stay unacknowledged.
-    # A proxy that keeps acknowledging but stops forwarding escapes all of them
-    # (libpq has no client-side query timeout): gunicorn's timeout still ends it.
+    #   drops the connection when probes or sent data stay unacknowledged;
+    # - answer_timeout (config.postgresql): a server or proxy that acknowledges but
+    #   never answers; a little longer than statement_timeout, so that a running
+    #   server's own cancellation comes first.
     statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT", default=5)
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     DATABASES["default"]["OPTIONS"] = {
         "connect_timeout": 5,
         "options": f"-c statement_timeout={statement_timeout}s",
+        "answer_timeout": statement_timeout + 2 if statement_timeout else 0,
         "keepalives": 1,
         "keepalives_idle": 5,
         "keepalives_interval": 2,

@@ -110,6 +110,7 @@ def test_postgresql_connections_get_timeouts_and_keepalives_the_url_can_change(
     assert database_options(production_env) == {
         "connect_timeout": 5,
         "options": "-c statement_timeout=5s",
+        "answer_timeout": 7,  # config.postgresql: statement_timeout + 2 s
         "keepalives": 1,
         "keepalives_idle": 5,
         "keepalives_interval": 2,
@@ -117,9 +118,13 @@ def test_postgresql_connections_get_timeouts_and_keepalives_the_url_can_change(
         "tcp_user_timeout": 10000,
     }
     production_env["DATABASE_STATEMENT_TIMEOUT"] = "0"  # no limit
-    production_env["DATABASE_URL"] += "?keepalives_idle=30&tcp_user_timeout=0"
+    assert database_options(production_env)["answer_timeout"] == 0  # none either
+    production_env["DATABASE_URL"] += (
+        "?keepalives_idle=30&tcp_user_timeout=0&answer_timeout=20"
+    )
     options = database_options(production_env)
     assert options["options"] == "-c statement_timeout=0s"
+    assert options["answer_timeout"] == 20
     assert options["keepalives_idle"] == 30
     assert options["tcp_user_timeout"] == 0
 

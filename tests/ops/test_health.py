@@ -284,7 +284,9 @@ def http_get(url, headers=None, timeout=20):
 class TcpProxy:
     """A TCP proxy in front of the database that a test can cut: stop() closes the
     port and every connection through it (clients get "connection refused");
-    start(hang=True) accepts connections but never answers (a black hole)."""
+    start(hang=True) accepts connections but never answers (a black hole);
+    pause() keeps every connection open but stops forwarding (what a stuck proxy
+    or a frozen server does: the bytes are acknowledged, no answer comes)."""
 
     def __init__(self, upstream):
         self.upstream = upstream
@@ -293,6 +295,8 @@ class TcpProxy:
         self.acceptor = None
         self.sockets = []
         self.lock = threading.Lock()
+        self.forwarding = threading.Event()
+        self.forwarding.set()
 
     def start(self, hang=False):
         listener = socket.socket()
@@ -335,10 +339,16 @@ class TcpProxy:
         with self.lock:
             self.sockets.append(sock)
 
-    @staticmethod
-    def _pipe(source, sink):
+    def pause(self):
+        self.forwarding.clear()
+
+    def resume(self):
+        self.forwarding.set()
+
+    def _pipe(self, source, sink):
         try:
             while data := source.recv(65536):
+                self.forwarding.wait()
                 sink.sendall(data)
         except OSError:
             pass
@@ -351,6 +361,7 @@ class TcpProxy:
 
     def stop(self):
         self.listener = None
+        self.forwarding.set()  # lets paused pipes see their sockets close
         if self.acceptor is not None:
             self.acceptor.join()  # the port is closed when this returns
             self.acceptor = None
@@ -492,7 +503,12 @@ def test_pages_answer_503_while_the_database_is_unreachable_and_recover(
 
     PostgreSQL: the server reaches the test database through a TCP proxy with the
     production connection settings (persistent connections, CONN_HEALTH_CHECKS,
-    connect_timeout); the proxy is cut, turned into a black hole, then restored.
+    connect_timeout); the proxy is cut, turned into a black hole, restored, then
+    paused: it keeps the workers' open connections but stops forwarding, as a
+    stuck proxy or a frozen server does. Its kernel acknowledges every byte, so
+    keepalives, tcp_user_timeout and statement_timeout never fire; the bounded
+    wait for an answer (config.postgresql: statement timeout + 2 s, 3 s here)
+    does. Before it, such a request hung until gunicorn killed the worker.
     SQLite: the database file's directory is moved away and back; SQLite has no
     connection to lose, so the server opens the file per request (CONN_MAX_AGE=0).
     """
@@ -501,11 +517,13 @@ def test_pages_answer_503_while_the_database_is_unreachable_and_recover(
     db = connection.settings_dict
 
     if connection.vendor == "postgresql":
+        stalled = make_practice(title="Stalled practice").get_absolute_url()
         proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
         proxy.start()
         url = postgres_url(port=proxy.port)
+        env = {"DATABASE_STATEMENT_TIMEOUT": "1"}
         try:
-            with gunicorn_server(tmp_path, url) as (base_url, log_path):
+            with gunicorn_server(tmp_path, url, **env) as (base_url, log_path):
                 assert http_get(base_url + "/briefs/")[0] == 200
 
                 proxy.stop()  # refused: connections drop, new ones are refused
@@ -518,7 +536,17 @@ def test_pages_answer_503_while_the_database_is_unreachable_and_recover(
                 proxy.stop()
 
                 proxy.start()
-                assert_pages_answer_200(base_url, pages)
+                assert_pages_answer_200(base_url, pages)  # each worker connected
+
+                proxy.pause()
+                started = time.monotonic()
+                status, _, body = http_get(base_url + stalled, timeout=25)
+                assert status == 503, body
+                assert OUTAGE_TEXT in body
+                # 3 s for the held connection, 5 s for a new one (connect_timeout).
+                assert time.monotonic() - started < 12
+                proxy.resume()
+                assert_pages_answer_200(base_url, [stalled])
         finally:
             proxy.stop()
     else:
@@ -548,6 +576,7 @@ def test_connections_wait_for_the_database_a_bounded_time(db):
         with connection.cursor() as cursor:
             cursor.execute("SHOW statement_timeout")
             assert f"-c statement_timeout={cursor.fetchone()[0]}" == options["options"]
+        assert connection.connection.answer_timeout == options["answer_timeout"]
         sock = socket.socket(fileno=os.dup(connection.connection.pgconn.socket))
         with sock:
             assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
