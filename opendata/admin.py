@@ -10,6 +10,7 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from practices.listing import FILE_PREFIX
 from practices.models import Practice
 
 from .exports import export_response
@@ -31,7 +32,7 @@ def _export(request, queryset, fmt):
         "count": len(ids),
         "licence": LICENCE,
     }
-    filename = f"practices-selected-{timezone.localdate()}"
+    filename = f"{FILE_PREFIX}_selected_{timezone.localdate()}.{fmt}"
     return export_response(fmt, Practice.objects, ids, request, filename, metadata)
 
 

@@ -48,7 +48,7 @@ def json_chunks(records, metadata):
 
 def export_response(fmt, queryset, ids, request, filename, metadata):
     """A streamed download of the practices of `queryset` with these ids (see
-    iter_practices), as "csv" or "json" (with `metadata`)."""
+    iter_practices), as "csv" or "json" (with `metadata`), saved as `filename`."""
     absolute_url = partial(absolute_uri, request)
     records = (practice_record(p, absolute_url) for p in iter_practices(queryset, ids))
     if fmt == "csv":
@@ -59,5 +59,5 @@ def export_response(fmt, queryset, ids, request, filename, metadata):
         (chunk.encode() for chunk in chunks),
         content_type=f"{media_type}; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -40,28 +40,18 @@ def practice_feed(request):
             f"- {error}" for error in listing.errors
         )
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
-    # The filters in effect, in the form's order, as validated (codes upper-cased,
-    # search stripped): they name the feed and make its id.
-    parts = [
-        (name, sorted(value) if isinstance(value, list) else [value])
-        for name, value in listing.filters.items()
-    ]
     title = f"{settings.SITE_NAME}: practices"
-    if parts:  # e.g. "Country: Italy; Theme: New markets; search “vouchers”"
-        title += " — " + "; ".join(
-            f"search “{values[0]}”"
-            if name == "q"
-            else f"{listing.filterset.filters[name].label}: "
-            + ", ".join(str(listing.labels(name).get(v, v)) for v in values)
-            for name, values in parts
-        )
-    feed_id = with_query(reverse("opendata:feed"), urlencode(parts, doseq=True))
+    if description := listing.description:
+        title += f" — {description}"
+    feed_id = with_query(
+        reverse("opendata:feed"), urlencode(listing.chosen, doseq=True)
+    )
     # The list page with the same query string, in the feed's order, from page 1.
     shown = request.GET.copy()
     for name in ("page", "sort"):
         shown.pop(name, None)
     shown["sort"] = "newest"
-    scope = "matching these filters" if parts else "in the catalogue"
+    scope = "matching these filters" if listing.filters else "in the catalogue"
     feed = Atom1Feed(
         title=xml_text(title),
         subtitle=f"The newest published practices {scope} (up to {FEED_SIZE}), "
@@ -99,4 +89,9 @@ def practice_feed(request):
             categories=[xml_text(name) for name in themes],
             item_copyright=xml_text(practice.attribution),
         )
-    return HttpResponse(feed.writeString("utf-8"), content_type=feed.content_type)
+    response = HttpResponse(feed.writeString("utf-8"), content_type=feed.content_type)
+    # Feed readers read it whatever this says; a browser, which would show the raw
+    # XML, saves it under a name that says what it holds. /follow/ explains it.
+    disposition = f'attachment; filename="{listing.file_name("atom")}"'
+    response["Content-Disposition"] = disposition
+    return response

@@ -23,6 +23,12 @@ urlpatterns = [
     path("data/", views.DataPageView.as_view(), name="data"),
     path("data/catalog.jsonld", views.CatalogView.as_view(), name="catalog"),
     path("practices/feed/", feeds.practice_feed, name="feed"),
+    path("follow/", views.FollowView.as_view(), name="follow"),
+    path(
+        "practices/compare/export.csv",
+        views.ComparisonExportView.as_view(),
+        name="compare-csv",
+    ),
     path(
         "sitemap.xml",
         public_page(sitemaps.index),

@@ -1,6 +1,9 @@
 """The open data surfaces: the CSV and JSON exports of the list's filtered set, the
 data page (/data/, its data dictionary generated from records.COLUMNS) and the
-DCAT-AP description of the dataset (/data/catalog.jsonld)."""
+DCAT-AP description of the dataset (/data/catalog.jsonld), the comparison as CSV
+and the page that explains how to follow a list (/follow/)."""
+
+import csv
 
 from django.conf import settings
 from django.db.models import Max
@@ -8,19 +11,19 @@ from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.text import slugify
 from django.views import View
 from django.views.generic import TemplateView
 
-from practices import facts
+from practices import compare, facts
 from practices.caching import catalogue_version, public_page
 from practices.filters import PracticeFilterSet
-from practices.listing import SORT_LABELS, list_practices
+from practices.listing import FILE_PREFIX, SORT_LABELS, list_practices
 from practices.models import ImplementationLevel, Practice
 
 from .discovery import absolute_uri, filtered_path
 from .exports import export_response
-from .records import COLUMNS, LICENCE
+from .feeds import FEED_SIZE
+from .records import COLUMNS, LICENCE, guard_cell
 
 SITE_NAME = settings.SITE_NAME
 TITLE = f"{SITE_NAME}: good practices for the internationalisation of SMEs"
@@ -30,7 +33,6 @@ DESCRIPTION = (
     "sources each record lists: what the practice does, where, by whom, since when, "
     "its themes and instrument types, and its evidence of success."
 )
-FILENAME = f"{slugify(SITE_NAME)}-practices"
 
 
 @method_decorator(public_page, name="dispatch")
@@ -50,7 +52,8 @@ class PracticeExportView(View):
         metadata = self.metadata(request, listing, len(ids))
         # Read again from published(): a practice unpublished meanwhile is skipped.
         published = Practice.objects.published()
-        return export_response(self.format, published, ids, request, FILENAME, metadata)
+        filename = listing.file_name(self.format)
+        return export_response(self.format, published, ids, request, filename, metadata)
 
     def invalid(self, errors):
         if self.format == "json":
@@ -92,6 +95,63 @@ class PracticeExportView(View):
                 "data_dictionary": absolute_uri(request, reverse("opendata:data")),
             },
         }
+
+
+@method_decorator(public_page, name="dispatch")
+class ComparisonExportView(View):
+    """The comparison of the same address (/practices/compare/?p=…) as CSV, as its
+    page shows it: a row per criterion (compare.CRITERIA), a column per practice,
+    plain text with the same certainty marks."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request):
+        comparison = compare.Comparison.of(request.GET)
+        if not comparison.complete or not comparison.practices:
+            problems = [f"No published practice has the address “{slug}”."
+                        for slug in comparison.unknown]  # fmt: skip
+            if comparison.asked > compare.MAX_ITEMS:
+                problems.append(f"A comparison holds at most {compare.MAX_ITEMS}.")
+            if not comparison.asked:
+                problems.append("Name the practices to compare: ?p=<slug>&p=<slug>.")
+            text = "Nothing was exported:\n" + "".join(f"- {p}\n" for p in problems)
+            return HttpResponse(
+                text, status=400, content_type="text/plain; charset=utf-8"
+            )
+        practices = comparison.practices
+        rows = [
+            ["", *(practice.title for practice in practices)],
+            [
+                "Address",
+                *(absolute_uri(request, p.get_absolute_url()) for p in practices),
+            ],
+            *([c.label, *(c.text(p) for p in practices)] for c in compare.CRITERIA),
+        ]
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        writer = csv.writer(response, lineterminator="\r\n")
+        writer.writerows([guard_cell(cell) for cell in row] for row in rows)
+        name = f"{FILE_PREFIX}_comparison_{timezone.localdate()}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+@method_decorator(public_page, name="dispatch")
+class FollowView(TemplateView):
+    """/follow/?<the list's query string>: the feed of that list explained in plain
+    words, with its address to copy into a feed reader."""
+
+    template_name = "opendata/follow.html"
+
+    def get(self, request, *args, **kwargs):
+        listing = list_practices(request.GET, version=catalogue_version(request))
+        context = self.get_context_data(
+            listing=listing,
+            feed_size=FEED_SIZE,
+            feed_url=absolute_uri(request, filtered_path("opendata:feed", request.GET)),
+            list_url=filtered_path("practices:list", request.GET),
+        )
+        status = 200 if listing.valid else 400
+        return self.render_to_response(context, status=status)
 
 
 @method_decorator(public_page, name="dispatch")

@@ -9,8 +9,8 @@ digests all of them. So a committed change is seen at once everywhere.
 
 Nothing personal is stored: signed-in readers and pages with messages bypass the
 cache, and a page that set a cookie (CSRF included) or used the CSP nonce is sent
-private. Only the content type and body are stored, so every hit gets fresh
-headers from the middleware.
+private. Only the body and the headers that describe it (STORED_HEADERS) are
+stored, so every hit gets fresh headers from the middleware.
 """
 
 import hashlib
@@ -34,6 +34,7 @@ from .models import CatalogueVersion
 
 STARTED_AT = time.time()  # a deploy restarts the process: see last_modified()
 STATUS_HEADER = "X-Page-Cache"
+STORED_HEADERS = ["Content-Type", "Content-Disposition"]
 
 
 def catalogue_version(request):
@@ -69,10 +70,10 @@ def stored_page(request):
         return None
     if shared_version := found.get(CatalogueVersion.CACHE_KEY):
         vars(request).setdefault("catalogue_version", shared_version)
-    version, content_type, body = found[key]
+    version, headers, body = found[key]
     if version != repr(catalogue_version(request)):
         return None
-    return HttpResponse(body, content_type=content_type, headers={STATUS_HEADER: "hit"})
+    return HttpResponse(body, headers={**headers, STATUS_HEADER: "hit"})
 
 
 def etag(request, *args, **kwargs):
@@ -119,7 +120,10 @@ def public_page(view):
             return response
         if seconds and not response.streaming:
             version = repr(catalogue_version(request))
-            page = (version, response["Content-Type"], response.content)
+            headers = {
+                name: response[name] for name in STORED_HEADERS if name in response
+            }
+            page = (version, headers, response.content)
             cache.set(page_key(request), page, seconds)
         response[STATUS_HEADER] = "miss" if seconds else "off"
         return response

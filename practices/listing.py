@@ -8,13 +8,17 @@ and counts are database queries over PracticeFilterSet's querysets, so a request
 sees one state of the catalogue, whatever curators do meanwhile.
 """
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
+from unicodedata import normalize
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Case, Count, DateField, Expression, F, Value, When
 from django.utils import timezone
+from django.utils.text import slugify
 
 from .filters import PracticeFilterSet
 from .models import FacetValue, Practice
@@ -52,6 +56,7 @@ SORT_ORDERS = {
     "start": [F("start_year").desc(nulls_last=True), "title", "pk"],
 }
 
+FILE_PREFIX = slugify(settings.SITE_NAME)  # what every download's name starts with
 FACETS = ["country", "region", "theme", "instrument", "project", "level", "period"]
 
 
@@ -123,6 +128,40 @@ class Listing:
     def labels(self, name):
         """{value: label} of a filter's options."""
         return dict(self.filterset.form.fields[name].choices)
+
+    @property
+    def chosen(self):
+        """The filters in effect, in the form's order, as (name, [values]) with
+        each filter's values sorted: the same selection always reads the same."""
+        return [
+            (name, sorted(value) if isinstance(value, list) else [value])
+            for name, value in self.filters.items()
+        ]
+
+    @property
+    def description(self):
+        """The filters in effect in words, e.g. "Country: Italy; Theme: New
+        markets; search “vouchers”" ("" when there are none)."""
+        return "; ".join(
+            f"search “{values[0]}”"
+            if name == "q"
+            else f"{self.filterset.filters[name].label}: "
+            + ", ".join(str(self.labels(name).get(v, v)) for v in values)
+            for name, values in self.chosen
+        )
+
+    def file_name(self, extension):
+        """A download's name that says what it holds and when, e.g.
+        practice-atlas_IT_voucher_2026-12-06.csv (the filters' values, shortened)."""
+        values = [str(value) for name, values in self.chosen for value in values]
+        # ASCII letters (accents dropped: Zürich, Zurich), digits and dashes.
+        ascii = [
+            normalize("NFKD", v).encode("ascii", "ignore").decode() for v in values
+        ]
+        words = [re.sub(r"[^A-Za-z0-9]+", "-", value).strip("-") for value in ascii]
+        selection = "_".join(word for word in words if word)
+        parts = [FILE_PREFIX, selection[:80].strip("_-"), str(timezone.localdate())]
+        return f"{'_'.join(part for part in parts if part)}.{extension}"
 
     def facets(self, query_data, version=None):
         """The list's facets: every option of each filter, with how many practices

@@ -103,26 +103,22 @@ class PracticeCompareView(TemplateView):
     template_name = "practices/practice_compare.html"
 
     def get(self, request, *args, **kwargs):
-        slugs = list(dict.fromkeys(request.GET.getlist("p")))  # keep order, no repeats
-        asked = len(slugs)
-        slugs = slugs[: compare.MAX_ITEMS]
-        found = (
-            Practice.objects.published()
-            .for_detail()
-            .in_bulk([s for s in slugs if slug_re.match(s)], field_name="slug")
-        )
-        practices = [found[s] for s in slugs if s in found]
+        comparison = compare.Comparison.of(request.GET)
+        practices = comparison.practices
         for practice in practices:
             others = [other.slug for other in practices if other != practice]
             practice.remove_url = compare.compare_url(others)
-        unknown = [s[:80] for s in slugs if s not in found]
         context = self.get_context_data(
+            comparison=comparison,
             practices=practices,
-            asked=asked,
+            rows=[
+                (criterion, [(p, criterion.html(p)) for p in practices])
+                for criterion in compare.CRITERIA
+            ],
+            csv_url=compare.compare_url(comparison.slugs, "opendata:compare-csv"),
             max_items=compare.MAX_ITEMS,
-            unknown=unknown,
         )
-        status = 400 if unknown or asked > compare.MAX_ITEMS else 200
+        status = 200 if comparison.complete else 400
         return self.render_to_response(context, status=status)
 
 

@@ -42,6 +42,7 @@ PAGES = [
     ("not-found", "/practices/no-such-practice/", 404),
     ("accessibility", "/accessibility/", 200),
     ("data", "/data/", 200),
+    ("follow", "/follow/?country=IT&q=export", 200),
     # Pages for records in other states (set up by PREPARE below).
     ("archived-practice", "/practices/the-wakefield-first-bondholder-scheme/", 200),
     ("preview", "/practices/xport-accelerator/preview/", 200),

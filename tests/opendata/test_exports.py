@@ -198,12 +198,36 @@ def test_head_reads_no_practices(rf, catalogue):
     assert not queries.captured_queries
 
 
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"country": "IT", "instrument": "voucher"}, "practice-atlas_IT_voucher"),
+        (  # the search first, as on the form; codes sorted; non-ASCII left out
+            {"q": "innovation vouchers", "country": ["DE", "AT"]},
+            "practice-atlas_innovation-vouchers_AT_DE",
+        ),
+        ({"q": "Zürich Außenhandel 中文"}, "practice-atlas_Zurich-Auenhandel"),
+        ({"q": "中文", "sort": "title", "page": "2"}, "practice-atlas"),
+    ],
+)
+def test_a_download_is_named_after_what_it_holds_and_when(
+    client, catalogue, params, name
+):
+    response = client.get(CSV_URL, params)
+    body(response)
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{name}_{TODAY}.csv"'
+    )
+
+
 def test_exports_are_downloads_with_the_security_headers(client, catalogue):
     for url, content_type in [(CSV_URL, "text/csv"), (JSON_URL, "application/json")]:
         response = client.get(url)
         assert response["Content-Type"] == f"{content_type}; charset=utf-8"
-        assert response["Content-Disposition"].startswith("attachment; filename=")
-        assert "practice-atlas-practices." in response["Content-Disposition"]
+        extension = url.rsplit(".", 1)[1]
+        assert response["Content-Disposition"] == (
+            f'attachment; filename="practice-atlas_{TODAY}.{extension}"'
+        )
         assert response["X-Content-Type-Options"] == "nosniff"
         assert "Content-Security-Policy" in response
         body(response)  # consumed, so the request finishes

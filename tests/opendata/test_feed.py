@@ -341,3 +341,58 @@ def test_the_query_count_does_not_grow_with_the_catalogue(client, terms, setting
     # The version, the known values of each filter given, the practices (with the
     # search), their theme names.
     assert many <= 3 + len(parse_qs(urlsplit(url).query).keys() - {"q", "sort"})
+
+
+def test_browsers_save_the_feed_under_a_name_that_says_what_it_holds(client, catalogue):
+    """Chromium shows an Atom document as raw text; with a file name it saves it
+    instead (feed readers ignore the header). A stored page keeps the header."""
+    for expected_cache in ("miss", "hit"):
+        response = client.get(FEED, {"country": "IT", "instrument": "voucher"})
+        assert response["X-Page-Cache"] == expected_cache
+        assert response["Content-Disposition"] == (
+            f'attachment; filename="practice-atlas_IT_voucher_{TODAY}.atom"'
+        )
+
+
+FOLLOW = "/follow/"
+
+
+def test_the_follow_page_explains_the_feed_of_the_same_search(client, catalogue):
+    response = client.get(FOLLOW, {"country": "IT", "q": "export", "page": "2"})
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "<h1>Follow this search</h1>" in page
+    assert "search “export”; Country: Italy" in page
+    address = "http://testserver/practices/feed/?country=IT&amp;q=export"
+    assert f'value="{html.unescape(address)}"' in page  # no page number
+    assert 'readonly aria-describedby="feed-address-help"' in page
+    assert 'href="/practices/?country=IT&q=export"' in page  # back to the list
+    assert f"The {FEED_SIZE} practices published most recently" in page
+
+
+def test_the_follow_page_of_the_whole_catalogue(client, catalogue):
+    page = client.get(FOLLOW).content.decode()
+    assert "<h1>Follow new practices</h1>" in page
+    assert 'value="http://testserver/practices/feed/"' in page
+
+
+def test_the_follow_page_refuses_bad_filters_with_the_reason(client, catalogue):
+    response = client.get(FOLLOW, {"country": "XX"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Some filter values are not valid" in page
+    assert "Country: Select a valid choice." in page
+    assert 'id="feed-address"' not in page
+
+
+@pytest.mark.parametrize(
+    ("path", "link"),
+    [
+        ("/practices/", "/follow/"),
+        ("/practices/?country=IT&page=1", "/follow/?country=IT"),
+        ("/countries/it/", "/follow/?country=IT"),
+    ],
+)
+def test_every_list_links_to_its_follow_page(client, catalogue, path, link):
+    page = client.get(path).content.decode()
+    assert f'href="{link}"' in page.replace("&amp;", "&")

@@ -179,8 +179,8 @@ def test_the_comparison_marks_every_fact(client, unsure):
     make_practice(title="Plain desk", slug="plain")  # states nothing of its own
     page = Page(client.get("/practices/compare/", {"p": ["wombat", "plain"]}).text)
     table = page.region("table", "compare", containing="Summary")
-    shown = [v for v in SHOWN if v not in (VALUES["description"], VALUES["resources"])]
-    assert_marked(table, shown)  # the comparison leaves those two sections out
+    shown = [v for v in SHOWN if v != VALUES["description"]]
+    assert_marked(table, shown)  # the comparison leaves the description out
 
 
 def test_more_from_lists_mark_a_practice_whose_place_or_project_is_unsure(

@@ -84,10 +84,12 @@ def test_last_verified_is_shown_or_said_to_be_not_recorded(client):
 
 
 def test_the_comparison_shows_last_verified(client):
-    make_practice(slug="a", last_verified_on=date(2026, 3, 3))
+    make_practice(slug="a", title="A", last_verified_on=date(2026, 3, 3))
     make_practice(slug="b")
     text = client.get("/practices/compare/?p=a&p=b").text
-    assert '<th scope="row">Last verified</th><td>3 March 2026</td>' in text
+    assert (
+        '<th scope="row">Last verified</th><td data-practice="A">3 March 2026</td>'
+    ) in text
 
 
 # --- ranking -----------------------------------------------------------------------

@@ -180,14 +180,25 @@ PARAMS = ["q", "country", "region", "theme", "instrument", "project", "level",
           "period", "page", "sort", "per_page"]  # fmt: skip
 
 
+# Every surface that takes the list's query string.
+SURFACES = ["/practices/", "/practices/export.csv", "/practices/export.json",
+            "/practices/feed/", "/follow/"]  # fmt: skip
+
+
 @pytest.mark.parametrize("param", PARAMS)
 def test_hostile_values_never_cause_errors_or_unescaped_echoes(client, param):
     make_practice(countries=[make_country(code="IT", name="Italy")])
     for value in HOSTILE:
         for query in ({param: value}, {param: [value, value, "IT"]}):
-            response = client.get(reverse("practices:list"), query)
-            assert response.status_code < 500, (param, value)
-            assert "<script>alert(1)" not in response.text, (param, value)
+            # The other surfaces share the list's parsing: one query each.
+            for surface in SURFACES if isinstance(query[param], list) else SURFACES[:1]:
+                response = client.get(surface, query)
+                assert response.status_code < 500, (surface, param, value)
+                text = b"".join(response).decode()  # a stream too
+                if response["Content-Type"].startswith("text/html"):  # else inert
+                    assert "<script>alert(1)" not in text, (surface, param, value)
     for value in HOSTILE:
         response = client.get("/practices/compare/", {"p": [value, value]})
         assert response.status_code < 500 and "<script>alert(1)" not in response.text
+        response = client.get("/practices/compare/export.csv", {"p": [value, value]})
+        assert response.status_code < 500, value

@@ -270,6 +270,11 @@ SURFACES = [
     ),
     Surface("sitemap-briefs", lambda w: "/sitemap-briefs.xml", shows_twin=False),
     Surface("data-page", lambda w: "/data/", shows_twin=False),
+    Surface("follow", lambda w: "/follow/?country=IT&q=quokka", shows_twin=False),
+    Surface(
+        "compare-csv",
+        lambda w: f"/practices/compare/export.csv?p={w.twin.slug}&p={w.companion.slug}",
+    ),
     Surface("data-catalog", lambda w: "/data/catalog.jsonld", shows_twin=False),
 ]
 
@@ -460,12 +465,18 @@ def test_compare_treats_a_hidden_practice_as_an_unknown_address(client, world, s
     unknown = client.get("/practices/compare/", {"p": [world.twin.slug, "no-such"]})
     assert hidden.status_code == unknown.status_code == 400
     assert [p.slug for p in hidden.context["practices"]] == ["quokka-live"]
-    assert (hidden.context["unknown"], unknown.context["unknown"]) == (
+    assert (
+        hidden.context["comparison"].unknown,
+        unknown.context["comparison"].unknown,
+    ) == (
         [slug],
         ["no-such"],
     )
     assert f"No published practice has the address “{slug}”" in hidden.text
     assert world.hidden[state].title not in hidden.text
+    as_csv = client.get("/practices/compare/export.csv", {"p": [world.twin.slug, slug]})
+    assert as_csv.status_code == 400
+    assert world.hidden[state].title not in as_csv.text
 
 
 @pytest.mark.parametrize("state", HIDDEN_STATES)
