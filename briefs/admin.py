@@ -37,9 +37,11 @@ class BriefAdmin(WorkflowAdmin):
         ("Featured practices", FeaturedPractice, "brief"),
     ]
     # In the public page's order: title and standfirst, the sections and featured
-    # practices (the inlines), the source and attribution, then the status.
+    # practices (the inlines), the note on what could not be confirmed, the source
+    # and attribution, then the status.
     fieldsets = [
         (None, {"fields": ["title", "slug", "standfirst"]}),
+        after_inlines("Gaps in the sources", ["unconfirmed_note"]),
         after_inlines("Source", ["source_url", "source_published_on", "attribution"]),
         after_inlines("Status", ["status", "published_on", "created_at", "updated_at"]),
     ]

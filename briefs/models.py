@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from practices.models import Practice
@@ -22,6 +23,13 @@ class Brief(Publishable):
         "as not recorded otherwise. (published_on is this page's own date.)",
     )
     attribution = models.TextField(help_text="Attribution and licence line.")
+    unconfirmed_note = models.TextField(
+        "what this summary could not confirm",
+        blank=True,
+        help_text="Markdown. What the sources leave open (a date, a practice found "
+        "nowhere, a list that could not be read), shown in one note after the "
+        "sections: keep such remarks out of the sections' text.",
+    )
 
     history = HistoricalRecords()  # who changed what and when; revert in the admin
 
@@ -51,7 +59,8 @@ class BriefSection(models.Model):
 
     # ids the brief page itself uses; a section anchor must not collide with them.
     RESERVED_ANCHORS = set(
-        "main toc-heading featured-practices in-figures site-search-q".split()
+        "main toc-heading not-confirmed featured-practices in-figures "
+        "site-search-q".split()
     )
 
     def __str__(self):
@@ -64,6 +73,16 @@ class BriefSection(models.Model):
 
     def get_absolute_url(self):
         return f"{self.brief.get_absolute_url()}#{self.anchor}"
+
+
+class FeaturedPracticeQuerySet(models.QuerySet):
+    def of_published_practices(self):
+        """Those a reader may see on a brief's page (published() practices)."""
+        return self.filter(practice__in=Practice.objects.published())
+
+    def in_published_briefs(self):
+        """Those a reader may follow from a practice's page (published() briefs)."""
+        return self.filter(brief__in=Brief.objects.published())
 
 
 class FeaturedPractice(models.Model):
@@ -84,6 +103,8 @@ class FeaturedPractice(models.Model):
 
     history = HistoricalRecords()
 
+    objects = FeaturedPracticeQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "pk"]
         verbose_name = "featured practice"
@@ -95,6 +116,22 @@ class FeaturedPractice(models.Model):
 
     def __str__(self):
         return f"{self.practice} in {self.brief}"
+
+    def get_absolute_url(self):
+        """Where the brief discusses the practice: its section, or else the
+        brief's list of featured practices."""
+        anchor = self.section.anchor if self.section_id else "featured-practices"
+        return f"{self.brief.get_absolute_url()}#{anchor}"
+
+    def trail(self):
+        """The way back from the practice's page (its breadcrumbs): through the
+        brief to the section."""
+        place = self.section.heading if self.section_id else "Featured good practices"
+        return [
+            (reverse("briefs:list"), "Briefs"),
+            (self.brief.get_absolute_url(), self.brief.title),
+            (self.get_absolute_url(), place),
+        ]
 
     def clean(self):
         # The database refuses it too (trigger featuredpractice_section_in_brief,

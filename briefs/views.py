@@ -31,7 +31,7 @@ class BriefPage(DetailView):
         featured = Practice.objects.published().filter(featured_in__brief=self.object)
         # Its featured practices a reader may see, in order, ready for cards.
         features = list(
-            self.object.featured.filter(practice__in=Practice.objects.published())
+            self.object.featured.of_published_practices()
             .select_related("section")
             .prefetch_related(Prefetch("practice", Practice.objects.for_listing()))
         )
@@ -39,6 +39,8 @@ class BriefPage(DetailView):
         return super().get_context_data(
             archived=self.object.status == Status.ARCHIVED,
             features=features,
+            # What the brief's text may link to by name: never a draft.
+            linked_practices=[feature.practice for feature in features],
             # The brief's practices in figures, counted by the database.
             instruments=InstrumentType.objects.in_use(featured),
             themes=Theme.objects.in_use(featured),

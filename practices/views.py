@@ -198,7 +198,12 @@ class PracticePage(DetailView):
         country = next(iter(practice.countries.all()), None)
         return super().get_context_data(
             archived=practice.status == Status.ARCHIVED,
-            briefs=Brief.objects.published().filter(featured__practice=practice),
+            # Where published briefs discuss it, the first also its breadcrumbs.
+            features=list(
+                practice.featured_in.in_published_briefs()
+                .select_related("brief", "section")
+                .order_by("-brief__published_on", "brief__title")  # as /briefs/
+            ),
             related=published.related_to(practice),  # never the practice itself
             country=country,
             more_from_country=more_from.filter(countries=country)[:5]

@@ -1,6 +1,7 @@
 import functools
 import html
 import re
+import xml.etree.ElementTree as etree
 from urllib.parse import urlsplit, urlunsplit
 
 import markdown as md
@@ -8,6 +9,7 @@ import nh3
 from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from markdown.treeprocessors import Treeprocessor
 
 from practices import charts, facts
 from practices.models import Practice
@@ -24,12 +26,21 @@ LIST_AFTER_TEXT = re.compile(r"^(?![ \t]*[-*+] )(.*\S.*)\n(?=[ \t]*[-*+] )", re.
 
 
 @register.filter
-@functools.lru_cache(maxsize=4096)  # a pure function of the text, and slow
-def markdown(text):
-    """Render curator-written Markdown to sanitised HTML."""
+def markdown(text, practices=()):
+    """Render curator-written Markdown to sanitised HTML. The first mention of
+    each of `practices` in the text links to its page: pass published ones only."""
+    links = tuple(sorted({(p.title, p.get_absolute_url()) for p in practices}))
+    return _markdown(text, links)
+
+
+@functools.lru_cache(maxsize=4096)  # a pure function of its arguments, and slow
+def _markdown(text, links):
     if not text:
         return ""
-    html = md.markdown(LIST_AFTER_TEXT.sub(r"\1\n\n", text), output_format="html")
+    renderer = md.Markdown(output_format="html")
+    if links:  # after "unescape" (0): the names as the reader sees them
+        renderer.treeprocessors.register(NameLinks(renderer, links), "names", -10)
+    html = renderer.convert(LIST_AFTER_TEXT.sub(r"\1\n\n", text))
     # Links: http(s), mailto and relative URLs only (no javascript:, data:, …), and
     # never able to reach back to this page (rel noopener noreferrer). Stated here
     # rather than left to nh3's defaults; tests/test_security.py tries the payloads.
@@ -51,6 +62,81 @@ def external_if_on_another_host(url):
     page of this one: it gets the https scheme, as an external link."""
     parts = urlsplit(url.replace("\\", "/"))
     return urlunsplit(parts._replace(scheme="https")) if parts.netloc else url
+
+
+# Names as texts write them: any dash for a dash, spaced or not; either apostrophe.
+DASHES, QUOTES = "-\u2010\u2011\u2012\u2013\u2014\u2212", "'\u2018\u2019"
+NAME_PARTS = re.compile(rf"(\s*[{DASHES}]\s*|\s+|[{QUOTES}])")
+
+
+def name_pattern(title):
+    """A regex for a practice's name in running text, as its title spells it
+    (without a closing full stop) but for dashes, quotes, spacing and the case
+    of its first letter. Otherwise case counts: "export consortia" in a sentence
+    is a kind of support, "Export Consortia" a practice."""
+    name = title.strip().rstrip(".")
+    first = f"[{name[0].upper()}{name[0].lower()}]" if name[:1].isalpha() else ""
+    parts = NAME_PARTS.split(name[1:] if first else name)
+    return first + "".join(_as_written(part) for part in parts)
+
+
+def _as_written(part):
+    if part.strip() and part.strip() in DASHES:
+        return rf"\s*[{DASHES}]\s*"
+    if part.isspace():
+        return r"\s+"
+    if part and part in QUOTES:
+        return f"[{QUOTES}]"
+    return re.escape(part)
+
+
+class NameLinks(Treeprocessor):
+    """Links the first mention of each name to its URL, in the text outside links
+    and code. `links`: (name, url) pairs."""
+
+    def __init__(self, md, links):
+        super().__init__(md)
+        ordered = sorted(links, key=lambda link: -len(link[0]))  # longest first
+        patterns = [(name_pattern(name), url) for name, url in ordered]
+        patterns = [(pattern, url) for pattern, url in patterns if pattern]
+        self.urls = [url for _pattern, url in patterns]
+        self.names = re.compile(
+            "|".join(rf"(?<!\w)({pattern})(?!\w)" for pattern, _url in patterns)
+        )
+
+    def run(self, root):
+        self.linked = set()
+        if self.urls:  # (a title of only full stops names nothing)
+            self.walk(root)
+
+    def walk(self, element):
+        if element.tag in ("a", "code", "pre"):
+            return
+        element.text, children = self.split(element.text)
+        for child in list(element):
+            self.walk(child)
+            child.tail, links = self.split(child.tail)
+            children += [child, *links]
+        element[:] = children
+
+    def split(self, text):
+        """The text up to the first name linked, and the links (each with the
+        text up to the next as its tail)."""
+        head, links, start = text, [], 0
+        for match in self.names.finditer(text or ""):
+            url = self.urls[match.lastindex - 1]
+            if url in self.linked:
+                continue
+            self.linked.add(url)
+            if links:
+                links[-1].tail = text[start : match.start()]
+            else:
+                head = text[: match.start()]
+            links.append(etree.Element("a", href=url))
+            links[-1].text, start = match.group(), match.end()
+        if links:
+            links[-1].tail = text[start:]
+        return head, links
 
 
 # --- facts and how sure we are of them (practices.facts) ---------------------------

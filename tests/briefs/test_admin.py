@@ -201,3 +201,16 @@ def test_the_brief_history_lists_changes_to_sections_and_featured_practices(
         r"Featured practices Row .*? Export Consortia in Brief \d+ [\w ,.:]+ Deleted",
         text,
     )
+
+
+def test_curators_write_what_the_summary_could_not_confirm_in_the_admin(
+    admin_client,
+):
+    brief = make_brief()
+    assert 'name="unconfirmed_note"' in admin_client.get(change_url(brief)).text
+    note = "- **Its date.** The original's page shows none."
+    response = admin_client.post(
+        change_url(brief), form_data(brief, unconfirmed_note=note)
+    )
+    assert response.status_code == 302
+    assert Brief.objects.get(pk=brief.pk).unconfirmed_note == note

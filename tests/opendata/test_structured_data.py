@@ -239,10 +239,10 @@ def test_a_brief_s_recorded_date_is_the_original_s(client, full_practice):
     brief = make_brief(slug="dated", source_published_on=date(2021, 6, 1))
     text = client.get(brief.get_absolute_url()).text
     assert json_ld(text)["datePublished"] == "2021-06-01"
-    assert "The original brief's date: 1 June 2021." in text
+    assert 'published <time datetime="2021-06-01">1 June 2021</time>' in text
     undated = make_brief(slug="undated")
     text = client.get(undated.get_absolute_url()).text
-    assert 'date: <span class="not-recorded">not recorded</span>.' in text
+    assert '<span class="not-recorded">date not recorded</span>' in text
 
 
 def test_archived_records_and_previews_carry_no_structured_data(client, db):

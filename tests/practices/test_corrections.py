@@ -15,6 +15,8 @@ from practices.models import CatalogueVersion, Country, Practice, Project
 corrections = importlib.import_module(
     "practices.migrations.0011_corrections_from_the_research"
 )
+# Runs after 0011 on the same databases: it moves the brief's gaps to its note.
+gaps_moved = importlib.import_module("briefs.migrations.0009_gaps_out_of_the_sections")
 OLD_PROJECT = {
     "slug": "expedire-slovenia-austria",
     "acronym": "Expedire",
@@ -43,6 +45,7 @@ def as_shipped_before(catalogue):
                 setattr(practice, name, before)
         practice.save()
     brief = Brief.objects.get(slug=corrections.BRIEF)
+    Brief.objects.filter(pk=brief.pk).update(unconfirmed_note="")  # before 0009
     for anchor, (before, _after) in corrections.SECTIONS.items():
         brief.sections.filter(anchor=anchor).update(body=before)
     for slug, fields in corrections.FEATURED.items():
@@ -72,7 +75,10 @@ def brief_state():
 
 
 def run_corrections():
-    corrections.correct(apps, SimpleNamespace(connection=connection))
+    """What `migrate` runs on a database from before 0011."""
+    schema_editor = SimpleNamespace(connection=connection)
+    corrections.correct(apps, schema_editor)
+    gaps_moved.move_gaps(apps, schema_editor)
 
 
 def test_an_older_database_gets_the_corrected_records(catalogue):

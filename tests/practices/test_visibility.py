@@ -441,7 +441,7 @@ def test_practice_page_relates_and_features_only_published_records(client, world
     assert [p.slug for p, _score in context["related"]] == ["quokka-companion"]
     assert [p.slug for p in context["more_from_country"]] == ["quokka-companion"]
     assert [p.slug for p in context["more_from_project"]] == ["quokka-companion"]
-    assert [b.slug for b in context["briefs"]] == ["wombat-live"]
+    assert [f.brief.slug for f in context["features"]] == ["wombat-live"]
 
 
 def test_brief_features_and_charts_count_only_published_practices(client, world):
