@@ -5,6 +5,7 @@ printing to PDF with Chromium; see the commit that added the rules.)"""
 import re
 
 from django.conf import settings
+from django.utils import timezone
 
 SITE_CSS = settings.BASE_DIR / "static" / "css" / "site.css"
 
@@ -18,6 +19,7 @@ HIDDEN_IN_PRINT = [
     ".pagination",
     ".compare-form",  # "Add to comparison" buttons
     ".messages",
+    ".related",  # a practice's related and "more from" lists
 ]
 
 
@@ -40,6 +42,18 @@ def test_screen_only_parts_are_hidden_in_print():
     rules = print_rules()
     for selector in HIDDEN_IN_PRINT:
         assert "display: none" in rules.get(selector, ""), selector
+
+
+def test_every_printout_names_the_site_its_address_and_the_day(client, catalogue):
+    assert ".print-header { display: none; }" in SITE_CSS.read_text()  # screen
+    assert "display: block" in print_rules()[".print-header"]
+    today = timezone.localdate()
+    for path in ["/", "/practices/?country=IT", "/practices/export-consortia/"]:
+        page = client.get(path).text
+        assert (
+            f'<p class="print-header">Practice Atlas · http://testserver{path} · '
+            f"printed {today.day} {today:%B %Y}</p>"
+        ) in page
 
 
 def test_external_links_print_their_address_but_anchors_do_not():
