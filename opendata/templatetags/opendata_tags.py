@@ -49,6 +49,17 @@ def canonical_url(context, *keep):
 
 
 @register.simple_tag(takes_context=True)
+def page_url(context):
+    """This page's absolute URL, query string included ("" without a request or
+    with a bad Host: the 400 page renders the same base template)."""
+    request = context.get("request")
+    try:
+        return absolute_uri(request, request.get_full_path()) if request else ""
+    except SuspiciousOperation:
+        return ""
+
+
+@register.simple_tag(takes_context=True)
 def filtered_url(context, url_name):
     return filtered_path(url_name, context["request"].GET)
 
