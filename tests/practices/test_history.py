@@ -10,7 +10,13 @@ from django.urls import reverse
 
 from practices.models import CatalogueVersion, Practice, Status
 from publishing.workflow import transition
-from tests.factories import committed, make_practice, make_theme, make_user
+from tests.factories import (
+    committed,
+    make_practice,
+    make_theme,
+    make_user,
+    publishable_parts,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,12 +153,14 @@ def test_revert_restores_the_themes_of_that_version(client, reviewer, practice):
     assert list(Practice.objects.get(pk=practice.pk).themes.all()) == [old_theme]
 
 
-def test_revert_keeps_the_current_status_and_date(client, reviewer):
-    practice = make_practice(title="First draft", status=Status.DRAFT)
+def test_revert_keeps_the_current_status_and_date(client, editor, reviewer):
+    practice = make_practice(
+        title="First draft", status=Status.DRAFT, **publishable_parts()
+    )
     draft_version = practice.history.latest()
     practice.title = "Final"
     practice.save()
-    transition(practice, "submit", reviewer)
+    transition(practice, "submit", editor)
     transition(practice, "publish", reviewer)
     transition(practice, "archive", reviewer)
     published_on = Practice.objects.get(pk=practice.pk).published_on
