@@ -80,7 +80,11 @@ def status_of(practice):
 
 
 def buttons(response):
-    return re.findall(r'name="_workflow_(\w+)"', response.text)
+    """The workflow buttons, the same at the top and at the foot of the form."""
+    found = re.findall(r'name="_workflow_(\w+)"', response.text)
+    top, bottom = found[: len(found) // 2], found[len(found) // 2 :]
+    assert top == bottom
+    return top
 
 
 def action_choices(response):
@@ -184,10 +188,16 @@ def test_no_buttons_on_the_add_form(client, reviewer):
     assert buttons(response) == []
 
 
-def test_the_buttons_come_after_save_so_enter_still_saves(client, reviewer):
+def test_save_then_the_status_and_buttons_open_the_form_so_enter_still_saves(
+    client, reviewer
+):
     response = logged_in(client, reviewer).get(change_url(make(Status.IN_REVIEW)))
-    assert response.text.index('name="_save"') < response.text.index('name="_workflow_')
-    assert 'aria-labelledby="workflow-heading"' in response.text
+    text = response.text
+    save, workflow = text.index('name="_save"'), text.index('name="_workflow_')
+    assert save < workflow < text.index('name="title"')
+    assert 'aria-labelledby="workflow-top-heading"' in text
+    assert 'aria-labelledby="workflow-bottom-heading"' in text
+    assert "This practice is <strong>In review</strong>." in text
 
 
 def test_an_editor_submits_with_the_button_and_the_edit_is_kept(client, editor):
