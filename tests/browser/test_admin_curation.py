@@ -7,21 +7,29 @@ tables), not ours to change. No Content-Security-Policy error on either."""
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from practices.models import Practice
 from tests.browser.test_accessibility import AXE_OPTIONS, describe_violations, run_axe
 
 ADMIN = "/" + settings.ADMIN_PATH
+PERMISSIONS = [
+    *(f"{action}_practice" for action in ("view", "change", "submit", "publish")),
+    "view_brief",
+    "view_practicesource",
+    "change_practicesource",
+]
 
 
 @pytest.fixture
 def reviewer_page(page, site):
     """Chromium signed in as a reviewer (through the session cookie) and
     collecting the console's errors and warnings."""
+    # Permissions, not the Reviewers group: tests that flush the database run
+    # before the browser tests and remove the groups its migration made.
     user, _ = User.objects.get_or_create(username="browser-reviewer", is_staff=True)
-    user.groups.set([Group.objects.get(name="Reviewers")])
+    user.user_permissions.set(Permission.objects.filter(codename__in=PERMISSIONS))
     client = Client()
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
