@@ -203,6 +203,10 @@ if not re.fullmatch(r"(?:(?!\.{1,2}/)[A-Za-z0-9._~-]+/)+", ADMIN_PATH):
 # Django's /accounts/profile/, which this site does not have).
 LOGIN_REDIRECT_URL = "admin:index"
 
+# Four eyes (publishing/workflow.py): whoever submits a record for review cannot
+# publish it. A team of one curator sets this to true to publish their own.
+ALLOW_SELF_PUBLISHING = env.bool("ALLOW_SELF_PUBLISHING", default=False)
+
 # Admin login throttling (django-axes): failures are kept in the database, so
 # every worker sees them.
 AUTHENTICATION_BACKENDS = [

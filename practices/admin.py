@@ -78,6 +78,11 @@ class ConditionFilter(admin.SimpleListFilter):
         if self.value() in self.conditions:
             return queryset.filter(self.conditions[self.value()][1])
 
+    @classmethod
+    def queue(cls, label, value):
+        """One of its options as a work queue (WorkflowAdmin.get_work_queue)."""
+        return (label, {cls.parameter_name: value}, cls.conditions[value][1])
+
 
 class ReviewFilter(ConditionFilter):
     """As the public pages flag them: the review_by day itself is still fresh."""
@@ -267,6 +272,18 @@ class PracticeAdminForm(WorkflowAdminForm):
         help_text="Tick the facts the sources do not confirm; pages mark them.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An honest default the curator may edit: PracticeAdmin.complete() fills
+        # it in from the sources, once they are saved.
+        self.fields["attribution"].required = False
+        self.fields["attribution"].help_text = (
+            "The attribution and licence line shown with the practice. Left empty, "
+            "it is written from the sources when you save: who wrote the summary, "
+            "the sites that publish the sources, and Interreg Europe's reuse terms "
+            "when one is its page. Edit it as you need."
+        )
+
 
 @admin.register(Practice)
 class PracticeAdmin(WorkflowAdmin):
@@ -351,6 +368,18 @@ class PracticeAdmin(WorkflowAdmin):
         broken = SOURCES.filter(url__in=CHECKED.filter(ok=False))
         count = _count(broken, "practice")
         return super().get_queryset(request).annotate(broken_link_count=count)
+
+    def get_work_queue(self, request):
+        return [
+            *super().get_work_queue(request),
+            ReviewFilter.queue("Review overdue", "due"),
+            BrokenLinksFilter.queue("Broken source links", "broken"),
+        ]
+
+    def complete(self, obj):
+        if not obj.attribution.strip():
+            urls = obj.sources.values_list("url", flat=True)
+            obj.attribution = Practice.attribution_from(list(urls))
 
     @admin.display(description="Broken links", ordering="-broken_link_count")
     def broken_links(self, obj):

@@ -1,7 +1,10 @@
+import re
 import uuid
 from collections import namedtuple
 from itertools import batched
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
@@ -23,7 +26,7 @@ from django.db.models.functions import Greatest, Rank
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import classproperty
-from django.utils.text import capfirst
+from django.utils.text import capfirst, get_text_list
 from simple_history.models import HistoricalRecords
 
 from publishing.models import Publishable, PublishableQuerySet
@@ -504,6 +507,55 @@ class Practice(Publishable):
     def field_label(cls, name):
         return capfirst(cls._meta.get_field(name).verbose_name)
 
+    def publication_gaps(self):
+        """The publishing gate (publishing.workflow.check_publishable): a summary,
+        a source, a theme, an instrument type, and a place or a level. Fields as
+        they are now, relations as stored (in one query)."""
+        linked = {
+            "sources": PracticeSource.objects,
+            **{
+                name: getattr(Practice, name).through.objects
+                for name in ("themes", "instruments", "countries", "regions")
+            },
+        }
+        has = Practice._base_manager.filter(pk=self.pk).values(
+            **{
+                f"has_{name}": Exists(rows.filter(practice=OuterRef("pk")))
+                for name, rows in linked.items()
+            }
+        ).first() or {f"has_{name}": False for name in linked}
+        needs = {
+            "a summary": self.summary.strip(),
+            "a source": has["has_sources"],
+            "a theme": has["has_themes"],
+            "an instrument type": has["has_instruments"],
+            "a place (a country or region) or an implementation level": (
+                has["has_countries"] or has["has_regions"] or self.level
+            ),
+        }
+        return [need for need, met in needs.items() if not met]
+
+    @staticmethod
+    def attribution_from(urls):
+        """The attribution line a practice gets when a curator leaves it empty,
+        from its sources' URLs: the sites that publish them, and Interreg Europe's
+        reuse terms when one is its page (as every catalogue record's line says);
+        empty without sources."""
+        sites = dict.fromkeys(
+            urlsplit(url).hostname.removeprefix("www.")
+            for url in urls
+            if urlsplit(url).hostname
+        )
+        if not sites:
+            return ""
+        line = (
+            f"Summary written by {settings.SITE_NAME} from the sources listed, "
+            f"published on {get_text_list(list(sites), 'and')}."
+        )
+        if any(re.match(INTERREG_EUROPE_PAGE, url) for url in urls):
+            return f"{line} {INTERREG_EUROPE_TERMS}"
+        return f"{line} See each source for its terms of reuse."
+
     def clean(self):
         unknown = sorted(set(self.uncertain_fields or []) - set(self.UNCERTAIN_FIELDS))
         if unknown:
@@ -629,8 +681,14 @@ class CatalogueVersion(models.Model):
         return version
 
 
-# A page of Interreg Europe's site (interregeurope.eu or a subdomain), in SQL.
+# A page of Interreg Europe's site (interregeurope.eu or a subdomain), in SQL (and
+# Python's re).
 INTERREG_EUROPE_PAGE = r"^https?://([^/?#]*\.)?interregeurope\.eu([/?#:]|$)"
+# What its legal notice allows (opendata.records.LICENCE), as attribution lines say.
+INTERREG_EUROPE_TERMS = (
+    "Interreg Europe material may be reused for non-commercial purposes with "
+    "acknowledgement."
+)
 
 
 class PracticeSource(models.Model):

@@ -1,20 +1,26 @@
 """The workflow and the change history of practices and briefs in the admin.
 
 The status is read-only in every form: it moves only through the workflow, with
-the buttons under Save and the bulk actions. A revert is an edit, not a move: it
-restores a version's content and keeps the status and publication date.
+the buttons at the top and foot of the form and the bulk actions. A revert is an
+edit, not a move: it restores a version's content and keeps the status and
+publication date. The change form opens with a summary of its errors, each linked
+to its field; the admin index shows the work queue (WorkflowAdmin.work_queue).
 """
 
 from functools import partialmethod
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import model_ngettext, unquote
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import flatten_fieldsets, model_ngettext, unquote
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db import transaction
-from django.db.models import ForeignKey
+from django.db.models import Count, ForeignKey, Q
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -23,15 +29,52 @@ from simple_history.utils import get_m2m_reverse_field_name
 from . import workflow
 from .workflow import MOVES, Status, TransitionNotAllowed, perm
 
+AFTER_INLINES = "after-inlines"
+
 
 def after_inlines(name, fields):
     """A fieldset that the change form shows after the inlines (see the template)."""
-    return (name, {"fields": fields, "classes": ["after-inlines"]})
+    return (name, {"fields": fields, "classes": [AFTER_INLINES]})
+
+
+def error_summary(adminform, inline_formsets):
+    """Every error on the change form, in the page's order, as (message, id of the
+    element it is about, or ""), for the summary at the top of the form: the
+    "Please correct" banner alone leaves curators to search a long page for them."""
+    form = adminform.form
+    shown_later = [
+        f for f in adminform.fieldsets if AFTER_INLINES in f[1].get("classes", ())
+    ]
+    after = set(flatten_fieldsets(shown_later))
+    before, later = [], []
+    for name in [NON_FIELD_ERRORS, *form.fields]:
+        for message in form.errors.get(name, []):
+            if name == NON_FIELD_ERRORS:
+                item = (message, "")
+            else:
+                item = (f"{form[name].label}: {message}", form[name].auto_id)
+            (later if name in after else before).append(item)
+    for inline in inline_formsets:
+        formset = inline.formset
+        heading = capfirst(inline.opts.verbose_name_plural)  # as its heading says
+        for message in formset.non_form_errors():
+            before.append((f"{heading}: {message}", f"{formset.prefix}-group"))
+        for row, row_form in enumerate(formset.forms, 1):
+            for name, errors in row_form.errors.items():
+                field = row_form[name] if name in row_form.fields else None
+                where = f"{heading}, row {row}: " + (
+                    f"{field.label}: " if field else ""
+                )
+                target = field.auto_id if field else f"{formset.prefix}-group"
+                before.extend((f"{where}{message}", target) for message in errors)
+    return before + later
 
 
 class WorkflowAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].help_text = self.slug_help()
         # Reverting to a version starts from that version's relations.
         record = to_historic(self.instance)
         if record is not None and not self.is_bound:
@@ -40,6 +83,26 @@ class WorkflowAdminForm(forms.ModelForm):
                     column = f"{get_m2m_reverse_field_name(field)}_id"
                     rows = getattr(record, field.name).values_list(column, flat=True)
                     self.initial[field.name] = list(rows)
+
+    def slug_help(self):
+        """The address the slug makes, with the real URL pattern: the model's help
+        text names "<slug>", which the admin's HTML would swallow."""
+        app = self._meta.model._meta.app_label
+        if self.instance.slug:
+            url = reverse(f"{app}:detail", kwargs={"slug": self.instance.slug})
+            return format_html(
+                "Its page's address: <code>{}</code>. Lower-case letters, digits "
+                "and hyphens; unique. Changing it changes the address.",
+                url,
+            )
+        example = reverse(f"{app}:detail", kwargs={"slug": "export-vouchers"})
+        return format_html(
+            "Its page's address, <code>{}</code>; e.g. <code>{}</code> for the slug "
+            "“export-vouchers”. Filled in from the title: lower-case letters, digits "
+            "and hyphens; unique.",
+            example.replace("export-vouchers", "<slug>"),
+            example,
+        )
 
     def clean_published_on(self):
         # The status is not in the form, so Django skips the constraint: say it.
@@ -80,6 +143,7 @@ class WorkflowAdmin(SimpleHistoryAdmin):
     actions = MOVE_ACTIONS
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["status", "created_at", "updated_at"]
+    save_on_top = True  # Save, then the status and its moves, open the form
     # Inline child rows whose changes the history page lists too:
     # (heading, model, name of its foreign key to this model).
     history_related = []
@@ -104,11 +168,57 @@ class WorkflowAdmin(SimpleHistoryAdmin):
             return self.readonly_fields
         return [*self.readonly_fields, "published_on"]
 
+    def get_work_queue(self, request):
+        """What waits for curators, as (label, changelist query, condition): the
+        changelist's own filters, so a count and its list always agree."""
+        return [
+            (label, {"status__exact": status}, Q(status=status))
+            for label, status in [
+                ("Drafts", Status.DRAFT),
+                ("In review", Status.IN_REVIEW),
+            ]
+        ]
+
+    def work_queue(self, request):
+        """(label, count, changelist URL) of each queue, counted in one query."""
+        queues = self.get_work_queue(request)
+        counts = self.get_queryset(request).aggregate(
+            **{str(n): Count("pk", filter=q) for n, (_, _, q) in enumerate(queues)}
+        )
+        changelist = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+        )
+        return [
+            (label, count, f"{changelist}?{urlencode(query)}")
+            for (label, query, _), count in zip(queues, counts.values(), strict=True)
+        ]
+
     def render_change_form(self, request, context, add=False, change=False, **kwargs):
         obj = kwargs.get("obj")
-        moves = workflow.available_moves(obj, request.user) if change and obj else []
-        context["workflow_moves"] = moves
+        if change and obj:
+            context.update(self.workflow_context(request, obj))
+        context["error_summary"] = error_summary(
+            context["adminform"], context["inline_admin_formsets"]
+        )
         return super().render_change_form(request, context, add, change, **kwargs)
+
+    def workflow_context(self, request, obj):
+        """The moves `request.user` may make, and what stands in publication's way."""
+        notes, publish = [], MOVES["publish"]
+        if obj.status != Status.PUBLISHED and (gaps := obj.publication_gaps()):
+            notes.append(f"To be published, it needs {'; '.join(gaps)}.")
+        if (
+            obj.status == publish.source
+            and self.has_publish_permission(request)
+            and workflow.own_submission(obj, request.user, publish)
+        ):
+            notes.append(
+                "You submitted it for review, so another reviewer must publish it."
+            )
+        return {
+            "workflow_moves": workflow.available_moves(obj, request.user),
+            "workflow_notes": notes,
+        }
 
     @staticmethod
     def requested_move(request):
@@ -117,10 +227,31 @@ class WorkflowAdmin(SimpleHistoryAdmin):
         return pressed[0].removeprefix("_workflow_") if pressed else None
 
     def save_model(self, request, obj, form, change):
-        action = self.requested_move(request)
-        if to_historic(obj) is not None:
+        if to_historic(obj) is not None:  # a revert: saved here, with its relations
             self._keep_status_on_revert(request, obj)
-        elif change and action:
+            return super().save_model(request, obj, form, change)
+        if change:
+            # What the workflow set, as stored now, under a row lock held to the
+            # end of the request: the form's (stale) copy cannot undo another
+            # curator's move, and a move below starts from the stored status.
+            fields = [
+                "status",
+                *(() if "published_on" in form.fields else ["published_on"]),
+            ]
+            locked = type(obj)._base_manager.select_for_update()
+            obj.refresh_from_db(fields=fields, from_queryset=locked)
+        # Finished in save_related, once the inlines and relations that the
+        # publishing gate reads are saved; the history then records the whole
+        # change, edits and move, as one version.
+        obj.skip_history_when_saving = True
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        del obj.skip_history_when_saving
+        self.complete(obj)
+        if change and (action := self.requested_move(request)):
             try:
                 move = workflow.transition(obj, action, request.user, save=False)
             except (TransitionNotAllowed, PermissionDenied) as error:
@@ -129,10 +260,16 @@ class WorkflowAdmin(SimpleHistoryAdmin):
             else:
                 message = f"Saved, and “{obj}” {move.done}."
                 self.message_user(request, message, messages.SUCCESS)
-        super().save_model(request, obj, form, change)
+        obj.save()
+        if not change:  # its only version: "Created", as it would be without this
+            obj.history.update(history_type="+")
+
+    def complete(self, obj):
+        """Fill in what derives from the saved relations (PracticeAdmin: the
+        attribution); called before a move, so the gate sees it."""
 
     def response_change(self, request, obj):
-        if self.requested_move(request):  # stay on the form; save_model said why
+        if self.requested_move(request):  # stay on the form; save_related said why
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 

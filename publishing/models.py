@@ -26,8 +26,8 @@ class PublishableQuerySet(models.QuerySet):
 class Publishable(models.Model):
     """A record that follows the workflow: save() refuses a status change that is
     not a move. Subclasses add these Meta.constraints and `workflow.permissions()`,
-    and have a `title` and a unique `slug` for the "<app_label>:detail" and
-    "preview" URLs."""
+    have a `title` and a unique `slug` for the "<app_label>:detail" and "preview"
+    URLs, and a `history` (simple-history: it says who submitted a record)."""
 
     status = models.CharField(
         max_length=20,
@@ -69,6 +69,11 @@ class Publishable(models.Model):
 
     def get_preview_url(self):
         return reverse(f"{self._meta.app_label}:preview", kwargs={"slug": self.slug})
+
+    def publication_gaps(self):
+        """What the record still needs before it can be published, each named for
+        the curator (workflow.check_publishable refuses to publish it until then)."""
+        return []
 
     # _saved_status: the status as loaded, which a change is checked against.
     @classmethod

@@ -1,13 +1,22 @@
 """The curation workflow of practices and briefs, in one place: the moves (MOVES)
 and the permission each needs (the roles: practices/migrations/0008). Unpublish and
 reinstate are corrections, with the publish permission. `Publishable.save()` refuses
-any other change of a stored status (new rows start in any); move with transition()."""
+any other change of a stored status (new rows start in any); move with transition().
+
+Two rules guard publication, whatever path it takes (the admin's buttons and bulk
+actions, a form, an import's update, the shell): the record has what a published
+one needs (check_publishable: each model's `publication_gaps()`), and whoever
+submitted it for review is not the one who publishes it (own_submission: four eyes,
+unless settings.ALLOW_SELF_PUBLISHING)."""
 
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -77,8 +86,45 @@ def move_between(source, target):
     )
 
 
+def submitter_id(obj):
+    """The id of the user who put `obj` in review: the history records each move
+    with its user, so the first version of its current spell in review says who
+    (None when nobody is recorded, e.g. a record a loader created in review)."""
+    last_out = obj.history.exclude(status=Status.IN_REVIEW).order_by("-history_id")
+    spell = obj.history.filter(
+        status=Status.IN_REVIEW,
+        history_id__gt=Coalesce(Subquery(last_out.values("history_id")[:1]), 0),
+    )
+    return spell.order_by("history_id").values_list("history_user", flat=True).first()
+
+
+def own_submission(obj, user, move):
+    """Four eyes: publishing a record is someone else's than submitting it, for
+    every account, superusers too; ALLOW_SELF_PUBLISHING=true lifts it for a team
+    of one."""
+    return (
+        move.name == "publish"
+        and not settings.ALLOW_SELF_PUBLISHING
+        and user is not None
+        and user.pk is not None
+        and submitter_id(obj) == user.pk
+    )
+
+
 def may(user, obj, move):
-    return user is not None and user.has_perm(perm(type(obj), move.permission))
+    return (
+        user is not None
+        and user.has_perm(perm(type(obj), move.permission))
+        and not own_submission(obj, user, move)
+    )
+
+
+def check_publishable(obj, field=None):
+    """Raise TransitionNotAllowed naming everything `obj` still needs before it can
+    be published (its model's publication_gaps()); on `field` if given."""
+    if gaps := obj.publication_gaps():
+        message = f"“{obj}” cannot be published yet: it needs {'; '.join(gaps)}."
+        raise TransitionNotAllowed({field: message} if field else message)
 
 
 def available_moves(obj, user):
@@ -98,9 +144,16 @@ def check(obj, action, user):
             f"a {obj._meta.verbose_name} that is {label(move.source)} can be."
         )
     if not may(user, obj, move):
+        if own_submission(obj, user, move):
+            raise PermissionDenied(
+                f"You submitted “{obj}” for review, so another reviewer must "
+                "publish it: every record is seen by two people before it is public."
+            )
         raise PermissionDenied(
             f"You may not {move.label.lower()} {obj._meta.verbose_name_plural}."
         )
+    if move.target == Status.PUBLISHED:
+        check_publishable(obj)
     return move
 
 
@@ -136,7 +189,11 @@ def check_status_change(obj):
     # Not loaded from the database (e.g. a history version): the stored status;
     # None for a new row with a chosen primary key.
     before = getattr(obj, "_saved_status", None) or stored_status(obj)
-    if before in (None, obj.status) or move_between(before, obj.status):
+    if before in (None, obj.status):
+        return
+    if move_between(before, obj.status):
+        if obj.status == Status.PUBLISHED:
+            check_publishable(obj, field="status")
         return
     allowed = ", ".join(
         f"{m.label.lower()} ({label(m.target)})"

@@ -110,6 +110,18 @@ def make_practice(
     return practice
 
 
+def publishable_parts():
+    """make_practice's arguments for what the publishing gate asks of a practice
+    (Practice.publication_gaps) besides its summary: a source, a theme, an
+    instrument type and a place."""
+    return {
+        "countries": [make_country()],
+        "themes": [make_theme()],
+        "instruments": [make_instrument()],
+        "sources": ["https://example.org/practice"],
+    }
+
+
 @committed()
 def make_brief(practices=(), **kwargs):
     n = next(_seq)

@@ -98,7 +98,8 @@ def test_an_editor_creates_a_draft_brief_and_submits_it(client, editor):
     brief = Brief.objects.get(slug="green-exports")
     assert brief.status == Status.DRAFT
     response = client.get(change_url(brief))
-    assert re.findall(r'name="_workflow_(\w+)"', response.text) == ["submit"]
+    # At the top and at the foot of the form.
+    assert re.findall(r'name="_workflow_(\w+)"', response.text) == ["submit"] * 2
     client.post(change_url(brief), form_data(brief, move="submit"))
     assert status_of(brief) == Status.IN_REVIEW
     client.post(change_url(brief), form_data(brief, move="publish"))

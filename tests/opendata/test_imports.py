@@ -27,6 +27,7 @@ from tests.factories import (
     make_region,
     make_theme,
     make_user,
+    publishable_parts,
 )
 
 pytestmark = pytest.mark.django_db
@@ -446,7 +447,12 @@ def test_an_editor_may_update_content_but_not_publication_dates(editor):
 
 
 def test_a_status_move_on_update_needs_the_move_s_permission(editor):
-    make_practice(slug="export-desk", status=Status.IN_REVIEW, published_on=None)
+    make_practice(
+        slug="export-desk",
+        status=Status.IN_REVIEW,
+        published_on=None,
+        **publishable_parts(),
+    )
     stored = stored_record(Practice.objects.for_export().get())
     publish = json_file(
         [{**stored, "status": "published", "published_on": "2026-03-01"}]

@@ -9,6 +9,7 @@ from tests.factories import (
     make_project,
     make_region,
     make_theme,
+    publishable_parts,
 )
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,7 @@ def test_search_finds_by_title_institution_and_place(admin_client, records, term
 
 def test_publish_and_unpublish_actions(admin_client):
     # A draft is submitted for review first (tests/practices/test_workflow.py).
-    draft = make_practice(status=Status.IN_REVIEW)
+    draft = make_practice(status=Status.IN_REVIEW, **publishable_parts())
     url = reverse("admin:practices_practice_changelist")
     admin_client.post(url, {"action": "publish", "_selected_action": [draft.pk]})
     draft.refresh_from_db()

@@ -15,6 +15,7 @@ from tests.factories import (
     make_region,
     make_theme,
     make_user,
+    publishable_parts,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,13 +46,18 @@ def make(status, **kwargs):
     return make_practice(status=status, **kwargs)
 
 
+def make_complete(status, **kwargs):
+    """A practice with all the publishing gate asks for."""
+    return make(status, **publishable_parts(), **kwargs)
+
+
 def change_url(practice):
     return reverse("admin:practices_practice_change", args=[practice.pk])
 
 
 def form_data(practice, move=None, **changes):
-    """What the change form posts for `practice` (no sources), with changes;
-    `move` names the workflow button pressed."""
+    """What the change form posts for `practice` (its sources left as they are),
+    with changes; `move` names the workflow button pressed."""
     data = {
         "title": practice.title,
         "slug": practice.slug,
@@ -61,6 +67,8 @@ def form_data(practice, move=None, **changes):
         "sources-TOTAL_FORMS": "0",
         "sources-INITIAL_FORMS": "0",
     }
+    for name in ("countries", "regions", "themes", "instruments"):
+        data[name] = list(getattr(practice, name).values_list("pk", flat=True))
     if move:
         data[f"_workflow_{move}"] = "pressed"
     data.update(changes)
@@ -72,7 +80,11 @@ def status_of(practice):
 
 
 def buttons(response):
-    return re.findall(r'name="_workflow_(\w+)"', response.text)
+    """The workflow buttons, the same at the top and at the foot of the form."""
+    found = re.findall(r'name="_workflow_(\w+)"', response.text)
+    top, bottom = found[: len(found) // 2], found[len(found) // 2 :]
+    assert top == bottom
+    return top
 
 
 def action_choices(response):
@@ -176,10 +188,16 @@ def test_no_buttons_on_the_add_form(client, reviewer):
     assert buttons(response) == []
 
 
-def test_the_buttons_come_after_save_so_enter_still_saves(client, reviewer):
+def test_save_then_the_status_and_buttons_open_the_form_so_enter_still_saves(
+    client, reviewer
+):
     response = logged_in(client, reviewer).get(change_url(make(Status.IN_REVIEW)))
-    assert response.text.index('name="_save"') < response.text.index('name="_workflow_')
-    assert 'aria-labelledby="workflow-heading"' in response.text
+    text = response.text
+    save, workflow = text.index('name="_save"'), text.index('name="_workflow_')
+    assert save < workflow < text.index('name="title"')
+    assert 'aria-labelledby="workflow-top-heading"' in text
+    assert 'aria-labelledby="workflow-bottom-heading"' in text
+    assert "This practice is <strong>In review</strong>." in text
 
 
 def test_an_editor_submits_with_the_button_and_the_edit_is_kept(client, editor):
@@ -219,7 +237,7 @@ def test_a_reviewer_makes_every_move_with_the_buttons(
     client, reviewer, action, source, target
 ):
     logged_in(client, reviewer)
-    practice = make(source)
+    practice = make_complete(source)
     response = client.post(
         change_url(practice), form_data(practice, move=action), follow=True
     )
@@ -256,7 +274,7 @@ def test_each_bulk_move_moves_the_rows_it_applies_to_and_reports_the_others(
     client, reviewer, action, source, target
 ):
     logged_in(client, reviewer)
-    movable = [make(source, title=f"Movable {n}") for n in range(2)]
+    movable = [make_complete(source, title=f"Movable {n}") for n in range(2)]
     stuck = {
         status: make(status, title=f"Stuck {status}")
         for status in Status.values
@@ -280,8 +298,8 @@ def test_bulk_publish_dates_first_publications_and_notes_scheduled_ones(
     client, reviewer
 ):
     logged_in(client, reviewer)
-    fresh = make(Status.IN_REVIEW)
-    scheduled = make(Status.IN_REVIEW, published_on=date(2099, 1, 1))
+    fresh = make_complete(Status.IN_REVIEW)
+    scheduled = make_complete(Status.IN_REVIEW, published_on=date(2099, 1, 1))
     response = client.post(
         CHANGELIST,
         {"action": "publish", "_selected_action": [fresh.pk, scheduled.pk]},

@@ -33,10 +33,12 @@ from tests.factories import (
     committed,
     make_brief,
     make_country,
+    make_instrument,
     make_practice,
     make_project,
     make_region,
     make_theme,
+    publishable_parts,
 )
 
 pytestmark = pytest.mark.django_db
@@ -200,7 +202,9 @@ def test_list_is_fresh_after_an_edit(client, practice):
 
 
 def test_publish_and_unpublish_through_the_admin(client, admin_client, practice):
-    draft = make_practice(title="Draft of a scheme", status=Status.IN_REVIEW)
+    draft = make_practice(
+        title="Draft of a scheme", status=Status.IN_REVIEW, **publishable_parts()
+    )
     changelist = reverse("admin:practices_practice_changelist")
     client.get("/practices/")
     assert "Draft of a scheme" not in client.get("/practices/").text
@@ -227,6 +231,7 @@ def test_unpublish_by_saving_and_delete(client, practice):
     with committed():
         practice.save()
     assert client.get(url).status_code == 404
+    practice.instruments.add(make_instrument())  # all the publishing gate asks for
     for status in (Status.IN_REVIEW, Status.PUBLISHED):  # the workflow's moves
         practice.status = status
         with committed():

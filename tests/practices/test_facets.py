@@ -16,6 +16,7 @@ from tests.factories import (
     make_practice,
     make_region,
     make_theme,
+    publishable_parts,
 )
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +120,9 @@ def test_counts_follow_edits_publishing_and_deletion(db):
     practice = make_practice(countries=[spain])
     counts = lambda: {o.value: o.count for o in facets_for("")["country"].options}  # noqa: E731
     assert counts()["ES"] == 1
-    draft = make_practice(countries=[spain], status=Status.IN_REVIEW)
+    draft = make_practice(
+        **{**publishable_parts(), "countries": [spain]}, status=Status.IN_REVIEW
+    )
     assert counts()["ES"] == 1
     draft.status, draft.published_on = Status.PUBLISHED, practice.published_on
     with committed():

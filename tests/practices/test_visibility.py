@@ -556,6 +556,8 @@ def test_archiving_and_publishing_show_at_the_next_request(client, world):
     assert "This practice is archived." in client.get(twin_url).text
     assert client.get("/").context["holdings"].total == 1
 
+    # All the publishing gate asks for (rolled back with the test).
+    draft.sources.create(url="https://example.org/draft", title="Its page")
     for status in (Status.IN_REVIEW, Status.PUBLISHED):  # the workflow's moves
         draft.status = status
         draft.published_on = TODAY

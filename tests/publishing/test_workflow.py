@@ -17,7 +17,13 @@ from django.utils import timezone
 from practices.models import CatalogueVersion, Practice
 from publishing.models import Status
 from publishing.workflow import MOVES, TransitionNotAllowed, transition
-from tests.factories import committed, make_brief, make_practice, make_user
+from tests.factories import (
+    committed,
+    make_brief,
+    make_practice,
+    make_user,
+    publishable_parts,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +48,13 @@ MAKERS = {"practice": make_practice, "brief": make_brief}
 
 
 def make(kind, status):
-    """A record in `status`; published and archived ones have a date."""
+    """A record in `status`, complete enough to be published; published and
+    archived ones have a date."""
     published_on = (
         date(2026, 1, 1) if status in (Status.PUBLISHED, Status.ARCHIVED) else None
     )
-    return MAKERS[kind](status=status, published_on=published_on)
+    parts = publishable_parts() if kind == "practice" else {}
+    return MAKERS[kind](status=status, published_on=published_on, **parts)
 
 
 def stored_status(obj):
@@ -112,7 +120,7 @@ def test_a_status_change_is_checked_against_the_stored_status():
 
 
 def test_refresh_from_db_updates_the_status_the_checks_start_from():
-    practice = make_practice(status=Status.DRAFT)
+    practice = make_practice(status=Status.DRAFT, **publishable_parts())
     other = Practice.objects.get(pk=practice.pk)
     other.status = Status.IN_REVIEW
     other.save()
@@ -197,22 +205,24 @@ def test_an_unknown_action_is_refused(reviewer):
 
 
 def test_first_publication_is_dated_today_and_later_moves_keep_the_date(
-    reviewer, monkeypatch
+    reviewer, editor, monkeypatch
 ):
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
-    practice = make_practice(status=Status.IN_REVIEW)
+    practice = make_practice(status=Status.IN_REVIEW, **publishable_parts())
     assert practice.published_on is None
     transition(practice, "publish", reviewer)
     assert practice.published_on == TODAY
     later = date(2027, 3, 1)
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: later)
     for action in ("archive", "reinstate", "unpublish", "submit", "publish"):
-        transition(practice, action, reviewer)
+        transition(practice, action, editor if action == "submit" else reviewer)
         assert Practice.objects.get(pk=practice.pk).published_on == TODAY
 
 
 def test_a_scheduled_date_is_kept_on_publication(reviewer):
-    practice = make_practice(status=Status.IN_REVIEW, published_on=date(2030, 1, 1))
+    practice = make_practice(
+        status=Status.IN_REVIEW, published_on=date(2030, 1, 1), **publishable_parts()
+    )
     transition(practice, "publish", reviewer)
     assert practice.published_on == date(2030, 1, 1)
     assert not Practice.objects.published().filter(pk=practice.pk).exists()
