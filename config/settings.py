@@ -175,9 +175,9 @@ SECURE_CSP = {
 CSRF_COOKIE_HTTPONLY = True  # nothing reads it from a script; forms carry the token
 # A request body may hold DATA_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB); one to the
 # admin's import page may also hold a file of this many bytes (a bigger file is
-# imported with manage.py import_practices).
+# imported with manage.py import_practices). Over FILE_UPLOAD_MAX_MEMORY_SIZE
+# (Django's 2.5 MB), the file is kept on disk: the import reads it as a stream.
 IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=10 * 1024 * 1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_FILE_SIZE  # read whole anyway: not on disk
 
 # HTTPS=true: behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 HTTPS = env.bool("HTTPS", default=False)

@@ -20,7 +20,8 @@ from .records import LICENCE
 # Practices one import from this page may create or update: writing one takes about
 # 25 ms (relations, sources, history, search index), and a web request has 30 s
 # (config/gunicorn.py). Checking a whole file of IMPORT_MAX_FILE_SIZE (10 MB) takes a
-# few seconds.
+# few seconds; a file with more writes is refused once checked, and the writes made
+# until the count went over are undone.
 MAX_WRITES = 500
 
 
@@ -80,7 +81,7 @@ class ImportForm(forms.Form):
 
 def import_view(modeladmin, request):
     """GET: the form. POST: check (dry run) or import the file; the report shows
-    every problem with its line. A file that cannot be imported answers 400."""
+    the problems with their lines. A file that cannot be imported answers 400."""
     if not (
         modeladmin.has_add_permission(request)
         and modeladmin.has_change_permission(request)
@@ -92,7 +93,7 @@ def import_view(modeladmin, request):
     if post and form.is_valid():
         upload = form.cleaned_data["file"]
         report = import_practices(
-            upload.read(),
+            upload,  # read as a stream: Django keeps one over 2.5 MB on disk
             upload.name,
             update=form.cleaned_data["update"],
             dry_run=form.cleaned_data["dry_run"],
@@ -107,15 +108,12 @@ def import_view(modeladmin, request):
             )
         elif report.ok:
             messages.success(request, f"Imported {report.name}: {report.summary}.")
-    problems, notes = report.listed if report else ([], [])
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": "Import practices",
         "opts": modeladmin.opts,
         "form": form,
         "report": report,
-        "problems": problems,
-        "notes": notes,
         "lists": _lists(report) if report and report.ok else [],
     }
     status = 400 if form.errors or (report and not report.ok) else 200
@@ -125,8 +123,12 @@ def import_view(modeladmin, request):
 
 
 def _lists(report):
-    """(heading, actions) of the practices created, updated and skipped, if any."""
+    """(heading, count, [(slug, pk)] listed, how many more) of the practices
+    created, updated and skipped, if any."""
     headings = ["To create", "To update"] if report.dry_run else ["Created", "Updated"]
     kinds = zip([*headings, "Skipped"], [CREATE, UPDATE, SKIP], strict=True)
-    lists = [(h, [a for a in report.actions if a.kind == kind]) for h, kind in kinds]
-    return [(heading, actions) for heading, actions in lists if actions]
+    return [
+        (heading, report.counts[kind], report.practices[kind], report.more(kind))
+        for heading, kind in kinds
+        if report.counts[kind]
+    ]

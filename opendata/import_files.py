@@ -9,10 +9,11 @@ import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from json.decoder import JSONArray
-from json.scanner import py_make_scanner
+from json.decoder import WHITESPACE
 
 from .records import CSV_COLUMNS, record_from_csv
+
+DECODER = json.JSONDecoder()
 
 # What no string of the catalogue may hold: PostgreSQL refuses NUL in text, and a
 # lone surrogate (only a JSON escape such as "\\ud800" makes one) cannot be
@@ -63,42 +64,68 @@ class Row:
     error: str = ""
 
 
-def read_file(data, name):
-    """The records in `data` (the file's bytes); `name` (the file's name) tells CSV
-    from JSON by its extension, else the first character does ("{" or "[")."""
+CHUNK_SIZE = 64 * 1024  # characters read at a time
+
+
+def read_file(file, name):
+    """The rows of `file` (a binary file, or its bytes), read as they are needed,
+    so that memory does not grow with the file; `name` (the file's name) tells CSV
+    from JSON by its extension, else the first character does ("{" or "["). Reading
+    raises FileProblems when it reaches a problem with the file as a whole."""
+    file = io.BytesIO(file) if isinstance(file, bytes) else file
+    file.seek(0)
+    # Spreadsheets often start UTF-8 with a BOM; newline="": the csv module's rule.
+    text = io.TextIOWrapper(file, "utf-8-sig", newline="")
     try:
-        text = data.decode("utf-8-sig")  # spreadsheets often start UTF-8 with a BOM
+        while (start := text.read(CHUNK_SIZE)) and not start.strip():
+            pass
+        if not start:
+            raise FileProblems(Problem("the file is empty."))
+        text.seek(0)
+        lower = name.lower()
+        sniffed = not lower.endswith(".csv") and start.lstrip()[:1] in ("{", "[")
+        read = _read_json if lower.endswith(".json") or sniffed else _read_csv
+        rows = read(text)
+        if (row := next(rows, None)) is None:
+            reason = "the file holds no practices: nothing to import."
+            raise FileProblems(Problem(reason))
+        yield row
+        yield from rows
     except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        byte = data[error.start : error.start + 1].hex()
+        line, byte = _first_not_utf8(file)
         reason = (
             f"the file is not UTF-8 text (byte 0x{byte} on line {line}). Save it "
             "as UTF-8 (in a spreadsheet: “CSV UTF-8”) and import it again."
         )
         raise FileProblems(Problem(reason, line)) from error
-    if not text.strip():
-        raise FileProblems(Problem("the file is empty."))
-    lower = name.lower()
-    sniffed = not lower.endswith(".csv") and text.lstrip()[:1] in ("{", "[")
-    rows = _read_json(text) if lower.endswith(".json") or sniffed else _read_csv(text)
-    if not rows:
-        raise FileProblems(Problem("the file holds no practices: nothing to import."))
-    return rows
+    finally:
+        text.detach()  # the caller's file stays open
+
+
+def _first_not_utf8(file):
+    """The line and the (hex) byte where `file` first stops being UTF-8 (lines
+    split at b"\\n", which no UTF-8 character contains)."""
+    file.seek(0)
+    for number, line in enumerate(file, 1):
+        try:
+            line.decode()
+        except UnicodeDecodeError as error:
+            return number, line[error.start : error.start + 1].hex()
 
 
 # The csv module refuses cells longer than 131,072 characters by default, yet a long
-# description exports fine. A file is read whole, so no cell outgrows the file.
+# description exports fine. A cell is at most as long as the file.
 csv.field_size_limit(sys.maxsize)
 
 
 def _read_csv(text):
     # Not DictReader, which fills short rows silently: a row with a missing or
     # extra cell is reported, and each row's first line counted.
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(text)
     try:
         header = [name.strip() for name in next(reader)]
         _check_header(header, reader.line_num)
-        rows, read = [], reader.line_num
+        read = reader.line_num
         for cells in reader:
             line, read = read + 1, reader.line_num
             if not any(cells):  # a blank line, or a spreadsheet's empty row
@@ -108,14 +135,12 @@ def _read_csv(text):
                     f"the row has {len(cells)} cells but the header has "
                     f"{len(header)}: check its quotes and separators"
                 )
-                rows.append(Row(line, error=error))
+                yield Row(line, error=error)
             else:
-                record = record_from_csv(dict(zip(header, cells, strict=True)))
-                rows.append(Row(line, record))
+                yield Row(line, record_from_csv(dict(zip(header, cells, strict=True))))
     except csv.Error as error:
         reason = f"the CSV cannot be read: {error}."
         raise FileProblems(Problem(reason, reader.line_num)) from error
-    return rows
 
 
 def _check_header(header, line):
@@ -146,37 +171,33 @@ def _quoted(names):
     return f"{quoted} and {more:,} more" if more > 0 else quoted
 
 
+SHAPE = (
+    'a JSON file holds {"metadata": …, "practices": [records]}, as the JSON export '
+    "writes it, or a list of records."
+)
+
+
 def _read_json(text):
     """The records of {"metadata": …, "practices": [records]} or of a bare list,
     each with the line it starts on, wherever the file puts it: the export writes
     one record per line, but a file edited by hand may be laid out otherwise."""
-    # json's pure-Python scanner lets us see where each array item starts (the
-    # C scanner does not); strings are still read by the C code, so a 10 MB file
-    # takes a fraction of a second.
-    starts = {}
-
-    def parse_array(s_and_end, scan_once, **kwargs):
-        items = []
-
-        def scan(string, index):
-            items.append(index)
-            return scan_once(string, index)
-
-        array, end = JSONArray(s_and_end, scan, **kwargs)
-        starts[id(array)] = items  # a later array with a freed one's id replaces it
-        return array, end
-
-    decoder = json.JSONDecoder()
-    decoder.parse_array = parse_array
-    decoder.scan_once = py_make_scanner(decoder)
     try:
-        data = decoder.decode(text)
+        try:
+            yield from _json_records(_JSONText(text))
+        except json.JSONDecodeError:
+            # Why and where in json's own words, from reading the whole file again
+            # (valid JSON, it has another shape). Only a bad file is read whole.
+            text.seek(0)
+            json.load(text)
+            raise FileProblems(Problem(SHAPE)) from None
     except json.JSONDecodeError as error:
         reason = (
             f"the file is not valid JSON: {error.msg} (line {error.lineno}, "
             f"column {error.colno})."
         )
         raise FileProblems(Problem(reason, error.lineno)) from error
+    except UnicodeDecodeError:
+        raise
     except (ValueError, RecursionError) as error:
         if isinstance(error, RecursionError):
             reason = "its lists and objects are nested too deeply to be read"
@@ -187,19 +208,88 @@ def _read_json(text):
             reason = str(error)
         reason = f"the file cannot be read as JSON: {reason}."
         raise FileProblems(Problem(reason)) from error
-    if isinstance(data, dict) and isinstance(data.get("practices"), list):
-        records = data["practices"]
-    elif isinstance(data, list):
-        records = data
-    else:
-        reason = (
-            'a JSON file holds {"metadata": …, "practices": [records]}, as the JSON '
-            "export writes it, or a list of records."
-        )
-        raise FileProblems(Problem(reason))
-    rows, line, position = [], 1, 0
-    for start, record in zip(starts[id(records)], records, strict=True):
-        line += text.count("\n", position, start)  # starts increase: count once
-        position = start
-        rows.append(Row(line, record))
-    return rows
+
+
+def _json_records(text):
+    # Anything unexpected raises JSONDecodeError, for _read_json to explain.
+    if text.take("[{") == "[":
+        for _ in _members(text, "]"):
+            yield Row(*text.value())
+        return
+    found = False
+    for _ in _members(text, "}"):
+        key = text.value()[1]
+        if not isinstance(key, str) or key == "practices" and found:
+            text.fail()  # json keeps the last "practices": one was read already
+        text.take(":")
+        if key == "practices" and text.peek() == "[":
+            text.take("[")
+            for _ in _members(text, "]"):
+                yield Row(*text.value())
+            found = True
+        else:
+            text.value()  # the metadata, or anything else: left aside
+    if not found or text.peek():
+        text.fail()
+
+
+def _members(text, close):
+    """Step through a list or object whose opening bracket was taken: once before
+    each member (which the caller reads), over the commas and the `close`."""
+    if text.peek() == close:
+        text.take(close)
+        return
+    yield
+    while text.take("," + close) == ",":
+        yield
+
+
+class _JSONText:
+    """A JSON file read a value at a time: only the text not parsed yet is held
+    (a chunk, or a value longer than one), and the line it has reached counted."""
+
+    def __init__(self, file):
+        self.file, self.text, self.pos, self.ended = file, "", 0, False
+        self.line, self.counted = 1, 0  # the line of self.text[self.counted]
+
+    def peek(self):
+        """The next character that is not white space ("" at the end)."""
+        while True:
+            self.pos = WHITESPACE.match(self.text, self.pos).end()
+            if self.pos < len(self.text) or self.ended:
+                return self.text[self.pos : self.pos + 1]
+            self._read()
+
+    def take(self, chars):
+        """Step over the next character, one of `chars`; return it."""
+        if (char := self.peek()) and char in chars:
+            self.pos += 1
+            return char
+        self.fail()
+
+    def value(self):
+        """The next value, and the line it starts on."""
+        self.peek()
+        self.line += self.text.count("\n", self.counted, self.pos)
+        self.counted, line = self.pos, self.line
+        while True:
+            try:
+                value, end = DECODER.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError:
+                if self.ended:
+                    raise
+            else:  # a number that ends the text may go on in the next chunk
+                if end < len(self.text) or self.ended:
+                    self.pos = end
+                    return line, value
+            self._read()
+
+    def fail(self):
+        raise json.JSONDecodeError("unexpected", self.text, self.pos)
+
+    def _read(self):
+        # Twice what is held, if more: a value of any length is read in linear time.
+        self.line += self.text.count("\n", self.counted, self.pos)
+        rest = self.text[self.pos :]
+        more = self.file.read(max(CHUNK_SIZE, len(rest)))
+        self.text, self.pos, self.counted, self.ended = rest + more, 0, 0, not more

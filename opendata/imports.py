@@ -1,10 +1,13 @@
 """Bulk import of practices from the CSV and JSON the exports write (manage.py
-import_practices, the admin's import page, practices.content). validate() plans each
-record: create, update, unchanged or skip (curators' edits are kept unless `update`);
-apply() writes the plan in one transaction, only if no row has a problem. A field the
-file leaves out keeps what is stored (empty on create); an empty value empties."""
+import_practices, the admin's import page, practices.content). The file is read as a
+stream, a batch of rows at a time: validate() plans each row of a batch: create,
+update, unchanged or skip (curators' edits are kept unless `update`); the batch is
+written while no row has a problem, all in one transaction, undone if any has. A
+field the file leaves out keeps what is stored (empty on create); an empty value
+empties."""
 
-from collections import Counter
+import math
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import batched
 
@@ -22,6 +25,9 @@ from .records import COLUMNS, DERIVED, JSON_COLUMNS, KEYS, practice_record, reco
 
 CREATE, UPDATE, UNCHANGED, SKIP = "create", "update", "unchanged", "skip"
 CHUNK_SIZE = 500  # codes or slugs per bulk query
+# Rows read, checked and written together: the lookups are per batch, and memory
+# holds one batch (its records, forms' values and stored practices).
+BATCH_SIZE = 200
 FIRST_YEAR, LAST_YEAR = 1900, 2100  # a plausible range for a practice's years
 # Every key of a record (JSON shape); the derived ones are accepted and ignored.
 FIELDS = [name for name in JSON_COLUMNS if name not in DERIVED]
@@ -111,7 +117,7 @@ class SourcesField(forms.Field):
 class PracticeRecordForm(forms.ModelForm):
     """One record as a practice holds it. `fields`: those the record gives (the
     others keep what is stored). Codes and slugs name reference rows, found in
-    `found` ({field: {code: row}}): the rows read once for the whole file."""
+    `found` ({field: {code: row}}): the rows read once for a batch of records."""
 
     status = forms.TypedChoiceField(
         choices=Status.choices, required=False, empty_value=Status.DRAFT
@@ -214,7 +220,7 @@ class Action:
     """A row, its problems, and what importing it does (`kind`). `data`: the
     form's data (None if the row is not a record); `was`: the stored record;
     `practice` and `values`: the form's instance and cleaned data (not the form,
-    which takes ten times the memory of its row)."""
+    which takes ten times the memory of its row). Kept until its batch is done."""
 
     line: int
     slug: str = ""
@@ -233,55 +239,84 @@ class Action:
 
 @dataclass
 class Report:
-    """What an import did, or would do (dry run), or why it did nothing."""
+    """What an import did, or would do (dry run), or why it did nothing. Counts of
+    everything; of the problems and the practices, only the first MAX_SHOWN of each
+    kind are kept, so that a report of any file stays small."""
 
     name: str = ""
     rows: int = 0
-    problems: list = field(default_factory=list)  # sorted by line
+    problems: list = field(default_factory=list)  # in file order
     problem_rows: int = 0  # rows with at least one problem
-    actions: list = field(default_factory=list)  # in file order; none if problems
     dry_run: bool = False
+    problem_counts: Counter = field(default_factory=Counter)  # by field (kind)
+    counts: Counter = field(default_factory=Counter)  # rows by action kind
+    practices: dict = field(default_factory=lambda: defaultdict(list))  # (slug, pk)
 
     ok = property(lambda self: not self.problems)
+    writes = property(lambda self: self.counts[CREATE] + self.counts[UPDATE])
+    problem_count = property(lambda self: self.problem_counts.total())
     created = property(lambda self: self.slugs(CREATE))
     updated = property(lambda self: self.slugs(UPDATE))
     unchanged = property(lambda self: self.slugs(UNCHANGED))
     skipped = property(lambda self: self.slugs(SKIP))
 
+    def __post_init__(self):
+        problems, self.problems = self.problems, []
+        for problem in problems:
+            self.add_problem(problem)
+
+    def add_problem(self, problem):
+        # Those about a whole row or an unknown field count as one kind.
+        kind = problem.field if problem.field in KINDS else ""
+        self.problem_counts[kind] += 1
+        if self.problem_counts[kind] <= MAX_SHOWN:
+            self.problems.append(problem)
+
+    def add(self, action):
+        """Count a checked (and written, if it was) row."""
+        for problem in action.problems:
+            self.add_problem(problem)
+        if action.problems:
+            self.problem_rows += 1
+            self.counts.clear()  # a file with problems imports nothing
+            self.practices.clear()
+        elif self.ok:
+            self.counts[action.kind] += 1
+            if self.counts[action.kind] <= MAX_SHOWN:
+                self.practices[action.kind].append((action.slug, action.practice.pk))
+
+    def slugs(self, kind):
+        return [slug for slug, _ in self.practices[kind]]
+
+    def more(self, kind):
+        """How many practices of this kind are not listed."""
+        return self.counts[kind] - len(self.practices[kind])
+
     @property
-    def listed(self):
-        """The problems to list: the first MAX_SHOWN about each field (those about
-        a whole row or an unknown field count as one kind), and for each kind with
-        more, a note of how many more."""
-        counts, shown = Counter(), []
-        for problem in self.problems:
-            kind = problem.field if problem.field in KINDS else ""
-            counts[kind] += 1
-            if counts[kind] <= MAX_SHOWN:
-                shown.append(problem)
-        notes = [
+    def notes(self):
+        """For each kind of problem with more than are listed, how many more."""
+        return [
             f"and {count - MAX_SHOWN:,} more problem{pluralize(count - MAX_SHOWN)} "
             f"with {kind or 'whole rows or unknown fields'} (only the first "
             f"{MAX_SHOWN} are listed)"
-            for kind, count in counts.items()
+            for kind, count in self.problem_counts.items()
             if count > MAX_SHOWN
         ]
-        return shown, notes
-
-    def slugs(self, kind):
-        return [action.slug for action in self.actions if action.kind == kind]
 
     @property
     def summary(self):
         would = "would be " if self.dry_run else ""
+        created, updated, unchanged, skipped = (
+            self.counts[kind] for kind in (CREATE, UPDATE, UNCHANGED, SKIP)
+        )
         return (
-            f"{len(self.created)} {would}created, {len(self.updated)} {would}updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped"
+            f"{created} {would}created, {updated} {would}updated, "
+            f"{unchanged} unchanged, {skipped} skipped"
         )
 
 
 def import_practices(
-    data,
+    file,
     name,
     *,
     update=False,
@@ -290,63 +325,84 @@ def import_practices(
     progress=None,
     max_writes=None,
 ):
-    """Read, validate and, unless dry_run or a row has a problem, apply the file
-    `data` (bytes) called `name`. `user`: the admin's curator, whose permissions are
-    checked (None: manage.py, trusted). `progress(done, total, stage)`: called as rows
-    are checked and written. `max_writes`: more writes than this are a problem."""
+    """Read and check the file `file` (a binary file, or its bytes) called `name`,
+    a batch of rows at a time, and unless dry_run write each batch, in one
+    transaction, undone if any row has a problem: from the first, nothing more is
+    written but every row is still checked. `user`: the admin's curator, whose
+    permissions are checked (None: manage.py, trusted). `progress(rows)`: called
+    after each batch. `max_writes`: more writes than this are a problem."""
+    report = Report(name, dry_run=dry_run)
+    # How many rows may be written: none in a dry run.
+    limit = 0 if dry_run else math.inf if max_writes is None else max_writes
     try:
-        rows = read_file(data, name)
+        with transaction.atomic():
+            _run(report, file, update, user, progress, limit)
+            over = not dry_run and report.writes > limit
+            transaction.set_rollback(over or not report.ok)
     except FileProblems as error:
-        return Report(name=name, problems=list(error.args), dry_run=dry_run)
-    plan = validate(rows, update=update, user=user, progress=progress)
-    plan.name, plan.dry_run = name, dry_run
-    if plan.problems or dry_run:
-        return plan
-    writes = len(plan.created) + len(plan.updated)
-    if max_writes is not None and writes > max_writes:
+        return Report(name, problems=list(error.args), dry_run=dry_run)
+    except IntegrityError as error:  # e.g. a curator added one of the slugs
         reason = (
-            f"this file would create or update {writes} practices, and at most "
-            f"{max_writes} can be written here at a time; nothing was imported. "
-            "Split the file, or import it with manage.py import_practices."
+            f"the catalogue changed during the import ({error}); nothing was "
+            "imported. Import the file again."
         )
+    except DatabaseError as error:  # a value the database refuses
+        reason = f"the database refused the import ({error}); nothing was imported."
     else:
-        try:
-            return apply(plan, name=name, user=user, progress=progress)
-        except IntegrityError as error:  # e.g. a curator added one of the slugs
-            reason = (
-                f"the catalogue changed during the import ({error}); nothing was "
-                "imported. Import the file again."
-            )
-        except DatabaseError as error:  # a value the database refuses
-            reason = f"the database refused the import ({error}); nothing was imported."
-    return Report(name, plan.rows, [Problem(reason)])
+        if not over or not report.ok:
+            return report
+        reason = (
+            f"this file would create or update {report.writes} practices, and at "
+            f"most {max_writes} can be written here at a time; nothing was "
+            "imported. Split the file, or import it with manage.py import_practices."
+        )
+    return Report(name, report.rows, [Problem(reason)])
 
 
-def validate(rows, *, update=False, user=None, progress=None):
-    """Check every row; return the plan: a Report with the actions to take, or
-    with every problem (sorted by line) and no actions."""
+def _run(report, file, update, user, progress, limit):
+    """Check the file a batch at a time; write each batch while no row has had a
+    problem and at most `limit` rows are to be written. The history records
+    `user` and "Imported from <name>" with each version."""
+    first, reason = {}, f"Imported from {report.name}"[:100]  # history's field
+    for rows in batched(read_file(file, report.name), BATCH_SIZE):
+        report.rows += len(rows)
+        actions = validate(rows, first, update=update, user=user)
+        writes = [action for action in actions if action.kind in (CREATE, UPDATE)]
+        if (
+            report.ok
+            and not any(action.problems for action in actions)
+            and report.writes + len(writes) <= limit
+        ):
+            for action in writes:
+                _write(action, user, reason)
+        for action in actions:  # then only its slug and kind are kept
+            report.add(action)
+            if action.practice is not None:
+                # Prefetched sources point back at their practice: a cycle the
+                # collector frees late. Broken, the batch is freed once done.
+                action.practice._prefetched_objects_cache = {}
+        if progress:
+            progress(report.rows)
+
+
+def validate(rows, first, *, update=False, user=None):
+    """Check a batch of rows; return their actions, each with its problems.
+    `first`: the line of each slug read so far in the file (updated)."""
     actions = [_prepare(row) for row in rows]
     found, stored = _look_up([action.data for action in actions if action.data])
-    first = {}
-    for done, action in enumerate(actions, 1):
-        if action.data is not None:
-            _check(action, stored.get(action.data.get("slug")), found, update)
-            if action.slug in first:
-                again = f"appears again (first on line {first[action.slug]})"
-                action.add("slug", f"slug '{action.slug}' {again}")
-            elif action.slug and "slug" not in action.failed:
-                first[action.slug] = action.line
-            if not action.problems:
-                _check_write(action, user)
-        if progress:
-            progress(done, len(actions), "Validating")
-    problems = [problem for action in actions for problem in action.problems]
-    return Report(
-        rows=len(rows),
-        actions=[] if problems else actions,
-        problems=sorted(problems, key=lambda problem: problem.line),
-        problem_rows=sum(1 for action in actions if action.problems),
-    )
+    for action in actions:
+        if action.data is None:
+            continue
+        if action.slug in first:  # a row that may be written already: not compared
+            again = f"appears again (first on line {first[action.slug]})"
+            action.add("slug", f"slug '{action.slug}' {again}")
+            continue
+        _check(action, stored.get(action.data.get("slug")), found, update)
+        if action.slug and "slug" not in action.failed:
+            first[action.slug] = action.line
+        if not action.problems:
+            _check_write(action, user)
+    return actions
 
 
 def _prepare(row):
@@ -396,7 +452,7 @@ def _value(name, value):
 
 def _look_up(records):
     """The reference rows the records name and the stored practices with their
-    slugs: a query per kind (per CHUNK_SIZE codes), not per row."""
+    slugs: a query per kind (per CHUNK_SIZE codes) for a batch, not per row."""
 
     def read(queryset, key, values):
         return {
@@ -428,6 +484,9 @@ def _check(action, practice, found, update):
         for error in errors:
             action.add(name, _reason(form, name, error, data.get(name)))
     action.practice, action.values = form.instance, form.cleaned_data
+    # A form and its bound fields are a cycle, which would keep the row's values
+    # until the collector comes by: broken, they go with the row's batch.
+    form._bound_fields_cache.clear()
     new = {name: record_value(name, value) for name, value in action.values.items()}
     failed, record = action.failed, form.instance
     if record.status in (Status.PUBLISHED, Status.ARCHIVED) and not (
@@ -475,21 +534,6 @@ def _check_write(action, user):
         "published_on"
     ) and not user.has_perm(perm(Practice, "publish")):  # as in the admin
         action.add("published_on", "you may not set publication dates (published_on)")
-
-
-def apply(plan, *, name="a file", user=None, progress=None):
-    """Write the plan's creates and updates in one transaction, all or nothing;
-    the history records `user` and "Imported from <name>" with each version."""
-    if plan.problems:
-        raise ValueError("This plan has problems: nothing may be written.")
-    reason = f"Imported from {name}"[:100]  # the history's change reason field
-    writes = [action for action in plan.actions if action.kind in (CREATE, UPDATE)]
-    with transaction.atomic():
-        for done, action in enumerate(writes, 1):
-            _write(action, user, reason)
-            if progress:
-                progress(done, len(writes), "Importing")
-    return plan
 
 
 def _write(action, user, reason):

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from briefs.models import Brief, BriefSection, FeaturedPractice
-from opendata.imports import import_practices
+from opendata.imports import CREATE, import_practices
 
 from .models import (
     Country,
@@ -112,7 +112,7 @@ def load_catalogue(paths=None):
                 if not report.ok:
                     problems = "; ".join(map(str, report.problems))
                     raise ContentError(f"{path.name}: practices not loaded: {problems}")
-                created["practices"] += len(report.created)
+                created["practices"] += report.counts[CREATE]
         existing = set(Brief.objects.values_list("slug", flat=True))
         for slug in sorted(set(content["briefs"]) - existing):
             try:

@@ -128,6 +128,20 @@ def test_the_page_lists_the_first_problems_of_each_kind_and_counts_the_rest(
     ) in text
 
 
+def test_the_page_lists_the_first_practices_of_each_kind_and_counts_the_rest(
+    client, reviewer
+):
+    client.force_login(reviewer)
+    data = [record(f"p{n}") for n in range(MAX_SHOWN + 3)]
+    response = client.post(IMPORT, {"file": upload(data), "dry_run": "on"})
+    assert response.status_code == 200
+    text = response.text
+    assert f'<th scope="row">To create</th><td>{MAX_SHOWN + 3}</td>' in text
+    assert f"<h3>To create ({MAX_SHOWN + 3})</h3>" in text
+    assert text.count("<li>p") == MAX_SHOWN
+    assert f"<p>… and 3 more (only the first {MAX_SHOWN} are listed).</p>" in text
+
+
 def test_an_editor_may_not_import_published_records(client, editor):
     client.force_login(editor)
     data = [record("one", status="published", published_on="2026-01-01")]

@@ -111,16 +111,32 @@ def test_a_missing_file_is_a_clear_error(tmp_path):
 
 
 def test_a_progress_bar_on_large_files_only(tmp_path):
-    many = write_json(tmp_path, [record(f"p-{n}") for n in range(250)], "many.json")
+    """Redrawn after each batch of rows, with how much of the file is read."""
+    long = "A long description. " * 250
+    rows = [record(f"p-{n}", description=long) for n in range(250)]
+    many = write_json(tmp_path, rows, "many.json")  # over PROGRESS_THRESHOLD
     _, err = run(many, "--dry-run")
-    assert "\rValidating [" in err
-    assert err.endswith("\rValidating [##############################] 100% 250/250\n")
-    assert err.count("\r") <= 101  # redrawn when the percentage changes, not per row
+    assert "\rChecking [" in err and "] 100% 250 rows\n" in err
+    assert err.endswith("\rChecking [##############################] 100% 250 rows\n")
+    assert err.count("\r") == 2  # batches of 200 rows
     _, err = run(many)
-    assert "\rImporting [" in err and "100% 250/250\n" in err
+    assert err.endswith("\rImporting [##############################] 100% 250 rows\n")
     assert Practice.objects.count() == 250
 
     few = write_json(tmp_path, [record(f"q-{n}") for n in range(20)], "few.json")
     assert run(few)[1] == ""
     Practice.objects.all().delete()
     assert run(many, verbosity=0) == ("", "")
+
+
+def test_skipped_practices_are_named_up_to_max_shown_then_counted(tmp_path):
+    for n in range(MAX_SHOWN + 2):
+        make_practice(slug=f"p-{n:02}", title="Edited by a curator")
+    path = write_json(tmp_path, [record(f"p-{n:02}") for n in range(MAX_SHOWN + 2)])
+    out, _ = run(path)
+    summary, skipped = out.splitlines()
+    assert summary.endswith(
+        f"0 created, 0 updated, 0 unchanged, {MAX_SHOWN + 2} skipped."
+    )
+    names = ", ".join(f"p-{n:02}" for n in range(MAX_SHOWN))
+    assert skipped.endswith(f"--update to overwrite): {names} and 2 more")

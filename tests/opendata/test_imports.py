@@ -14,9 +14,9 @@ from django.contrib.auth.models import User
 from django.db import DataError, connection
 from django.test.utils import CaptureQueriesContext
 
-from opendata import imports
+from opendata import import_files, imports
 from opendata.import_files import MAX_SHOWN
-from opendata.imports import import_practices, read_file, validate
+from opendata.imports import CREATE, import_practices, read_file, validate
 from opendata.records import CSV_COLUMNS, DERIVED, csv_row, practice_record
 from practices.models import Practice, PracticeSource, Status
 from tests.factories import (
@@ -148,6 +148,45 @@ def test_a_json_export_or_a_bare_list_is_read_with_each_record_s_line():
     bare = json.dumps([record()], indent=2).encode()
     rows = read_file(bare, "hand-made")  # no extension: the first "[" says JSON
     assert [(row.line, row.record["slug"]) for row in rows] == [(2, "export-desk")]
+
+
+@pytest.mark.parametrize("write", [json_file, csv_file])
+def test_rows_are_read_from_a_file_object_as_they_are_needed(write):
+    """A stream: the first row comes after reading the first chunks of a 3 MB file,
+    not the whole of it; the caller's file is left open."""
+    data = write(
+        [record(slug=f"p-{n}", description="Word " * 600) for n in range(1000)]
+    )
+    file = io.BytesIO(data)
+    rows = read_file(file, "p.json" if write is json_file else "p.csv")
+    first = next(rows)
+    assert first.record["slug"] == "p-0"
+    assert first.line == (3 if write is json_file else 2)
+    assert file.tell() < len(data) / 10
+    assert sum(1 for _ in rows) == 999
+    assert not file.closed
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 16, 4096])
+def test_a_json_file_is_read_alike_whatever_its_chunks(chunk, monkeypatch):
+    """Values cut at any point between two chunks (a number, a string, a record
+    longer than a chunk) are read whole, each record with the line it starts on."""
+    monkeypatch.setattr(import_files, "CHUNK_SIZE", chunk)
+    text = (
+        '{"metadata": {"n": [1, 2]},\n "practices" :\n[ 12345 ,\n{"slug": "a",\n'
+        '"x": [true, null, 2.5e3]},\n\t"\\u00e9t\u00e9"\n, [ ] ]\n}\n'
+    )
+    rows = [(row.line, row.record) for row in read_file(text.encode(), "p.json")]
+    assert rows == [
+        (3, 12345),
+        (4, {"slug": "a", "x": [True, None, 2500.0]}),
+        (6, "\u00e9t\u00e9"),
+        (7, []),
+    ]
+    one_line = json.dumps([record(slug=f"p-{n}") for n in range(3)])
+    assert [row.record for row in read_file(one_line.encode(), "p.json")] == [
+        record(slug=f"p-{n}") for n in range(3)
+    ]
 
 
 def test_optional_columns_may_be_left_out_and_blank_status_is_a_draft():
@@ -343,23 +382,37 @@ def test_a_header_s_unknown_columns_are_named_once_and_at_most_max_shown():
     ]
 
 
-def test_a_report_lists_the_first_max_shown_problems_of_each_kind():
+def test_a_report_keeps_the_first_max_shown_problems_of_each_kind():
     """The admin page and the command list these (a 2 MB file with a problem on
-    every row once made a 34 MB page); the counts still cover every problem."""
+    every row once made a 34 MB page); the counts still cover every problem, and
+    the report keeps no more, whatever the file's size."""
     rows = [record(slug=f"p{n}", start_year="abc") for n in range(MAX_SHOWN + 3)]
     rows += [record(slug="untitled", title="", colour="red")]
     report = import_practices(json_file(rows), "many.json")
-    assert len(report.problems) == MAX_SHOWN + 5
+    assert report.problem_count == MAX_SHOWN + 5
     assert report.problem_rows == MAX_SHOWN + 4
-    listed, notes = report.listed
+    listed = report.problems
     assert [p.field for p in listed] == ["start_year"] * MAX_SHOWN + ["colour", "title"]
     assert listed[0].line == 3 and listed[MAX_SHOWN - 1].line == MAX_SHOWN + 2
-    assert notes == [
+    assert report.notes == [
         f"and 3 more problems with start_year (only the first {MAX_SHOWN} are listed)"
     ]
     rows = [{"slug": f"p{n}", "colour": "red"} for n in range(MAX_SHOWN + 1)]
-    _, notes = import_practices(json_file(rows), "odd.json").listed
+    notes = import_practices(json_file(rows), "odd.json").notes
     assert notes[0].startswith("and 1 more problem with whole rows or unknown fields")
+
+
+def test_a_report_lists_the_first_max_shown_practices_of_each_kind_and_counts_all():
+    make_practice(slug="stored", title="Stored")
+    rows = [record(slug=f"p-{n}") for n in range(MAX_SHOWN + 5)]
+    report = import_practices(json_file([*rows, record(slug="stored")]), "p.json")
+    assert report.ok and report.rows == MAX_SHOWN + 6
+    assert report.created == [f"p-{n}" for n in range(MAX_SHOWN)]
+    assert report.more(CREATE) == 5 and report.skipped == ["stored"]
+    assert (
+        report.summary == f"{MAX_SHOWN + 5} created, 0 updated, 0 unchanged, 1 skipped"
+    )
+    assert Practice.objects.count() == MAX_SHOWN + 6
 
 
 def test_a_csv_without_a_slug_column_or_with_a_broken_row():
@@ -379,6 +432,16 @@ def test_a_file_that_is_not_utf8_is_refused_with_the_line():
         "line 2: the file is not UTF-8 text (byte 0xe9 on line 2). Save it as "
         "UTF-8 (in a spreadsheet: “CSV UTF-8”) and import it again."
     ]
+    # Found however far into the file (here 200 KB), after rows read already; or
+    # at its end, a character cut short.
+    rows = [record(slug=f"p-{n}", description="Caf\u00e9 " * 250) for n in range(150)]
+    good = csv_file(rows)
+    data = good + "x,Caf\u00e9\r\n".encode("latin-1")
+    report = import_practices(data, "l.csv", dry_run=True)
+    assert problems(report) == [(152, "", "")]
+    assert "byte 0xe9 on line 152" in reasons(report)[0]
+    report = import_practices(good + "x,Caf\u00e9".encode()[:-1], "c.csv", dry_run=True)
+    assert "byte 0xc3 on line 152" in reasons(report)[0]
 
 
 def test_invalid_json_is_reported_with_its_line_and_column():
@@ -546,21 +609,35 @@ def test_a_change_between_validation_and_writing_imports_nothing(monkeypatch):
     checked = imports.validate
 
     def validate_then_a_curator_adds_one(*args, **kwargs):
-        plan = checked(*args, **kwargs)
+        actions = checked(*args, **kwargs)
         make_practice(slug="second", title="Added meanwhile")
-        return plan
+        return actions
 
     monkeypatch.setattr(imports, "validate", validate_then_a_curator_adds_one)
     report = import_practices(json_file([record(), record(slug="second")]), "p.json")
     assert not report.ok
     assert "the catalogue changed during the import" in report.problems[0].reason
-    assert list(Practice.objects.values_list("title", flat=True)) == ["Added meanwhile"]
+    # All undone; here the curator's row too, added in the import's transaction.
+    assert not Practice.objects.exists()
 
 
-def test_a_plan_with_problems_is_never_applied():
-    plan = validate(read_file(json_file([record(title="")]), "p.json"))
-    with pytest.raises(ValueError):
-        imports.apply(plan)
+def test_a_problem_in_a_later_batch_undoes_the_batches_written(monkeypatch):
+    """Batches are written as they are checked, in one transaction: a problem
+    further on undoes them, and nothing more is written after it."""
+    write, written = imports._write, []
+
+    def counted(action, *args):
+        written.append(action.slug)
+        return write(action, *args)
+
+    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    monkeypatch.setattr(imports, "_write", counted)
+    rows = [record(slug=f"p-{n}") for n in range(4)] + [record(slug="x", title="")]
+    rows += [record(slug="p-5")]
+    report = import_practices(json_file(rows), "p.json")
+    assert problems(report) == [(7, "x", "title")] and report.rows == 6
+    assert written == ["p-0", "p-1", "p-2", "p-3"]
+    assert not Practice.objects.exists() and not PracticeSource.objects.exists()
 
 
 # --- cost -----------------------------------------------------------------------------
@@ -572,10 +649,10 @@ def queries_to_validate(count, user=None):
     for n in range(0, count, 2):  # half of the slugs exist already
         make_practice(slug=f"p-{n}", countries=[make_country(code="IT")])
     data = json_file([record(slug=f"p-{n}") for n in range(count)])
-    rows = read_file(data, "p.json")
+    rows = list(read_file(data, "p.json"))
     with CaptureQueriesContext(connection) as queries:
-        plan = validate(rows, update=True, user=user)
-    assert plan.problems == [] and len(plan.actions) == count
+        actions = validate(rows, {}, update=True, user=user)
+    assert [a.problems for a in actions] == [[]] * count
     Practice.objects.all().delete()
     return len(queries)
 
@@ -590,16 +667,43 @@ def test_a_dry_run_takes_a_few_times_the_memory_of_its_file():
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert len(report.created) == 200
+    assert report.counts[CREATE] == 200
     assert peak < 10 * len(data), peak / len(data)
 
 
-def test_validation_reads_the_database_a_fixed_number_of_times(reviewer):
+@pytest.mark.parametrize("write", [json_file, csv_file])
+def test_a_dry_run_holds_a_batch_of_rows_not_the_file(write, monkeypatch):
+    """Memory stays near one batch of rows whatever the file's size: a 6 MB file
+    in batches of 3 rows of 100 KB each (before streaming: 2 to 6 times the file)."""
+    monkeypatch.setattr(imports, "BATCH_SIZE", 3)
+    data = write(
+        [record(slug=f"p-{n}", description="Words " * 16_000) for n in range(60)]
+    )
+    tracemalloc.start()
+    try:
+        report = import_practices(data, f"big.{write.__name__[:-5]}", dry_run=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.ok and report.counts[CREATE] == 60
+    assert peak < len(data) / 2, peak / len(data)
+
+
+def test_validation_reads_the_database_a_fixed_number_of_times_per_batch(
+    reviewer, monkeypatch
+):
     # Countries, regions, themes, instruments, projects: one query each; the stored
     # practices: one, plus one per prefetched relation (countries, regions, themes,
     # instruments, sources); the user's permissions: two, once.
     assert queries_to_validate(5) == queries_to_validate(50) == 11
     assert queries_to_validate(5, reviewer) == queries_to_validate(50, reviewer) == 13
+    # A file is checked a batch at a time: the same queries for each batch.
+    monkeypatch.setattr(imports, "BATCH_SIZE", 10)
+    data = json_file([record(slug=f"p-{n}") for n in range(50)])
+    with CaptureQueriesContext(connection) as queries:
+        assert import_practices(data, "p.json", dry_run=True).ok
+    # None stored: no relations to prefetch. And the savepoint, made and released.
+    assert len(queries) == 5 * 6 + 2
 
 
 # --- values and files the checks once let through ------------------------------------

@@ -3,17 +3,17 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import pluralize
 
-from opendata.imports import import_practices
+from opendata.imports import SKIP, import_practices
 
-PROGRESS_THRESHOLD = 200  # more records than this, and a progress bar shows
+PROGRESS_THRESHOLD = 1_000_000  # bytes (some 400 exported records): a bar shows
 
 
 class Command(BaseCommand):
     help = (
         "Import practices from a CSV or JSON file as the exports write them "
-        "(/practices/export.csv, /practices/export.json). Every row is checked "
-        "first and every problem reported with its line; if any row has one, "
-        "nothing is imported. Records are matched on slug: a practice whose "
+        "(/practices/export.csv, /practices/export.json), read as a stream. Every "
+        "row is checked and its problems reported with its line; if any row has "
+        "one, nothing is imported. Records are matched on slug: a practice whose "
         "stored record differs from the file is kept as curators left it "
         "(skipped) unless --update is given."
     )
@@ -36,25 +36,27 @@ class Command(BaseCommand):
     def handle(self, *args, file, update, dry_run, verbosity, **options):
         path = Path(file)
         try:
-            data = path.read_bytes()
+            self.size, self.file = path.stat().st_size, path.open("rb")
         except OSError as error:
             raise CommandError(
                 f"Cannot read {path}: {error.strerror or error}."
             ) from error
-        self.shown = None
+        self.stage, self.drawn = "Checking" if dry_run else "Importing", False
         progress = self.progress if verbosity > 0 else None
-        report = import_practices(
-            data, path.name, update=update, dry_run=dry_run, progress=progress
-        )
+        with self.file:
+            report = import_practices(
+                self.file, path.name, update=update, dry_run=dry_run, progress=progress
+            )
+        if self.drawn:
+            self.stderr.write("")  # end the bar's line
         if not report.ok:
-            problems, notes = report.listed
-            for problem in problems:
+            for problem in report.problems:
                 where = f"line {problem.line}" if problem.line else "file"
                 slug = f"{problem.slug}: " if problem.slug else ""
                 self.stderr.write(f"{where}: {slug}{problem.reason}")
-            for note in notes:
+            for note in report.notes:
                 self.stderr.write(f"… {note}")
-            count, rows = len(report.problems), report.problem_rows
+            count, rows = report.problem_count, report.problem_rows
             where = f"{rows} row{pluralize(rows)}" if rows else "the file"
             raise CommandError(
                 f"Nothing imported: {count} problem{pluralize(count)} in {where}."
@@ -65,23 +67,26 @@ class Command(BaseCommand):
                 f"{report.summary}."
             )
             if report.skipped:
+                more = report.more(SKIP)
                 self.stdout.write(
                     "Skipped, as they differ from the catalogue (curators' edits "
-                    "are kept: use --update to overwrite): " + ", ".join(report.skipped)
+                    "are kept: use --update to overwrite): "
+                    + ", ".join(report.skipped)
+                    + (f" and {more:,} more" if more else "")
                 )
             if dry_run:
                 self.stdout.write("Dry run: nothing was written.")
 
-    def progress(self, done, total, stage):
-        """A bar on stderr ("\\rValidating [#####.....] 50% 2500/5000"), redrawn
-        only when the percentage changes, for files of more than 200 records."""
-        percent = done * 100 // total
-        if total <= PROGRESS_THRESHOLD or (stage, percent) == self.shown:
-            return
-        self.shown, filled = (stage, percent), 30 * done // total
-        self.stderr.write(
-            f"\r{stage} [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}% "
-            f"{done}/{total}",
-            ending="\n" if done == total else "",
-        )
-        self.stderr.flush()
+    def progress(self, rows):
+        """A bar on stderr ("\\rImporting [#####.....] 50% 2,500 rows"), for large
+        files: how much of the file is read, redrawn after each batch of rows."""
+        if self.size > PROGRESS_THRESHOLD:
+            percent = self.file.tell() * 100 // self.size
+            filled = 30 * percent // 100
+            self.stderr.write(
+                f"\r{self.stage} [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}% "
+                f"{rows:,} rows",
+                ending="",
+            )
+            self.stderr.flush()
+            self.drawn = True
