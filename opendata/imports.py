@@ -506,14 +506,22 @@ def _check(action, practice, found, update):
         action.kind = UPDATE if update else SKIP
 
 
+# The relations the publishing gate asks about (Practice.publication_gaps).
+GATED = ["sources", "themes", "instruments", "countries", "regions"]
+
+
 def _check_write(action, user):
     """What is written: a status change must be a workflow move (the model's
     rule), and a curator (the admin's `user`) may write only what the admin's
     forms would let them. The command (user None) is trusted, as loaders are."""
     practice, creating = action.practice, action.kind == CREATE
     if action.kind == UPDATE:
+        # The gate sees the relations as the file leaves them (written later).
+        given = {
+            name: bool(action.values[name]) for name in GATED if name in action.values
+        }
         try:
-            check_status_change(practice)
+            check_status_change(practice, relations=given)
         except ValidationError as error:
             action.add("status", f"status: {' '.join(error.messages)}")
             return

@@ -507,10 +507,12 @@ class Practice(Publishable):
     def field_label(cls, name):
         return capfirst(cls._meta.get_field(name).verbose_name)
 
-    def publication_gaps(self):
+    def publication_gaps(self, relations=None):
         """The publishing gate (publishing.workflow.check_publishable): a summary,
         a source, a theme, an instrument type, and a place or a level. Fields as
-        they are now, relations as stored (in one query)."""
+        they are now, relations as stored (in one query), except those in
+        `relations` ({name: whether it will hold any}: an import's, not yet
+        written)."""
         linked = {
             "sources": PracticeSource.objects,
             **{
@@ -524,6 +526,7 @@ class Practice(Publishable):
                 for name, rows in linked.items()
             }
         ).first() or {f"has_{name}": False for name in linked}
+        has.update((f"has_{name}", held) for name, held in (relations or {}).items())
         needs = {
             "a summary": self.summary.strip(),
             "a source": has["has_sources"],

@@ -70,7 +70,7 @@ class Publishable(models.Model):
     def get_preview_url(self):
         return reverse(f"{self._meta.app_label}:preview", kwargs={"slug": self.slug})
 
-    def publication_gaps(self):
+    def publication_gaps(self, relations=None):
         """What the record still needs before it can be published, each named for
         the curator (workflow.check_publishable refuses to publish it until then)."""
         return []

@@ -119,10 +119,10 @@ def may(user, obj, move):
     )
 
 
-def check_publishable(obj, field=None):
+def check_publishable(obj, field=None, relations=None):
     """Raise TransitionNotAllowed naming everything `obj` still needs before it can
-    be published (its model's publication_gaps()); on `field` if given."""
-    if gaps := obj.publication_gaps():
+    be published (its model's publication_gaps(relations)); on `field` if given."""
+    if gaps := obj.publication_gaps(relations):
         message = f"“{obj}” cannot be published yet: it needs {'; '.join(gaps)}."
         raise TransitionNotAllowed({field: message} if field else message)
 
@@ -181,9 +181,10 @@ def transition(obj, action, user, *, save=True):
     return move
 
 
-def check_status_change(obj):
+def check_status_change(obj, relations=None):
     """Raise TransitionNotAllowed, on the status field, if saving `obj` would change
-    its stored status other than by a move."""
+    its stored status other than by a move, or publish it with gaps (`relations`:
+    see publication_gaps)."""
     if obj.pk is None:
         return
     # Not loaded from the database (e.g. a history version): the stored status;
@@ -193,7 +194,7 @@ def check_status_change(obj):
         return
     if move_between(before, obj.status):
         if obj.status == Status.PUBLISHED:
-            check_publishable(obj, field="status")
+            check_publishable(obj, field="status", relations=relations)
         return
     allowed = ", ".join(
         f"{m.label.lower()} ({label(m.target)})"

@@ -482,6 +482,24 @@ def test_a_status_change_on_update_must_be_a_workflow_move():
     assert Practice.objects.get(slug="export-desk").status == Status.ARCHIVED
 
 
+def test_an_update_that_publishes_is_gated_on_the_record_as_the_file_leaves_it():
+    """The publishing gate (Practice.publication_gaps) looks at what the import
+    writes: a file that gives a draft its missing theme and publishes it is
+    imported; one that takes the theme away while publishing is refused, with the
+    gap named and nothing written (it answered 500 when the gate ran on write)."""
+    practice = make_practice(slug="export-desk", status=Status.IN_REVIEW)
+    report = import_practices(
+        json_file([record(themes=[])]), "no-theme.json", update=True
+    )
+    assert problems(report) == [(3, "export-desk", "status")]
+    assert "it needs a theme" in report.problems[0].reason
+    practice.refresh_from_db()
+    assert practice.status == Status.IN_REVIEW and not practice.themes.exists()
+    report = import_practices(json_file([record()]), "complete.json", update=True)
+    assert report.ok, reasons(report)
+    assert Practice.objects.get(slug="export-desk").status == Status.PUBLISHED
+
+
 def test_a_curator_needs_the_permission_to_publish_to_import_published_records(
     editor, reviewer
 ):
