@@ -58,6 +58,9 @@ SORT_ORDERS = {
 
 FILE_PREFIX = slugify(settings.SITE_NAME)  # what every download's name starts with
 FACETS = ["country", "region", "theme", "instrument", "project", "level", "period"]
+# Facets that list only the options with practices here (and those selected):
+# every NUTS 2021 unit is a valid region, and most have no practice.
+SPARSE_FACETS = {"region"}
 
 
 @dataclass
@@ -180,6 +183,8 @@ class Listing:
                 Option(value, label, counts.get((name, value), 0), value in selected)
                 for value, label in self.filterset.form.fields[name].choices
             ]
+            if name in SPARSE_FACETS:
+                options = [option for option in options if not option.disabled]
             kept = [
                 (key, value)
                 for key, values in query_data.lists()
