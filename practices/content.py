@@ -83,6 +83,8 @@ def read_content(paths):
     """Merge the files into {kind: {key: entry}}, refusing conflicting duplicates."""
     merged = {kind: {} for kind in KINDS}
     for path in paths:
+        if Path(path).suffix == ".csv":
+            continue  # NUTS units: _create_nuts_units
         for kind, entries in _read(path).items():
             for entry in entries if kind in KINDS else []:  # not the metadata
                 key = entry.get(KEYS[kind])
@@ -99,8 +101,6 @@ def read_content(paths):
 def load_catalogue(paths=None):
     """Add every missing record; return a Counter of what was created."""
     paths = content_files() if paths is None else [Path(path) for path in paths]
-    units = [path for path in paths if path.suffix == ".csv"]  # NUTS units
-    paths = [path for path in paths if path not in units]
     content = read_content(paths)
     created = Counter()
     with transaction.atomic():
@@ -111,11 +111,11 @@ def load_catalogue(paths=None):
             for code in sorted(set(content[kind]) - existing, key=len):
                 _create(kind, code, form_class(content[kind][code]))
                 created[kind] += 1
-        for path in units:
+        for path in (path for path in paths if path.suffix == ".csv"):
             # After the regions of taxonomies.json, whose names (an English one
             # where the research gave it) are kept.
             created["regions"] += _create_nuts_units(path)
-        for path in paths:
+        for path in (path for path in paths if path.suffix == ".json"):
             if "practices" in _read(path):
                 report = import_practices(path.read_bytes(), path.name)
                 if not report.ok:
