@@ -22,6 +22,7 @@ from django.utils.text import slugify
 
 from .filters import PracticeFilterSet
 from .models import FacetValue, Practice
+from .places import facet_regions
 
 
 class LocalDate(Expression):
@@ -58,9 +59,6 @@ SORT_ORDERS = {
 
 FILE_PREFIX = slugify(settings.SITE_NAME)  # what every download's name starts with
 FACETS = ["country", "region", "theme", "instrument", "project", "level", "period"]
-# Facets that list only the options with practices here (and those selected):
-# every NUTS 2021 unit is a valid region, and most have no practice.
-SPARSE_FACETS = {"region"}
 
 
 @dataclass
@@ -183,8 +181,8 @@ class Listing:
                 Option(value, label, counts.get((name, value), 0), value in selected)
                 for value, label in self.filterset.form.fields[name].choices
             ]
-            if name in SPARSE_FACETS:
-                options = [option for option in options if not option.disabled]
+            if name == "region":  # of ~1,800 units, those with practices here
+                options = facet_regions(options, version)
             kept = [
                 (key, value)
                 for key, values in query_data.lists()

@@ -3,10 +3,12 @@ NUTS 1 region, then its country), each with its count of published practices.
 NUTS codes nest by prefix (ES212 is in ES21 and ES2), as FacetValue's region
 values do. No neighbouring regions: the data holds no borders."""
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
+from django.core.cache import caches
 from django.db.models import Count, Q
 
 from .models import Country, FacetValue, Practice, Region
@@ -93,3 +95,23 @@ def regions_with_practices(country):
     for region in regions:
         region.practice_count = counts[region.code]
     return regions
+
+
+def facet_regions(options, version):
+    """The region facet's options (listing.Option): every NUTS 2021 unit is a valid
+    value, but the facet lists those with practices here, each place once: not
+    the units folded into the region above them. Selected ones always stay."""
+    folded = caches["default"].get_or_set(
+        f"folded-regions:{version.token if version else ''}", read_folded_regions
+    )
+    return [o for o in options if o.selected or (o.count and o.value not in folded)]
+
+
+def read_folded_regions():
+    """Codes of the NUTS 3 units (the facet stops at NUTS 2) and of the units that
+    are their parent's only one, the same place twice (BE10 in BE1, CZ080 in
+    CZ08): selecting the region above finds their practices too."""
+    rows = Region.objects.filter(parent__isnull=False)
+    rows = list(rows.values_list("code", "parent_id", "level"))
+    units = Counter(parent for _, parent, _ in rows)
+    return {code for code, parent, level in rows if level == 3 or units[parent] == 1}

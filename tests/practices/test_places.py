@@ -120,6 +120,28 @@ def test_the_region_facet_lists_only_regions_with_practices(client, catalogue):
     assert all(options.values())
 
 
+def region_options(response):
+    (regions,) = [f for f in response.context["facets"] if f.name == "region"]
+    return {option.value: option for option in regions.options}
+
+
+def test_the_region_facet_shows_each_place_once_down_to_nuts_2(client, catalogue):
+    options = region_options(client.get("/practices/"))
+    # The same place twice (a unit that is its parent's only one): the broader
+    # code, which finds the practices of both.
+    assert "BE1" in options and "BE10" not in options
+    assert "CZ08" in options and "CZ080" not in options
+    # NUTS 3 units fold into their NUTS 2 region, with their practices counted.
+    assert {"ES212", "HU223", "SE311"}.isdisjoint(options)
+    assert all(len(code) <= 4 for code in options)
+    es21 = Practice.objects.published().found_by("region", ["ES21"]).count()
+    assert options["ES21"].count == es21 > 0
+    # An old link to a folded code still works, and shows what it selected.
+    response = client.get("/practices/", {"region": "CZ080"})
+    assert response.context["paginator"].count == options["CZ08"].count
+    assert region_options(response)["CZ080"].selected
+
+
 def test_a_country_without_practices_as_a_filter_says_so(client, catalogue):
     response = client.get("/practices/", {"country": "NO"})
     assert response.status_code == 200
