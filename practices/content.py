@@ -66,7 +66,12 @@ FORMS = {
 
 
 def content_files():
-    return sorted([*CONTENT_DIR.glob("*.json"), *CONTENT_DIR.glob("*.csv")])
+    return sorted(CONTENT_DIR.glob("*.json"))
+
+
+def catalogue_files():
+    """What load_catalogue reads: the content files, then the NUTS units."""
+    return content_files() + sorted(CONTENT_DIR.glob("*.csv"))
 
 
 def _read(path):
@@ -100,7 +105,7 @@ def read_content(paths):
 
 def load_catalogue(paths=None):
     """Add every missing record; return a Counter of what was created."""
-    paths = content_files() if paths is None else [Path(path) for path in paths]
+    paths = catalogue_files() if paths is None else [Path(path) for path in paths]
     content = read_content(paths)
     created = Counter()
     with transaction.atomic():

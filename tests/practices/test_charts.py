@@ -97,14 +97,15 @@ def test_map_shades_and_links_only_countries_with_practices(client):
     assert "<title>Spain: 1 practice</title>" in page  # the draft is not counted
     assert '<a href="/countries/fr/" tabindex="-1">' not in page  # no shape link
     (countries,) = tables(page, "europe-map__table")
-    assert countries == {
-        "Italy": (3, "/practices/?country=IT"),
-        "Spain": (1, "/practices/?country=ES"),
+    assert countries == {  # every country, each linked to its page
+        "France": (0, "/countries/fr/"),
+        "Italy": (3, "/countries/it/"),
+        "Spain": (1, "/countries/es/"),
     }
     # The busiest country takes the darkest class, and the key says what it means.
-    assert re.search(r'country=IT" tabindex="-1"><path class="map-class-(\d)"', page)[
-        1
-    ] == str(len(charts.classes_for(3)))
+    assert re.search(r'/it/" tabindex="-1"><path class="map-class-(\d)"', page)[1] == (
+        str(len(charts.classes_for(3)))
+    )
     assert "No published practice" in page
 
 
