@@ -19,12 +19,13 @@ class Nearby:
     place: object  # a Region or a Country
     kind: str  # what it is, e.g. "NUTS 1 region" or "country"
     count: int  # its published practices
+    practices: object = ()  # a few of them, where a page lists some
 
 
 class Surroundings:
     """Counts for some regions (with their country selected) and countries, and
-    for the places around the regions, in three queries at most, however large
-    the catalogue."""
+    for the places around the regions, in two queries, however large the
+    catalogue."""
 
     def __init__(self, regions=(), countries=()):
         regions = list(regions)
