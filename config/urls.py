@@ -17,6 +17,7 @@ urlpatterns = [
     path("practices/", include("practices.urls")),
     path("briefs/", include("briefs.urls")),
     path("countries/", include((practice_urls.country_patterns, "countries"))),
+    path("regions/", include((practice_urls.region_patterns, "regions"))),
     path("themes/", include((practice_urls.theme_patterns, "themes"))),
     path("instruments/", include((practice_urls.instrument_patterns, "instruments"))),
     path("accessibility/", include("accessibility.urls")),

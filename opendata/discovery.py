@@ -15,7 +15,14 @@ from django.views.generic import TemplateView
 
 from briefs.models import Brief
 from practices.caching import public_page
-from practices.models import Country, InstrumentType, Practice, Theme
+from practices.models import (
+    Country,
+    FacetValue,
+    InstrumentType,
+    Practice,
+    Region,
+    Theme,
+)
 
 
 def site_origin():
@@ -116,6 +123,17 @@ class TermSitemap(SiteSitemap):
         return linked.aggregate(Max("updated_at"))["updated_at__max"]
 
 
+class RegionSitemap(SiteSitemap):
+    """The regions whose page lists practices: their own or those of the regions
+    inside them (FacetValue). Hundreds of NUTS units have none."""
+
+    def items(self):
+        listed = FacetValue.objects.filter(
+            facet="region", practice__in=Practice.objects.published()
+        )
+        return Region.objects.filter(code__in=listed.values("value")).order_by("code")
+
+
 # Callables, so that the sitemap view makes fresh instances for each request.
 SITEMAPS = {
     "pages": PageSitemap,
@@ -123,6 +141,7 @@ SITEMAPS = {
     "briefs": partial(RecordSitemap, Brief),
     # Only countries with published practices, as /countries/ lists them.
     "countries": partial(TermSitemap, Country, only_with_practices=True),
+    "regions": RegionSitemap,
     "themes": partial(TermSitemap, Theme),
     "instruments": partial(TermSitemap, InstrumentType),
 }

@@ -57,6 +57,7 @@ def europe_map(countries, heading_id="map"):
             {
                 **outline,  # code, name, d, and label: where its count is drawn
                 "name": country.name if country else outline["name"],
+                "url": country.get_absolute_url() if country else None,
                 "count": count,
                 "css_class": css_class,
                 "label_width": label_width,

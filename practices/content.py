@@ -1,4 +1,5 @@
-"""Load the catalogue content shipped in fixtures/catalogue/*.json.
+"""Load the catalogue content shipped in fixtures/catalogue/*.json, and the NUTS
+2021 units in fixtures/catalogue/*.csv (see NOTES.md for their source).
 
 Practices are in the JSON export's format and go through the importer, as with
 `manage.py import_practices`; places, taxonomies, projects and briefs have small
@@ -7,6 +8,7 @@ overwrite rows by primary key and undo curators' edits at every `make run`.
 An entry may appear in several files only if it is identical in each.
 """
 
+import csv
 import json
 from collections import Counter
 from pathlib import Path
@@ -30,6 +32,7 @@ from .models import (
     Status,
     Theme,
 )
+from .signals import refresh_on_commit
 
 CONTENT_DIR = Path(settings.BASE_DIR) / "fixtures" / "catalogue"
 KINDS = "countries regions themes instruments projects practices briefs".split()
@@ -66,6 +69,11 @@ def content_files():
     return sorted(CONTENT_DIR.glob("*.json"))
 
 
+def catalogue_files():
+    """What load_catalogue reads: the content files, then the NUTS units."""
+    return content_files() + sorted(CONTENT_DIR.glob("*.csv"))
+
+
 def _read(path):
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -80,6 +88,8 @@ def read_content(paths):
     """Merge the files into {kind: {key: entry}}, refusing conflicting duplicates."""
     merged = {kind: {} for kind in KINDS}
     for path in paths:
+        if Path(path).suffix == ".csv":
+            continue  # NUTS units: _create_nuts_units
         for kind, entries in _read(path).items():
             for entry in entries if kind in KINDS else []:  # not the metadata
                 key = entry.get(KEYS[kind])
@@ -95,7 +105,7 @@ def read_content(paths):
 
 def load_catalogue(paths=None):
     """Add every missing record; return a Counter of what was created."""
-    paths = content_files() if paths is None else [Path(path) for path in paths]
+    paths = catalogue_files() if paths is None else [Path(path) for path in paths]
     content = read_content(paths)
     created = Counter()
     with transaction.atomic():
@@ -106,7 +116,11 @@ def load_catalogue(paths=None):
             for code in sorted(set(content[kind]) - existing, key=len):
                 _create(kind, code, form_class(content[kind][code]))
                 created[kind] += 1
-        for path in paths:
+        for path in (path for path in paths if path.suffix == ".csv"):
+            # After the regions of taxonomies.json, whose names (an English one
+            # where the research gave it) are kept.
+            created["regions"] += _create_nuts_units(path)
+        for path in (path for path in paths if path.suffix == ".json"):
             if "practices" in _read(path):
                 report = import_practices(path.read_bytes(), path.name)
                 if not report.ok:
@@ -144,6 +158,37 @@ def _create(kind, key, form):
         errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         raise ContentError(f"{kind} '{key}': {errors}")
     return form.save()
+
+
+def _create_nuts_units(path):
+    """Add the NUTS 1-3 units of a CSV file (code,name,level,parent,country_code)
+    that are missing, a level at a time (a unit's parent is one level up), in bulk:
+    ~1,800 forms would take seconds. Level 0 units are the countries, which
+    taxonomies.json names in English."""
+    with open(path, newline="", encoding="utf-8") as file:
+        units = [unit for unit in csv.DictReader(file) if unit["level"] != "0"]
+    countries = dict(Country.objects.values_list("nuts_code", "pk"))
+    if missing := {unit["country_code"] for unit in units} - countries.keys():
+        raise ContentError(f"{path.name}: no country for NUTS codes {sorted(missing)}")
+    created = 0
+    for level in ("1", "2", "3"):
+        known = dict(Region.objects.values_list("code", "pk"))
+        new = [
+            Region(
+                code=unit["code"],
+                name=unit["name"],
+                level=int(level),
+                country_id=countries[unit["country_code"]],
+                parent_id=known.get(unit["parent"]),  # none above NUTS 1
+            )
+            for unit in units
+            if unit["level"] == level and unit["code"] not in known
+        ]
+        Region.objects.bulk_create(new)
+        created += len(new)
+    if created:
+        refresh_on_commit()  # bulk_create sends no signal: the filters' choices
+    return created
 
 
 def _create_brief(entry):

@@ -10,7 +10,6 @@ from django.utils.text import capfirst
 from .models import (
     CatalogueVersion,
     Country,
-    FacetValue,
     ImplementationLevel,
     InstrumentType,
     Period,
@@ -112,9 +111,8 @@ class PracticeFilterSet(django_filters.FilterSet):
 
     def filter_facet(self, queryset, name, values):
         # A subquery on FacetValue, so a practice with two of the values is listed
-        # once; a region matches the practices of the regions inside it too.
-        matching = FacetValue.objects.filter(facet=name, value__in=values)
-        return queryset.filter(pk__in=matching.values("practice"))
+        # once.
+        return queryset.found_by(name, values)
 
     def filter_period(self, queryset, name, periods):
         matching = Practice.objects.with_period().filter(period__in=periods)

@@ -22,6 +22,7 @@ from django.utils.text import slugify
 
 from .filters import PracticeFilterSet
 from .models import FacetValue, Practice
+from .places import facet_regions
 
 
 class LocalDate(Expression):
@@ -180,6 +181,8 @@ class Listing:
                 Option(value, label, counts.get((name, value), 0), value in selected)
                 for value, label in self.filterset.form.fields[name].choices
             ]
+            if name == "region":  # of ~1,800 units, those with practices here
+                options = facet_regions(options, version)
             kept = [
                 (key, value)
                 for key, values in query_data.lists()

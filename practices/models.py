@@ -145,7 +145,7 @@ class Region(models.Model):
         return f"{self.name} ({self.code})"
 
     def get_absolute_url(self):
-        return f"{reverse('practices:list')}?region={self.code}"
+        return reverse("regions:detail", kwargs={"code": self.code})
 
 
 class TaxonomyTerm(models.Model):
@@ -255,6 +255,12 @@ class PracticeQuerySet(PublishableQuerySet):
                 default=Value(Period.UNKNOWN),
             )
         )
+
+    def found_by(self, facet, values):
+        """The practices the list's filter `facet` finds for any of `values`
+        (FacetValue): a region finds those of the regions inside it too."""
+        matching = FacetValue.objects.filter(facet=facet, value__in=values)
+        return self.filter(pk__in=matching.values("practice"))
 
     def for_listing(self):
         """A card's own columns, not the search index (terms: attach_card_terms)."""

@@ -35,5 +35,12 @@ country_patterns = [
         r"^(?P<code>[A-Za-z]{2})/$", views.CountryDetailView.as_view(), name="detail"
     ),
 ]
+region_patterns = [
+    re_path(
+        r"^(?P<code>[A-Za-z]{2}[A-Za-z0-9]{1,3})/$",
+        views.RegionDetailView.as_view(),
+        name="detail",
+    ),
+]
 theme_patterns = term_patterns(Theme, "theme")
 instrument_patterns = term_patterns(InstrumentType, "instrument")

@@ -13,11 +13,11 @@ from django.views.generic import DetailView, ListView, TemplateView
 from briefs.models import Brief
 from publishing.views import StaffPreviewMixin
 
-from . import compare, facts
+from . import compare, facts, places
 from .caching import catalogue_version, private_preview, public_page
 from .cards import attach_card_terms
 from .listing import OVERDUE_LAST, SORT_LABELS, list_practices
-from .models import Country, InstrumentType, Practice, Status, Theme
+from .models import Country, InstrumentType, Practice, Region, Status, Theme
 from .search import MAX_TERMS, cut, snippet
 
 PAGE_SIZE = 20
@@ -81,7 +81,7 @@ class PracticeListView(ListView):
 
     def get_context_data(self, **kwargs):
         listing, version = self.listing, catalogue_version(self.request)
-        return super().get_context_data(
+        context = super().get_context_data(
             filter=listing.filterset,
             facets=listing.facets(self.request.GET, version) if listing.valid else [],
             sort=listing.sort,
@@ -94,6 +94,10 @@ class PracticeListView(ListView):
             search_cut=MAX_TERMS if cut(listing.query)[1] else None,
             **kwargs,
         )
+        if listing.valid and not context["paginator"].count:
+            # "No practices in Niedersachsen yet", and where there are some.
+            context["empty_places"] = places.empty_places(listing.filters)
+        return context
 
 
 @method_decorator(public_page, name="dispatch")
@@ -247,10 +251,9 @@ class TermListView(ListView):
 
 
 class CountryListView(TermListView):
-    model = Country
+    """Every country the catalogue knows, with or without practices."""
 
-    def get_queryset(self):
-        return Country.objects.in_use()
+    model = Country
 
 
 @method_decorator(public_page, name="dispatch")
@@ -262,6 +265,7 @@ class TermDetailView(ListView):
     paginate_by = PAGE_SIZE
     filter_param = ""  # the list page's filter for the term
     term_key = "slug"  # the term's value in that filter
+    index_url_name = None  # the index it is listed on: <namespace>:list
 
     def get_term(self):
         return get_object_or_404(self.model, slug=self.kwargs["slug"])
@@ -272,10 +276,11 @@ class TermDetailView(ListView):
         return practices.order_by(OVERDUE_LAST, "title", "pk")  # the list's default
 
     def get_context_data(self, **kwargs):
+        namespace = self.request.resolver_match.namespace
         context = super().get_context_data(
             term=self.term,
             opts=self.model._meta,
-            index_url=reverse(f"{self.request.resolver_match.namespace}:list"),
+            index_url=reverse(self.index_url_name or f"{namespace}:list"),
             # Slugs and codes need no escaping.
             filter_query=f"{self.filter_param}={getattr(self.term, self.term_key)}",
             **kwargs,
@@ -294,4 +299,42 @@ class CountryDetailView(TermDetailView):
         return get_object_or_404(Country, code=self.kwargs["code"].upper())
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(regions=self.term.regions.in_use(), **kwargs)
+        regions = places.regions_with_practices(self.term)
+        return super().get_context_data(regions=regions, **kwargs)
+
+
+class RegionDetailView(TermDetailView):
+    """A NUTS 1-3 region: its practices (those of the regions inside it too), then
+    those elsewhere in its NUTS 1 region and its country."""
+
+    model = Region
+    filter_param = "region"
+    term_key = "code"
+    index_url_name = "countries:list"
+    template_name = "practices/region_detail.html"
+    elsewhere_size = 5  # practices shown for each place around it
+
+    def get_term(self):
+        regions = Region.objects.select_related("country")
+        return get_object_or_404(regions, code=self.kwargs["code"].upper())
+
+    def get_queryset(self):
+        self.term = self.get_term()
+        practices = Practice.objects.published().found_by("region", [self.term.code])
+        return practices.for_listing().order_by(OVERDUE_LAST, "title", "pk")
+
+    def get_context_data(self, **kwargs):
+        region = self.term
+        around = places.Surroundings([region]).around(region)
+        published = Practice.objects.published().only("slug", "title")
+        for nearby in around:  # a few of its other practices: one query each
+            facet = "country" if nearby.kind == "country" else "region"
+            elsewhere = published.found_by(facet, [nearby.place.code])
+            elsewhere = elsewhere.exclude(pk__in=self.object_list.values("pk"))
+            nearby.practices = elsewhere.order_by("title", "pk")[: self.elsewhere_size]
+        country = region.country
+        return super().get_context_data(
+            around=around,
+            breadcrumb_trail=[(country.get_absolute_url(), country.name)],
+            **kwargs,
+        )

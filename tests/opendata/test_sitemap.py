@@ -233,7 +233,15 @@ def count_queries(client, url):
     return len(queries)
 
 
-SECTIONS = ["pages", "practices", "briefs", "countries", "themes", "instruments"]
+SECTIONS = [
+    "pages",
+    "practices",
+    "briefs",
+    "countries",
+    "regions",
+    "themes",
+    "instruments",
+]
 
 
 def test_the_query_count_does_not_grow_with_the_catalogue(client, world, settings):
@@ -252,8 +260,9 @@ def test_the_query_count_does_not_grow_with_the_catalogue(client, world, setting
     assert len(sitemap(client)) > 90
     assert few == many
     # The index: the catalogue version, then for each section with records its
-    # size and latest change (terms: their one query, twice).
-    assert many["/sitemap.xml"] == 1 + 2 + 2 + 3 * 2
+    # size and latest change (terms: their one query, twice; regions: their
+    # size only, they have no date).
+    assert many["/sitemap.xml"] == 1 + 2 + 2 + 3 * 2 + 1
     # A section page: the catalogue version, then its size and its page of
     # records (terms: their one query).
     assert many["/sitemap-practices.xml"] == many["/sitemap-briefs.xml"] == 3

@@ -68,7 +68,7 @@ def test_home_map_and_charts_match_the_database(client, catalogue):
         if published_count(countries=country)
     }
     assert {name: count for name, (count, _) in countries.items()} == expected
-    assert countries["Italy"][1] == "/practices/?country=IT"
+    assert countries["Italy"][1] == "/countries/it/"
 
     instruments, themes = tables(page, "bar-chart")
     assert {name: count for name, (count, _) in instruments.items()} == {
@@ -92,21 +92,20 @@ def test_map_shades_and_links_only_countries_with_practices(client):
 
     page = client.get(reverse("countries:list")).content.decode()
 
-    assert '<a href="/practices/?country=IT" tabindex="-1"><path class="map-class-' in (
-        page
-    )
+    assert '<a href="/countries/it/" tabindex="-1"><path class="map-class-' in page
     assert "<title>Italy: 3 practices</title>" in page
     assert "<title>Spain: 1 practice</title>" in page  # the draft is not counted
-    assert "country=FR" not in page
+    assert '<a href="/countries/fr/" tabindex="-1">' not in page  # no shape link
     (countries,) = tables(page, "europe-map__table")
-    assert countries == {
-        "Italy": (3, "/practices/?country=IT"),
-        "Spain": (1, "/practices/?country=ES"),
+    assert countries == {  # every country, each linked to its page
+        "France": (0, "/countries/fr/"),
+        "Italy": (3, "/countries/it/"),
+        "Spain": (1, "/countries/es/"),
     }
     # The busiest country takes the darkest class, and the key says what it means.
-    assert re.search(r'country=IT" tabindex="-1"><path class="map-class-(\d)"', page)[
-        1
-    ] == str(len(charts.classes_for(3)))
+    assert re.search(r'/it/" tabindex="-1"><path class="map-class-(\d)"', page)[1] == (
+        str(len(charts.classes_for(3)))
+    )
     assert "No published practice" in page
 
 

@@ -101,7 +101,7 @@ def test_labels_and_urls():
     assert practice.get_absolute_url() == "/practices/export-consortia/"
     assert country.get_absolute_url() == "/countries/es/"
     assert str(region) == "Cantabria (ES13)"
-    assert region.get_absolute_url() == "/practices/?region=ES13"
+    assert region.get_absolute_url() == "/regions/ES13/"
 
 
 def test_constraint_failure_leaves_other_rows_untouched():

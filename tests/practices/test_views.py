@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 def make_rich_practices(n):
     """n published practices with every relation filled, plus one draft."""
     italy = make_country(code="IT", name="Italy")
-    region = make_region(code="ITH5", country=italy)
+    north_east = make_region(code="ITH", name="Nord-Est", country=italy)
+    region = make_region(code="ITH5", country=italy, parent=north_east)
+    make_region(code="ITH4", name="Friuli-Venezia Giulia", parent=north_east)
     theme, instrument, project = make_theme(), make_instrument(), make_project()
     practices = [
         make_practice(
@@ -156,13 +158,15 @@ def test_country_page_accepts_either_case_and_lists_regions(client):
 
 def test_indexes_show_counts_of_published_practices(client):
     italy = make_country(code="IT", name="Italy")
-    make_country(code="FR", name="France")  # no practice: left out of the index
+    make_country(code="FR", name="France")  # no practice: listed with none
     theme, instrument = make_theme(name="Skills"), make_instrument(name="Voucher")
     make_practice(countries=[italy], themes=[theme], instruments=[instrument])
     make_practice(countries=[italy], status=Status.DRAFT)
     countries = client.get("/countries/").text
     assert "Italy" in countries and "1 practice" in countries
-    assert "France" not in countries
+    # Every country, linked to its page (not to a filtered list).
+    assert '<a href="/countries/fr/">France</a></th><td class="num">0<' in countries
+    assert '<a href="/countries/it/">Italy</a></th><td class="num">1<' in countries
     assert "Skills" in client.get("/themes/").text
     assert "Voucher" in client.get("/instruments/").text
 
@@ -170,7 +174,7 @@ def test_indexes_show_counts_of_published_practices(client):
 @pytest.mark.parametrize(
     "url, heading, intro",
     [
-        ("/countries/", "Countries", "Countries with at least one published practice."),
+        ("/countries/", "Countries", "Every country of the catalogue, with its"),
         ("/themes/", "Themes", "What a practice addresses: the problem or goal"),
         ("/instruments/", "Instrument types", "How a practice intervenes: the policy"),
     ],
@@ -230,8 +234,14 @@ def test_theme_and_instrument_pages_list_their_practices(client):
 # compare: version, practices+project, 4 prefetches, sources.
 # home: version, practice count, briefs, countries, themes, instruments with
 #       counts, latest practices + card terms.
-# country: version, the country, count, page, card terms, its regions; theme: one
-#       fewer. countries: version, the countries with counts.
+# country: version, the country, count, page, card terms, its regions' counts
+#       and its regions; theme: two fewer. countries: version, the countries
+#       with counts.
+# region: version, the region with its country, its NUTS 1 region, the counts
+#       around it, count, page, card terms, then a few practices of its NUTS 1
+#       region and of its country. An empty region: no page or card terms.
+# list-empty-region: version, the period counts, count (no page of an empty
+#       list), then the region selected, its NUTS 1 region and the counts.
 PAGES = {
     "list": (lambda ps: reverse("practices:list"), 5),
     "list-filtered": (
@@ -241,7 +251,10 @@ PAGES = {
     "list-search": (lambda ps: "/practices/?q=practice&sort=relevance", 6),
     "detail": (lambda ps: ps[0].get_absolute_url(), 13),
     "home": (lambda ps: reverse("home"), 8),
-    "country": (lambda ps: "/countries/it/", 6),
+    "country": (lambda ps: "/countries/it/", 7),
+    "region": (lambda ps: "/regions/ITH5/", 9),
+    "region-empty": (lambda ps: "/regions/ITH4/", 7),
+    "list-empty-region": (lambda ps: "/practices/?region=ITH4", 6),
     "theme": (lambda ps: ps[0].themes.get().get_absolute_url(), 5),
     "countries": (lambda ps: "/countries/", 2),
     "compare": (lambda ps: f"/practices/compare/?p={ps[0].slug}&p={ps[1].slug}", 7),

@@ -66,6 +66,8 @@ def world_rows():
     italy = make_country(code="IT", name="Italy")
     ith = make_region(code="ITH", name="Nord-Est", country=italy)
     ith5 = make_region(code="ITH5", name="Emilia-Romagna", country=italy, parent=ith)
+    # No practice names it: its page lists those around it.
+    make_region(code="ITH4", name="Friuli-Venezia Giulia", country=italy, parent=ith)
     shared = {
         "country": italy,
         "region": ith5,
@@ -215,6 +217,12 @@ SURFACES = [
     Surface("countries", lambda w: "/countries/", shows_twin=False),
     Surface("country", lambda w: "/countries/it/"),
     Surface("secret-country", lambda w: "/countries/mt/", shows_twin=False),
+    Surface("region", lambda w: "/regions/ITH5/"),
+    Surface("parent-region", lambda w: "/regions/ITH/"),
+    Surface("empty-region", lambda w: "/regions/ITH4/"),  # elsewhere in ITH, Italy
+    Surface("secret-region", lambda w: "/regions/MT00/", shows_twin=False),
+    Surface("list-empty-region", list_url(region="ITH4"), shows_twin=False),
+    Surface("list-secret-region", list_url(region="MT00"), shows_twin=False),
     Surface("themes", lambda w: "/themes/", shows_twin=False),
     Surface("theme", lambda w: w.shared["theme"].get_absolute_url()),
     Surface(
@@ -269,6 +277,7 @@ SURFACES = [
         "sitemap-practices", lambda w: "/sitemap-practices.xml", twin_marker="slug"
     ),
     Surface("sitemap-briefs", lambda w: "/sitemap-briefs.xml", shows_twin=False),
+    Surface("sitemap-regions", lambda w: "/sitemap-regions.xml", shows_twin=False),
     Surface("data-page", lambda w: "/data/", shows_twin=False),
     Surface("follow", lambda w: "/follow/?country=IT&q=quokka", shows_twin=False),
     Surface(
@@ -411,7 +420,8 @@ def test_home_counts_map_and_charts_only_count_the_published(client, world):
 
 def test_taxonomy_indexes_and_pages_count_only_the_published(client, world):
     countries = client.get("/countries/").context["terms"]
-    assert [(c.code, c.practice_count) for c in countries] == [("IT", 2)]
+    # Every country is listed; one that only hidden practices name has none.
+    assert [(c.code, c.practice_count) for c in countries] == [("IT", 2), ("MT", 0)]
     themes = client.get("/themes/").context["terms"]
     assert {t.slug: t.practice_count for t in themes} == {
         "new-markets": 2,
@@ -424,7 +434,10 @@ def test_taxonomy_indexes_and_pages_count_only_the_published(client, world):
     }
     italy = client.get("/countries/it/").context
     assert italy["paginator"].count == 2
-    assert {(r.code, r.practice_count) for r in italy["regions"]} == {("ITH5", 2)}
+    assert {(r.code, r.practice_count) for r in italy["regions"]} == {
+        ("ITH", 2),
+        ("ITH5", 2),
+    }
     malta = client.get("/countries/mt/")
     assert malta.context["paginator"].count == 0
     assert "Malta region" not in malta.text

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from practices.content import KINDS, ContentError, content_files, load_catalogue
+from practices.content import KINDS, ContentError, catalogue_files, load_catalogue
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             self.stdout.write("Catalogue content: everything is already loaded.")
             return
         summary = ", ".join(f"{created[k]} {k}" for k in KINDS if created[k])
-        used = len(files) if files else len(content_files())
+        used = len(files) if files else len(catalogue_files())
         self.stdout.write(
             self.style.SUCCESS(f"Catalogue content added from {used} files: {summary}.")
         )
