@@ -59,8 +59,8 @@ SORT_ORDERS = {
 
 FILE_PREFIX = slugify(settings.SITE_NAME)  # what every download's name starts with
 FACETS = ["country", "region", "theme", "instrument", "project", "level", "period"]
-# A facet with more options than LONG_FACET shows its first SHOWN_OPTIONS (and
-# every selected one) and the rest behind "Show all N".
+# A facet with more options than LONG_FACET shows its first SHOWN_OPTIONS that
+# select something (and every selected one), the rest behind "Show all N".
 LONG_FACET, SHOWN_OPTIONS = 10, 8
 
 
@@ -216,6 +216,7 @@ class Listing:
         return self.filterset.data or QueryDict()
 
     def value_labels(self, name, values):
+        """The labels of a filter's values, as its options show them."""
         if name == "q":
             return values
         labels = self.labels(name)
