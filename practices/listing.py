@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Case, Count, DateField, Expression, F, Value, When
+from django.http import QueryDict
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 
 from .filters import PracticeFilterSet
 from .models import FacetValue, Practice
@@ -59,6 +60,9 @@ SORT_ORDERS = {
 
 FILE_PREFIX = slugify(settings.SITE_NAME)  # what every download's name starts with
 FACETS = ["country", "region", "theme", "instrument", "project", "level", "period"]
+# A facet with more options than LONG_FACET shows its first SHOWN_OPTIONS that
+# select something (and every selected one), the rest behind "Show all N".
+LONG_FACET, SHOWN_OPTIONS = 10, 8
 
 
 @dataclass
@@ -83,6 +87,27 @@ class Facet:
     @property
     def selected(self):
         return [option for option in self.options if option.selected]
+
+    @property
+    def shown(self):
+        """The options in view at once; the rest (`more`) behind "Show all N".
+        A long facet shows no option that would select nothing (they come last)."""
+        if len(self.options) <= LONG_FACET:
+            return self.options
+        first = self.options[: max(SHOWN_OPTIONS, len(self.selected))]
+        return [option for option in first if not option.disabled]
+
+    @property
+    def more(self):
+        return self.options[len(self.shown) :]
+
+
+@dataclass
+class Chip:
+    """One value of a filter in effect, and the list without it."""
+
+    label: str  # "Country: Italy"
+    remove_url: str
 
 
 @dataclass
@@ -151,6 +176,53 @@ class Listing:
             for name, values in self.chosen
         )
 
+    @property
+    def heading(self):
+        """The selection in a few words, for the page's heading and title:
+        "Practices: Voucher · Italy", "Search: “export” · Italy" or "Practices".
+        Several values of one filter read "or", as they select."""
+        parts, query = [], ""
+        for name, values in self.chosen:
+            if name == "q":
+                query = f"“{Truncator(values[0]).chars(60)}”"
+            else:
+                parts.append(" or ".join(self.value_labels(name, values)))
+        if query:
+            return "Search: " + " · ".join([query, *parts])
+        return "Practices: " + " · ".join(parts) if parts else "Practices"
+
+    def chips(self):
+        """A Chip for each value of each filter in effect, in the form's order."""
+        return [
+            Chip(
+                f"{self.filterset.filters[name].label}: {label}",
+                query_without(
+                    self.query_data, name, value=value if name != "q" else None
+                ),
+            )
+            for name, values in self.chosen
+            for value, label in zip(
+                values, self.value_labels(name, values), strict=True
+            )
+        ]
+
+    @property
+    def clear_url(self):
+        """The list without any filter (the sort and page size kept)."""
+        return query_without(self.query_data, *self.filterset.filters)
+
+    @property
+    def query_data(self):
+        """The query string as the filters read it (codes in capitals)."""
+        return self.filterset.data or QueryDict()
+
+    def value_labels(self, name, values):
+        """The labels of a filter's values, as its options show them."""
+        if name == "q":
+            return values
+        labels = self.labels(name)
+        return [str(labels.get(value, value)) for value in values]
+
     def file_name(self, extension):
         """A download's name that says what it holds and when, e.g.
         practice-atlas_IT_voucher_2026-12-06.csv (the filters' values, shortened)."""
@@ -183,17 +255,25 @@ class Listing:
             ]
             if name == "region":  # of ~1,800 units, those with practices here
                 options = facet_regions(options, version)
-            kept = [
-                (key, value)
-                for key, values in query_data.lists()
-                if key not in {name, "page"}
-                for value in values
-            ]
-            # Selected options first, so a long facet always shows them.
-            options.sort(key=lambda option: not option.selected)
+            # Selected options first, so a long facet always shows them; then the
+            # most practices first, so the options with none come last.
+            options.sort(key=lambda option: (not option.selected, -option.count))
             label = self.filterset.filters[name].label
-            facets.append(Facet(name, label, options, "?" + urlencode(kept)))
+            facets.append(Facet(name, label, options, query_without(query_data, name)))
         return facets
+
+
+def query_without(query_data, *names, value=None):
+    """ "?…": the query string without the filters `names` (only their `value`, if
+    given) and without the page number, which would no longer point anywhere."""
+    kept = [
+        (key, kept_value)
+        for key, values in query_data.lists()
+        if key != "page"
+        for kept_value in values
+        if key not in names or (value is not None and kept_value != value)
+    ]
+    return "?" + urlencode(kept)
 
 
 def catalogue_counts(version):

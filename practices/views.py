@@ -21,6 +21,7 @@ from .models import Country, InstrumentType, Practice, Region, Status, Theme
 from .search import MAX_TERMS, cut, snippet
 
 PAGE_SIZE = 20
+PER_PAGE_CHOICES = [PAGE_SIZE, 50, 100]  # offered on the list; it takes 1 to 100
 
 
 @method_decorator(public_page, name="dispatch")
@@ -50,7 +51,7 @@ class PracticeListView(ListView):
     template_name = "practices/practice_list.html"
     context_object_name = "practices"
     paginate_by = PAGE_SIZE
-    max_per_page = 100
+    max_per_page = PER_PAGE_CHOICES[-1]
 
     def get(self, request, *args, **kwargs):
         self.listing = list_practices(request.GET, version=catalogue_version(request))
@@ -83,7 +84,10 @@ class PracticeListView(ListView):
         listing, version = self.listing, catalogue_version(self.request)
         context = super().get_context_data(
             filter=listing.filterset,
+            listing=listing,
+            chips=listing.chips(),
             facets=listing.facets(self.request.GET, version) if listing.valid else [],
+            per_page_choices=PER_PAGE_CHOICES,
             sort=listing.sort,
             sort_label=SORT_LABELS[listing.sort],
             sorts=[

@@ -15,7 +15,8 @@ HIDDEN_IN_PRINT = [
     ".site-footer",
     ".skip-link",
     ".breadcrumbs",
-    ".filters",  # the facet panel
+    ".filter-panel",  # the filters
+    ".active-filters",  # their chips
     ".pagination",
     ".compare-form",  # "Add to comparison" buttons
     ".messages",

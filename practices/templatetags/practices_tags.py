@@ -222,7 +222,8 @@ def card_places(terms):
 
 @register.simple_tag
 def facet_options(facet):
-    """The checkboxes of one facet. Built here rather than in a template loop, and
+    """The checkboxes of one facet; a long one's last options behind "Show all N"
+    (Facet.shown, Facet.more). Built here rather than in a template loop, and
     escaped with the standard library's html.escape rather than format_html: a
     facet can hold a hundred options and this is the list page's hottest spot."""
     rows = []
@@ -241,8 +242,26 @@ def facet_options(facet):
             f'{label} <span class="count">({option.count}<span class="visually-hidden">'
             f" practice{plural}</span>)</span></label></li>"
         )
-    long = " facet-long" if len(facet.options) > 12 else ""
-    return mark_safe(f'<ul class="facet-options{long}">{"".join(rows)}</ul>')
+    shown = len(facet.shown)
+    options = f'<ul class="facet-options">{"".join(rows[:shown])}</ul>'
+    if facet.more:
+        # A disclosure, not a scroll box: the page scrolls, nothing inside it.
+        options += (
+            f'<details class="facet-more" id="more-{facet.name}"><summary>'
+            f'Show all {len(rows)}<span class="visually-hidden"> options for '
+            f'{html.escape(facet.label)}</span></summary><ul class="facet-options">'
+            f"{''.join(rows[shown:])}</ul></details>"
+        )
+    return mark_safe(options)
+
+
+@register.simple_tag
+def page_numbers(page_obj):
+    """The page numbers to link: the first and last, two on each side of the
+    current one, Paginator.ELLIPSIS for the gaps."""
+    return page_obj.paginator.get_elided_page_range(
+        page_obj.number, on_each_side=2, on_ends=1
+    )
 
 
 register.inclusion_tag("practices/includes/europe_map.html")(charts.europe_map)
