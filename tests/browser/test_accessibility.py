@@ -46,6 +46,7 @@ PAGES = [
     ("accessibility", "/accessibility/", 200),
     ("data", "/data/", 200),
     ("follow", "/follow/?country=IT&q=export", 200),
+    ("practice-list-empty-region", "/practices/?region=ITH4", 200),
     # Pages for records in other states (set up by PREPARE below).
     ("archived-practice", "/practices/the-wakefield-first-bondholder-scheme/", 200),
     ("preview", "/practices/xport-accelerator/preview/", 200),
