@@ -58,7 +58,7 @@ def test_every_printout_names_the_site_its_address_and_the_day(client, catalogue
     # The 400 page of a bad Host renders the same template, without the address.
     response = client.get("/", headers={"host": "evil.example"})
     assert response.status_code == 400
-    assert "<p class=\"print-header\">Practice Atlas · printed " in response.text
+    assert '<p class="print-header">Practice Atlas · printed ' in response.text
 
 
 def test_external_links_print_their_address_but_anchors_do_not():
