@@ -108,10 +108,14 @@ class ComparisonExportView(View):
     def get(self, request):
         comparison = compare.Comparison.of(request.GET)
         if not comparison.complete or not comparison.practices:
-            problems = [f"No published practice has the address “{slug}”."
-                        for slug in comparison.unknown]  # fmt: skip
+            problems = [
+                f"No published practice has the address “{slug}”."
+                for slug in comparison.unknown
+            ]
             if comparison.asked > compare.MAX_ITEMS:
-                problems.append(f"A comparison holds at most {compare.MAX_ITEMS}.")
+                problems.append(
+                    f"A comparison holds at most {compare.MAX_ITEMS} practices."
+                )
             if not comparison.asked:
                 problems.append("Name the practices to compare: ?p=<slug>&p=<slug>.")
             text = "Nothing was exported:\n" + "".join(f"- {p}\n" for p in problems)

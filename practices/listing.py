@@ -228,10 +228,10 @@ class Listing:
         practice-atlas_IT_voucher_2026-12-06.csv (the filters' values, shortened)."""
         values = [str(value) for name, values in self.chosen for value in values]
         # ASCII letters (accents dropped: Zürich, Zurich), digits and dashes.
-        ascii = [
+        plain = [
             normalize("NFKD", v).encode("ascii", "ignore").decode() for v in values
         ]
-        words = [re.sub(r"[^A-Za-z0-9]+", "-", value).strip("-") for value in ascii]
+        words = [re.sub(r"[^A-Za-z0-9]+", "-", value).strip("-") for value in plain]
         selection = "_".join(word for word in words if word)
         parts = [FILE_PREFIX, selection[:80].strip("_-"), str(timezone.localdate())]
         return f"{'_'.join(part for part in parts if part)}.{extension}"
