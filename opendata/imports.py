@@ -4,7 +4,8 @@ stream, a batch of rows at a time: validate() plans each row of a batch: create,
 update, unchanged or skip (curators' edits are kept unless `update`); the batch is
 written while no row has a problem, all in one transaction, undone if any has. A
 field the file leaves out keeps what is stored (empty on create); an empty value
-empties."""
+empties. The file's status and published_on are ignored (new rows are drafts,
+stored ones keep theirs) unless `keep_status`; then the workflow's rules apply."""
 
 import math
 from collections import Counter, defaultdict
@@ -18,7 +19,14 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.template.defaultfilters import pluralize
 
 from practices.models import RESERVED_SLUGS, Practice, PracticeSource, Status
-from publishing.workflow import check_status_change, label, may, move_between, perm
+from publishing.workflow import (
+    check_publishable,
+    check_status_change,
+    label,
+    may,
+    move_between,
+    perm,
+)
 
 from .import_files import MAX_SHOWN, UNSAFE, FileProblems, Problem, read_file
 from .records import COLUMNS, DERIVED, JSON_COLUMNS, KEYS, practice_record, record_value
@@ -41,6 +49,9 @@ NOUNS = {  # what a record's codes for each relation are called
 }
 # The permission a curator needs to add a practice in a status other than draft.
 NEEDED = {"in_review": "submit", "published": "publish", "archived": "publish"}
+# Whether and since when a practice is published: read from the file only when the
+# import keeps the file's statuses (keep_status); else publishing is the workflow's.
+PUBLICATION = {"status", "published_on"}
 # Years and dates that, when both are given, are in this order (model constraints).
 IN_ORDER = [("start_year", "end_year"), ("last_verified_on", "review_by")]
 
@@ -227,6 +238,7 @@ class Action:
     data: dict | None = None
     problems: list = field(default_factory=list)
     kind: str = ""
+    differs: list = field(default_factory=list)  # fields that differ from `was`
     practice: Practice | None = None
     values: dict = field(default_factory=dict)
     was: dict = field(default_factory=dict)
@@ -248,9 +260,11 @@ class Report:
     problems: list = field(default_factory=list)  # in file order
     problem_rows: int = 0  # rows with at least one problem
     dry_run: bool = False
+    keep_status: bool = False
     problem_counts: Counter = field(default_factory=Counter)  # by field (kind)
     counts: Counter = field(default_factory=Counter)  # rows by action kind
-    practices: dict = field(default_factory=lambda: defaultdict(list))  # (slug, pk)
+    # (slug, pk, the fields that differ from the catalogue) by action kind
+    practices: dict = field(default_factory=lambda: defaultdict(list))
 
     ok = property(lambda self: not self.problems)
     writes = property(lambda self: self.counts[CREATE] + self.counts[UPDATE])
@@ -283,10 +297,11 @@ class Report:
         elif self.ok:
             self.counts[action.kind] += 1
             if self.counts[action.kind] <= MAX_SHOWN:
-                self.practices[action.kind].append((action.slug, action.practice.pk))
+                listed = (action.slug, action.practice.pk, action.differs)
+                self.practices[action.kind].append(listed)
 
     def slugs(self, kind):
-        return [slug for slug, _ in self.practices[kind]]
+        return [slug for slug, *_ in self.practices[kind]]
 
     def more(self, kind):
         """How many practices of this kind are not listed."""
@@ -321,6 +336,8 @@ def import_practices(
     *,
     update=False,
     dry_run=False,
+    keep_status=False,
+    gate=True,
     user=None,
     progress=None,
     max_writes=None,
@@ -328,19 +345,26 @@ def import_practices(
     """Read and check the file `file` (a binary file, or its bytes) called `name`,
     a batch of rows at a time, and unless dry_run write each batch, in one
     transaction, undone if any row has a problem: from the first, nothing more is
-    written but every row is still checked. `user`: the admin's curator, whose
-    permissions are checked (None: manage.py, trusted). `progress(rows)`: called
-    after each batch. `max_writes`: more writes than this are a problem."""
-    report = Report(name, dry_run=dry_run)
+    written but every row is still checked. `keep_status`: take each row's status
+    and published_on from the file (else new rows are drafts and stored ones keep
+    theirs); a new published row must pass the publishing gate unless not `gate`
+    (only the catalogue loader: creating is not a move). `user`: the admin's
+    curator, whose permissions are checked (None: manage.py, trusted).
+    `progress(rows)`: called after each batch. `max_writes`: more writes than this
+    are a problem."""
+    report = Report(name, dry_run=dry_run, keep_status=keep_status)
+    options = {"update": update, "keep_status": keep_status, "gate": gate}
     # How many rows may be written: none in a dry run.
     limit = 0 if dry_run else math.inf if max_writes is None else max_writes
     try:
         with transaction.atomic():
-            _run(report, file, update, user, progress, limit)
+            _run(report, file, options, user, progress, limit)
             over = not dry_run and report.writes > limit
             transaction.set_rollback(over or not report.ok)
     except FileProblems as error:
-        return Report(name, problems=list(error.args), dry_run=dry_run)
+        return Report(
+            name, problems=list(error.args), dry_run=dry_run, keep_status=keep_status
+        )
     except IntegrityError as error:  # e.g. a curator added one of the slugs
         reason = (
             f"the catalogue changed during the import ({error}); nothing was "
@@ -356,17 +380,18 @@ def import_practices(
             f"most {max_writes} can be written here at a time; nothing was "
             "imported. Split the file, or import it with manage.py import_practices."
         )
-    return Report(name, report.rows, [Problem(reason)])
+    return Report(name, report.rows, [Problem(reason)], keep_status=keep_status)
 
 
-def _run(report, file, update, user, progress, limit):
-    """Check the file a batch at a time; write each batch while no row has had a
-    problem and at most `limit` rows are to be written. The history records
+def _run(report, file, options, user, progress, limit):
+    """Check the file a batch at a time (`options`: validate()'s); write each batch
+    while no row has had a problem and at most `limit` rows are to be written. The
+    history records
     `user` and "Imported from <name>" with each version."""
     first, reason = {}, f"Imported from {report.name}"[:100]  # history's field
     for rows in batched(read_file(file, report.name), BATCH_SIZE):
         report.rows += len(rows)
-        actions = validate(rows, first, update=update, user=user)
+        actions = validate(rows, first, user=user, **options)
         writes = [action for action in actions if action.kind in (CREATE, UPDATE)]
         if (
             report.ok
@@ -385,10 +410,11 @@ def _run(report, file, update, user, progress, limit):
             progress(report.rows)
 
 
-def validate(rows, first, *, update=False, user=None):
+def validate(rows, first, *, update=False, keep_status=False, gate=True, user=None):
     """Check a batch of rows; return their actions, each with its problems.
     `first`: the line of each slug read so far in the file (updated)."""
-    actions = [_prepare(row) for row in rows]
+    ignored = set() if keep_status else PUBLICATION
+    actions = [_prepare(row, ignored) for row in rows]
     found, stored = _look_up([action.data for action in actions if action.data])
     for action in actions:
         if action.data is None:
@@ -401,14 +427,15 @@ def validate(rows, first, *, update=False, user=None):
         if action.slug and "slug" not in action.failed:
             first[action.slug] = action.line
         if not action.problems:
-            _check_write(action, user)
+            _check_write(action, user, gate)
     return actions
 
 
-def _prepare(row):
+def _prepare(row, ignored):
     """The row as form data, after the checks a form cannot make: unknown keys,
     values of the wrong JSON type, strings the database cannot hold (which must
-    never reach a query). A value with a problem is left out of the data."""
+    never reach a query). A value with a problem is left out of the data, and so
+    are the `ignored` fields."""
     record = row.record
     slug = record.get("slug") if isinstance(record, dict) else None
     action = Action(row.line, slug[:120] if isinstance(slug, str) else "")
@@ -420,7 +447,7 @@ def _prepare(row):
         for name in sorted(set(record) - set(FIELDS) - DERIVED):
             action.add(name, f"unknown field “{name}” (see the fields on /data/)")
         action.data = {}
-        for name in [name for name in FIELDS if name in record]:
+        for name in [n for n in FIELDS if n in record and n not in ignored]:
             try:
                 action.data[name] = _value(name, record[name])
             except ValueError as error:
@@ -498,9 +525,11 @@ def _check(action, practice, found, update):
         first, then = getattr(record, earlier), getattr(record, later)
         if first and then and then < first and not failed & {earlier, later}:
             action.add(later, f"{later} {then} is before {earlier} {first}")
+    if practice is not None:
+        action.differs = [n for n, value in new.items() if value != action.was[n]]
     if practice is None:
         action.kind = CREATE
-    elif all(value == action.was[name] for name, value in new.items()):
+    elif not action.differs:
         action.kind = UNCHANGED
     else:
         action.kind = UPDATE if update else SKIP
@@ -510,18 +539,21 @@ def _check(action, practice, found, update):
 GATED = ["sources", "themes", "instruments", "countries", "regions"]
 
 
-def _check_write(action, user):
+def _check_write(action, user, gate=True):
     """What is written: a status change must be a workflow move (the model's
-    rule), and a curator (the admin's `user`) may write only what the admin's
-    forms would let them. The command (user None) is trusted, as loaders are."""
+    rule), a new published row must pass the publishing gate (if `gate`), and a
+    curator (the admin's `user`) may write only what the admin's forms would let
+    them. The command (user None) is trusted, as loaders are."""
     practice, creating = action.practice, action.kind == CREATE
-    if action.kind == UPDATE:
-        # The gate sees the relations as the file leaves them (written later).
-        given = {
-            name: bool(action.values[name]) for name in GATED if name in action.values
-        }
+    # The gate sees the relations as the file leaves them (written later).
+    given = {name: bool(action.values[name]) for name in GATED if name in action.values}
+    published = creating and gate and practice.status == Status.PUBLISHED
+    if action.kind == UPDATE or published:
         try:
-            check_status_change(practice, relations=given)
+            if creating:
+                check_publishable(practice, field="status", relations=given)
+            else:
+                check_status_change(practice, relations=given)
         except ValidationError as error:
             action.add("status", f"status: {' '.join(error.messages)}")
             return

@@ -122,7 +122,9 @@ def load_catalogue(paths=None):
             created["regions"] += _create_nuts_units(path)
         for path in (path for path in paths if path.suffix == ".json"):
             if "practices" in _read(path):
-                report = import_practices(path.read_bytes(), path.name)
+                report = import_practices(
+                    path.read_bytes(), path.name, keep_status=True, gate=False
+                )
                 if not report.ok:
                     problems = "; ".join(map(str, report.problems))
                     raise ContentError(f"{path.name}: practices not loaded: {problems}")

@@ -526,12 +526,17 @@ class Practice(Publishable):
                 for name in ("themes", "instruments", "countries", "regions")
             },
         }
-        has = Practice._base_manager.filter(pk=self.pk).values(
-            **{
-                f"has_{name}": Exists(rows.filter(practice=OuterRef("pk")))
-                for name, rows in linked.items()
-            }
-        ).first() or {f"has_{name}": False for name in linked}
+        # A new record (an import's) has none stored: no query.
+        stored = Practice._base_manager.filter(pk=self.pk) if self.pk else None
+        has = (
+            stored is not None
+            and stored.values(
+                **{
+                    f"has_{name}": Exists(rows.filter(practice=OuterRef("pk")))
+                    for name, rows in linked.items()
+                }
+            ).first()
+        ) or {f"has_{name}": False for name in linked}
         has.update((f"has_{name}", held) for name, held in (relations or {}).items())
         needs = {
             "a summary": self.summary.strip(),

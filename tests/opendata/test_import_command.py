@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from opendata.import_files import MAX_SHOWN
 from practices.models import Practice, Status
-from tests.factories import make_practice
+from tests.factories import make_practice, publishable_parts
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +40,16 @@ def run(path, *args, **options):
 
 
 def test_imports_a_file_and_says_what_it_did(tmp_path):
-    make_practice(slug="old", title="Old", status=Status.DRAFT)
+    same = {"summary": "A practice.", "attribution": "Ours."}  # as record()'s
+    make_practice(slug="old", title="Old", status=Status.DRAFT, **same)
     path = write_json(tmp_path, [record("new-one"), record("old", title="Edited")])
     out, err = run(path)
     assert out.splitlines() == [
         "practices.json: 2 rows checked. 1 created, 0 updated, 0 unchanged, 1 skipped.",
+        "New practices are drafts: the file's statuses are ignored (--keep-status "
+        "keeps them).",
         "Skipped, as they differ from the catalogue (curators' edits are kept: use "
-        "--update to overwrite): old",
+        "--update to overwrite; the fields that differ in brackets): old (title)",
     ]
     assert err == ""
     assert Practice.objects.get(slug="new-one").status == Status.DRAFT
@@ -131,12 +134,46 @@ def test_a_progress_bar_on_large_files_only(tmp_path):
 
 def test_skipped_practices_are_named_up_to_max_shown_then_counted(tmp_path):
     for n in range(MAX_SHOWN + 2):
-        make_practice(slug=f"p-{n:02}", title="Edited by a curator")
+        make_practice(
+            slug=f"p-{n:02}",
+            title="Edited by a curator",
+            summary="A practice.",
+            attribution="Ours.",
+        )
     path = write_json(tmp_path, [record(f"p-{n:02}") for n in range(MAX_SHOWN + 2)])
     out, _ = run(path)
     summary, skipped = out.splitlines()
     assert summary.endswith(
         f"0 created, 0 updated, 0 unchanged, {MAX_SHOWN + 2} skipped."
     )
-    names = ", ".join(f"p-{n:02}" for n in range(MAX_SHOWN))
-    assert skipped.endswith(f"--update to overwrite): {names} and 2 more")
+    names = ", ".join(f"p-{n:02} (title)" for n in range(MAX_SHOWN))
+    assert skipped.endswith(f"differ in brackets): {names} and 2 more")
+
+
+def test_rows_become_drafts_unless_the_operator_keeps_the_file_s_statuses(tmp_path):
+    """Issue 20: an import no longer publishes what the file says is published;
+    --keep-status does, through the publishing gate."""
+    complete = publishable_parts()
+    published = {"status": "published", "published_on": "2026-01-01"}
+    parts = {
+        "countries": [complete["countries"][0].code],
+        "themes": [complete["themes"][0].slug],
+        "instruments": [complete["instruments"][0].slug],
+        "sources": [{"url": "https://example.org/s", "title": "Source"}],
+    }
+    path = write_json(tmp_path, [record("one", **published, **parts)])
+    run(path)
+    practice = Practice.objects.get()
+    assert (practice.status, practice.published_on) == (Status.DRAFT, None)
+    practice.delete()
+    out, _ = run(path, "--keep-status")
+    assert "drafts" not in out
+    assert Practice.objects.get().status == Status.PUBLISHED
+    # The gate holds: a published row without a theme is refused, named.
+    Practice.objects.all().delete()
+    gap = write_json(tmp_path, [record("two", **published, **{**parts, "themes": []})])
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 problem in 1 row"):
+        call_command("import_practices", str(gap), "--keep-status", stderr=err)
+    assert "cannot be published yet: it needs a theme" in err.getvalue()
+    assert not Practice.objects.exists()

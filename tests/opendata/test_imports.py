@@ -8,6 +8,7 @@ import io
 import json
 import tracemalloc
 from datetime import date
+from functools import partial
 
 import pytest
 from django.contrib.auth.models import User
@@ -16,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from opendata import import_files, imports
 from opendata.import_files import MAX_SHOWN
-from opendata.imports import CREATE, import_practices, read_file, validate
+from opendata.imports import CREATE, read_file, validate
 from opendata.records import CSV_COLUMNS, DERIVED, csv_row, practice_record
 from practices.models import Practice, PracticeSource, Status
 from tests.factories import (
@@ -31,6 +32,11 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+# These tests check records as a file gives them, their status and publication date
+# too, so the file's statuses are kept; by default an import makes new practices
+# drafts and leaves stored ones' status alone (test_import_statuses.py).
+import_practices = partial(imports.import_practices, keep_status=True)
 
 
 @pytest.fixture(autouse=True)
@@ -554,11 +560,76 @@ def test_staff_without_the_add_permission_imports_nothing():
     assert "you may not add practices" in reasons(report)[0]
 
 
+# --- statuses: drafts unless the file's are kept --------------------------------------
+
+
+def test_an_import_of_rows_that_say_published_creates_drafts():
+    """Issue 20: the file's status and published_on are ignored by default, even
+    where they are wrong (a status the workflow does not know)."""
+    data = json_file([record(), record(slug="odd", status="live", published_on="x")])
+    report = imports.import_practices(data, "p.json")
+    assert report.ok and report.created == ["export-desk", "odd"]
+    assert not report.keep_status
+    assert set(Practice.objects.values_list("status", "published_on")) == {
+        (Status.DRAFT, None)
+    }
+
+
+def test_a_stored_practice_keeps_its_status_whatever_the_file_says(reviewer):
+    make_practice(slug="export-desk", status=Status.PUBLISHED, **publishable_parts())
+    was = Practice.objects.get().published_on
+    data = json_file([record(status="draft", published_on="2020-01-01", title="New")])
+    report = imports.import_practices(data, "p.json", update=True, user=reviewer)
+    assert report.ok and report.updated == ["export-desk"]
+    practice = Practice.objects.get()
+    assert (practice.status, practice.published_on) == (Status.PUBLISHED, was)
+    assert practice.title == "New"
+    # Its status and date are not compared either: the same record is unchanged.
+    again = imports.import_practices(data, "p.json", update=True, user=reviewer)
+    assert again.unchanged == ["export-desk"]
+
+
+def test_kept_statuses_publish_only_what_passes_the_publishing_gate():
+    """A new published row too (creating is not a move, but an import that keeps
+    statuses must not publish what a curator could not): each gap is named."""
+    report = import_practices(
+        json_file([record(sources=[], themes=[]), record(slug="second")]), "p.json"
+    )
+    assert problems(report) == [(3, "export-desk", "status")]
+    assert "cannot be published yet: it needs a source; a theme" in reasons(report)[0]
+    assert not Practice.objects.exists()
+    assert import_practices(json_file([record()]), "p.json").ok
+    assert Practice.objects.get().status == Status.PUBLISHED
+
+
+def test_a_curator_without_the_publish_permission_cannot_keep_published_statuses(
+    editor,
+):
+    data = json_file([record()])
+    report = import_practices(data, "e.json", user=editor)
+    assert "that needs the permission to publish" in reasons(report)[0]
+    assert not Practice.objects.exists()
+    assert imports.import_practices(data, "e.json", user=editor).ok  # a draft
+    assert Practice.objects.get().status == Status.DRAFT
+
+
+def test_the_fields_that_differ_are_named_for_skipped_and_updated_rows():
+    import_practices(json_file([record()]), "p.json")
+    changed = json_file([record(title="Renamed", themes=[])])
+    report = import_practices(changed, "p.json")
+    assert report.practices["skip"] == [
+        ("export-desk", Practice.objects.get().pk, ["title", "themes"])
+    ]
+    report = import_practices(changed, "p.json", update=True)
+    assert report.practices["update"][0][2] == ["title", "themes"]
+
+
 # --- idempotence and curators' edits --------------------------------------------------
 
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time():
-    data = csv_file([record(), record(slug="second", title="Second", sources=[])])
+    second = record(slug="second", title="Second", sources=[], status="draft")
+    data = csv_file([record(), second])
     first = import_practices(data, "p.csv")
     versions = Practice.history.count()
     second = import_practices(data, "p.csv")

@@ -52,7 +52,9 @@ def exported(catalogue, client):
 def test_export_import_export_gives_the_same_file(client, exported, fmt):
     empty_the_catalogue()
     with committed():
-        report = import_practices(exported[fmt], f"practices.{fmt}")
+        report = import_practices(
+            exported[fmt], f"practices.{fmt}", keep_status=True, gate=False
+        )
     assert report.ok, [str(p) for p in report.problems]
     assert report.counts[CREATE] == report.rows > 50
     again = export(client, fmt)
@@ -69,7 +71,9 @@ def test_export_import_export_gives_the_same_file(client, exported, fmt):
 def test_the_formats_agree_a_csv_import_exports_the_same_json(client, exported):
     empty_the_catalogue()
     with committed():
-        assert import_practices(exported["csv"], "practices.csv").ok
+        assert import_practices(
+            exported["csv"], "practices.csv", keep_status=True, gate=False
+        ).ok
     assert without_generation_time(export(client, "json")) == without_generation_time(
         exported["json"]
     )

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import pluralize
 
-from opendata.imports import SKIP, import_practices
+from opendata.imports import CREATE, SKIP, import_practices
 
 PROGRESS_THRESHOLD = 1_000_000  # bytes (some 400 exported records): a bar shows
 
@@ -15,7 +15,8 @@ class Command(BaseCommand):
         "row is checked and its problems reported with its line; if any row has "
         "one, nothing is imported. Records are matched on slug: a practice whose "
         "stored record differs from the file is kept as curators left it "
-        "(skipped) unless --update is given."
+        "(skipped) unless --update is given. The file's status and published_on "
+        "are ignored (new practices are drafts) unless --keep-status is given."
     )
 
     def add_arguments(self, parser):
@@ -32,8 +33,16 @@ class Command(BaseCommand):
             "(a column left out of the file keeps the stored value; an empty cell "
             "empties it).",
         )
+        parser.add_argument(
+            "--keep-status",
+            action="store_true",
+            help="Give each practice the status and published_on the file gives it, "
+            "as the workflow allows (a status change must be a workflow move, and a "
+            "published practice must have what publishing needs). Without it, new "
+            "practices are drafts and stored ones keep their status.",
+        )
 
-    def handle(self, *args, file, update, dry_run, verbosity, **options):
+    def handle(self, *args, file, update, dry_run, keep_status, verbosity, **options):
         path = Path(file)
         try:
             self.size, self.file = path.stat().st_size, path.open("rb")
@@ -45,7 +54,12 @@ class Command(BaseCommand):
         progress = self.progress if verbosity > 0 else None
         with self.file:
             report = import_practices(
-                self.file, path.name, update=update, dry_run=dry_run, progress=progress
+                self.file,
+                path.name,
+                update=update,
+                dry_run=dry_run,
+                keep_status=keep_status,
+                progress=progress,
             )
         if self.drawn:
             self.stderr.write("")  # end the bar's line
@@ -66,12 +80,21 @@ class Command(BaseCommand):
                 f"{report.name}: {report.rows} row{pluralize(report.rows)} checked. "
                 f"{report.summary}."
             )
+            if report.counts[CREATE] and not keep_status:
+                self.stdout.write(
+                    "New practices are drafts: the file's statuses are ignored "
+                    "(--keep-status keeps them)."
+                )
             if report.skipped:
                 more = report.more(SKIP)
                 self.stdout.write(
                     "Skipped, as they differ from the catalogue (curators' edits "
-                    "are kept: use --update to overwrite): "
-                    + ", ".join(report.skipped)
+                    "are kept: use --update to overwrite; the fields that differ in "
+                    "brackets): "
+                    + ", ".join(
+                        f"{slug} ({', '.join(fields)})"
+                        for slug, _, fields in report.practices[SKIP]
+                    )
                     + (f" and {more:,} more" if more else "")
                 )
             if dry_run:
