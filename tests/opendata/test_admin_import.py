@@ -13,8 +13,9 @@ from django.urls import reverse
 
 from opendata import admin as opendata_admin
 from opendata.import_files import MAX_SHOWN
+from opendata.models import KEPT_FOR, CheckedFile
 from practices.models import Practice, Status
-from tests.factories import make_practice, make_user
+from tests.factories import make_instrument, make_practice, make_theme, make_user
 from tests.test_security import assert_security_headers
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,20 @@ def record(slug, **changes):
     }
 
 
+def publishable(slug, **changes):
+    """A published record with what the publishing gate asks for."""
+    return record(
+        slug,
+        status="published",
+        published_on="2026-01-01",
+        level="regional",
+        themes=[make_theme().slug],
+        instruments=[make_instrument().slug],
+        sources=[{"url": "https://example.org/s", "title": "Source"}],
+        **changes,
+    )
+
+
 def test_curators_find_the_import_page_from_the_list(client, editor):
     client.force_login(editor)
     assert f'href="{IMPORT}"' in client.get(CHANGELIST).text
@@ -48,7 +63,10 @@ def test_curators_find_the_import_page_from_the_list(client, editor):
     assert text.count("<h1") == 1 and "Import practices" in text
     assert 'enctype="multipart/form-data"' in text
     assert 'name="csrfmiddlewaretoken"' in text
-    assert '<label for="id_file">File' in text
+    # The admin's form layout: its labels, help texts and classes.
+    assert '<fieldset class="module aligned ">' in text
+    assert '<label class="required" for="id_file">File:</label>' in text
+    assert 'aria-describedby="id_file_helptext"' in text
     # A dry run unless the curator unticks it; updating only if ticked.
     assert re.search(r'<input type="checkbox" name="dry_run"[^>]* checked>', text)
     update = re.search(r'<input type="checkbox" name="update"[^>]*>', text).group()
@@ -69,9 +87,9 @@ def test_a_dry_run_shows_the_report_and_writes_nothing(client, reviewer):
 
 def test_an_import_creates_the_records_and_links_to_them(client, reviewer):
     client.force_login(reviewer)
-    data = [record("one", status="published", published_on="2026-01-01")]
-    response = client.post(IMPORT, {"file": upload(data)})  # dry run unticked
-    assert response.status_code == 200
+    data = [publishable("one")]
+    response = client.post(IMPORT, {"file": upload(data), "keep_status": "on"})
+    assert response.status_code == 200  # dry run unticked
     practice = Practice.objects.get(slug="one")
     assert practice.status == Status.PUBLISHED
     assert "Imported practices.json: 1 created" in response.text
@@ -92,6 +110,94 @@ def test_records_that_differ_are_listed_as_skipped_with_the_reason(client, revie
     assert "<h3>To create (1)</h3>" in text and "<h3>Skipped (1)</h3>" in text
     assert "These differ from the catalogue, and curators' edits are kept" in text
     assert Practice.objects.get(slug="kept").title == "Kept"
+
+
+def test_skipped_and_updated_rows_name_the_fields_that_differ(client, reviewer):
+    client.force_login(reviewer)
+    make_practice(slug="kept", title="Kept", summary="A practice.", attribution="Ours.")
+    data = [record("kept", title="Changed", summary="New.")]
+    response = client.post(IMPORT, {"file": upload(data), "dry_run": "on"})
+    change = reverse(
+        "admin:practices_practice_change", args=[Practice.objects.get().pk]
+    )
+    assert f'<a href="{change}">kept</a> (differs in title, summary)</li>' in (
+        response.text
+    )
+    response = client.post(
+        IMPORT, {"file": upload(data), "dry_run": "on", "update": "on"}
+    )
+    assert "<h3>To update (1)</h3>" in response.text
+    assert "(differs in title, summary)" in response.text
+
+
+def test_a_dry_run_leads_to_importing_the_same_file(client, reviewer):
+    """The file checked is kept (for its curator, under a random token) with the
+    options it was checked with; "Import these N" imports it, and it goes."""
+    client.force_login(reviewer)
+    make_practice(slug="kept", title="Kept", summary="A practice.", attribution="Ours.")
+    data = [record("one"), record("kept", title="Changed"), publishable("two")]
+    form = {"file": upload(data), "dry_run": "on", "update": "on", "keep_status": "on"}
+    response = client.post(IMPORT, form)
+    assert response.status_code == 200 and not Practice.objects.filter(slug="one")
+    checked = CheckedFile.objects.get()
+    assert (checked.user, checked.name) == (reviewer, "practices.json")
+    assert len(checked.token) >= 43
+    text = response.text
+    assert f'<input type="hidden" name="checked" value="{checked.token}">' in text
+    assert '<input type="submit" value="Import these 3 practices"' in text
+    response = client.post(IMPORT, {"checked": checked.token})
+    assert response.status_code == 200
+    assert "Imported practices.json: 2 created, 1 updated" in response.text
+    assert Practice.objects.get(slug="kept").title == "Changed"  # update kept
+    assert Practice.objects.get(slug="two").status == Status.PUBLISHED  # statuses too
+    assert not CheckedFile.objects.exists()
+    # Used, the button leads to a clear refusal, not a second import.
+    again = client.post(IMPORT, {"checked": checked.token})
+    assert again.status_code == 400
+    assert "is no longer kept" in again.text and 'id="error-summary"' in again.text
+
+
+def test_a_dry_run_with_nothing_to_write_or_too_much_offers_no_button(
+    client, reviewer, monkeypatch
+):
+    client.force_login(reviewer)
+    make_practice(slug="kept", title="Kept", summary="A practice.", attribution="Ours.")
+    response = client.post(IMPORT, {"file": upload([record("kept")]), "dry_run": "on"})
+    assert 'name="checked"' not in response.text  # only skipped: nothing to import
+    monkeypatch.setattr(opendata_admin, "MAX_WRITES", 1)
+    data = [record("one"), record("two")]
+    response = client.post(IMPORT, {"file": upload(data), "dry_run": "on"})
+    assert 'name="checked"' not in response.text
+    assert "This page writes at most 1 practices at a time" in response.text
+    assert not CheckedFile.objects.exists()
+
+
+@pytest.mark.parametrize("token", ["", "nonsense", "../../etc/passwd", "expired"])
+def test_a_stale_or_unknown_checked_file_is_a_clear_400(client, reviewer, token):
+    client.force_login(reviewer)
+    client.post(IMPORT, {"file": upload([record("one")]), "dry_run": "on"})
+    checked = CheckedFile.objects.get()
+    if token == "expired":
+        checked.checked_at -= KEPT_FOR
+        checked.save()
+        token = checked.token
+    response = client.post(IMPORT, {"checked": token})
+    assert response.status_code == 400
+    assert "The file checked in that dry run is no longer kept" in response.text
+    assert "choose it again" in response.text
+    assert not Practice.objects.exists()
+    # An expired file is deleted at the next visit of the page.
+    assert CheckedFile.objects.exists() != (token == checked.token)
+
+
+def test_a_curator_cannot_import_another_s_checked_file(client, reviewer):
+    client.force_login(reviewer)
+    client.post(IMPORT, {"file": upload([record("one")]), "dry_run": "on"})
+    other = make_user(groups=["Reviewers"], username="ruth")
+    client.force_login(other)
+    response = client.post(IMPORT, {"checked": CheckedFile.objects.get().token})
+    assert response.status_code == 400
+    assert not Practice.objects.exists()
 
 
 def test_a_bad_file_shows_every_problem_with_its_line_and_writes_nothing(
@@ -142,13 +248,16 @@ def test_the_page_lists_the_first_practices_of_each_kind_and_counts_the_rest(
     assert f"<p>… and 3 more (only the first {MAX_SHOWN} are listed).</p>" in text
 
 
-def test_an_editor_may_not_import_published_records(client, editor):
+def test_an_editor_may_not_keep_the_file_s_statuses(client, editor):
+    """Keeping the statuses is offered only to those who may publish; asked for
+    anyway, it is not granted: the rows become drafts."""
     client.force_login(editor)
+    assert 'name="keep_status"' not in client.get(IMPORT).text
     data = [record("one", status="published", published_on="2026-01-01")]
-    response = client.post(IMPORT, {"file": upload(data)})
-    assert response.status_code == 400
-    assert "needs the permission to publish" in response.text
-    assert not Practice.objects.exists()
+    response = client.post(IMPORT, {"file": upload(data), "keep_status": "on"})
+    assert response.status_code == 200
+    practice = Practice.objects.get(slug="one")
+    assert (practice.status, practice.published_on) == (Status.DRAFT, None)
 
 
 def test_a_file_that_is_too_big_or_missing_is_a_form_error(client, reviewer, settings):
@@ -161,7 +270,12 @@ def test_a_file_that_is_too_big_or_missing_is_a_form_error(client, reviewer, set
     )
     missing = client.post(IMPORT, {})
     assert missing.status_code == 400
-    assert "Choose a CSV or JSON file to import." in missing.text
+    # The admin's error summary, linked to the field.
+    summary = re.search(r'<div [^>]*id="error-summary".*?</div>', missing.text, re.S)
+    assert "1 problem to correct</h2>" in summary.group()
+    assert '<a href="#id_file">File: Choose a CSV or JSON file to import.</a>' in (
+        summary.group()
+    )
     assert not Practice.objects.exists()
 
 
