@@ -190,15 +190,20 @@ def full_text_matches(fts_query):
     )
 
 
+def stem(word):
+    """A crude stem of a folded word, for matching in Python what the index
+    matched: the word minus its last three letters, never shorter than four
+    letters ("consortium" and "consortia": "consor")."""
+    return word[: max(4, len(word) - 3)]
+
+
 def snippet(practice, query, width=28):
     """(label, highlighted HTML) of the first field where the query matched, or
     None; the practice carries its card terms (practices.cards.attach_card_terms)."""
     wanted, _excluded = query_terms(query)
     if not wanted:
         return None
-    # A crude stem so "consortium" finds "consortia": the word minus its last
-    # three letters, never shorter than four letters.
-    stems = [term[: max(4, len(term) - 3)] for term in wanted]
+    stems = [stem(term) for term in wanted]
     pattern = re.compile("|".join(re.escape(stem) for stem in stems))
     fields = [(name, getattr(practice, name)) for name, _ in FIELDS]
     fields += [(name, ", ".join(names)) for name, names in vars(practice.terms).items()]
