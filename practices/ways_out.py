@@ -20,6 +20,7 @@ from operator import or_
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q, Value
+from django.utils.text import Truncator
 
 from .listing import query_without
 from .models import FacetValue
@@ -79,7 +80,7 @@ def ways_out(listing):
             )
     for name, values in listing.chosen:
         what = (
-            f"the search “{query}”"
+            f"the search “{Truncator(query).chars(60)}”"
             if name == "q"
             else f"{filterset.filters[name].label}: "
             + " or ".join(listing.value_labels(name, values))

@@ -187,6 +187,12 @@ def test_a_place_matcher_plugs_in_as_one_more_source(client, monkeypatch):
     assert listed(client, values[0][1]) == ["v1"]
 
 
+def test_a_long_search_is_shortened_in_its_way_out(client):
+    words = " ".join(f"lapland{n}" for n in range(12))  # no word dropped: too many
+    drops, _ = ways(client, f"q={words}")
+    assert drops == [(f"Without the search “{words[:59]}…”", "?", 5)]
+
+
 def test_the_ways_out_are_a_heading_and_lists_inside_the_results(client):
     text = client.get(f"{LIST}?q=vouchers+lapland").text
     results = text[text.index('<section id="results"') :]
