@@ -15,11 +15,9 @@ a matcher of place names (practices/places.py) can join them.
 
 import re
 from dataclasses import dataclass
-from functools import reduce
-from operator import or_
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q, Value
+from django.db.models import Count, Value
 from django.utils.text import Truncator
 
 from .listing import query_without
@@ -94,7 +92,7 @@ def ways_out(listing):
     for matcher in MATCHERS:
         for name, value, label in matcher(listing, wanted):
             if value not in listing.filters.get(name, []):
-                kind = filterset.filters[name].label.lower()
+                kind = filterset.filters[name].label.split(" (")[0].lower()
                 url = with_value(data, ["q", name], name, value)
                 values[name, value] = (f"{label} ({kind})", url)
     counts = count_practices(filterset, drops, values)
@@ -120,10 +118,11 @@ def count_practices(filterset, drops, values):
         for (kind, key), (_, _, practices) in drops.items()
     ]
     for name in dict.fromkeys(name for name, _ in values):
-        wanted = [Q(value=value) for facet, value in values if facet == name]
-        base = filterset.filter_queryset_without("q", name)
-        rows = FacetValue.objects.filter(reduce(or_, wanted), facet=name)
-        rows = rows.filter(practice__in=base.values("pk"))
+        rows = FacetValue.objects.filter(
+            facet=name,
+            value__in=[value for facet, value in values if facet == name],
+            practice__in=filterset.filter_queryset_without("q", name).values("pk"),
+        )
         parts.append(rows.values_list("facet", "value").annotate(count=Count("*")))
     if not parts:
         return {}
