@@ -118,13 +118,13 @@ class PracticeFilterSet(django_filters.FilterSet):
         matching = Practice.objects.with_period().filter(period__in=periods)
         return queryset.filter(pk__in=matching.values("pk"))
 
-    def filter_queryset_without(self, excluded):
-        """The queryset with every valid filter applied except `excluded`: what a
-        facet's counts are taken over (its own values combine with OR)."""
+    def filter_queryset_without(self, *excluded):
+        """The queryset with every valid filter applied except those `excluded`:
+        what a facet's counts are taken over (its own values combine with OR)."""
         queryset = self.queryset
         if not self.is_bound:
             return queryset
         for name, value in self.form.cleaned_data.items():
-            if name != excluded:
+            if name not in excluded:
                 queryset = self.filters[name].filter(queryset, value)
         return queryset

@@ -6,9 +6,11 @@ transaction as it commits (practices/signals.py):
 - `search_vector` (PostgreSQL): a weighted tsvector (English stemming) of the same
   folded text, GIN-indexed, queried with web-search syntax ("phrases", `or`,
   `-exclusion`) and ranked with ts_rank;
-- on SQLite, a row of the FTS5 table FTS_TABLE (migration 0017) with the folded
-  title, summary and search_text, where every query word must start a word of
-  the practice (so "export" finds "exporting"), and "-word" excludes.
+- on SQLite, a row of the FTS5 table FTS_TABLE (migrations 0017, 0020) with the
+  folded title, summary and search_text, stemmed by FTS5's `porter` tokenizer
+  (English, as on PostgreSQL), where every query word, stemmed alike, must start
+  a stemmed word of the practice (so "vouchers" finds "voucher" and "export"
+  finds "exporters"), and "-word" excludes.
 The text is folded in Python because SQLite cannot strip accents.
 """
 
@@ -174,8 +176,9 @@ def search(queryset, query):
 
 
 def prefix_query(word, column=None):
-    """The FTS5 query for words starting with `word` (in `column`, else anywhere).
-    The word is quoted, so no user input is ever read as FTS5 syntax."""
+    """The FTS5 query for words starting with `word` (in `column`, else anywhere),
+    both stemmed by the table's tokenizer. The word is quoted, so no user input
+    is ever read as FTS5 syntax."""
     quoted = '"' + word.replace('"', '""') + '"*'
     return f"{column} : {quoted}" if column else quoted
 
@@ -187,15 +190,20 @@ def full_text_matches(fts_query):
     )
 
 
+def stem(word):
+    """A crude stem of a folded word, for matching in Python what the index
+    matched: the word minus its last three letters, never shorter than four
+    letters ("consortium" and "consortia": "consor")."""
+    return word[: max(4, len(word) - 3)]
+
+
 def snippet(practice, query, width=28):
     """(label, highlighted HTML) of the first field where the query matched, or
     None; the practice carries its card terms (practices.cards.attach_card_terms)."""
     wanted, _excluded = query_terms(query)
     if not wanted:
         return None
-    # A crude stem so "consortium" finds "consortia": the word minus its last
-    # three letters, never shorter than four letters.
-    stems = [term[: max(4, len(term) - 3)] for term in wanted]
+    stems = [stem(term) for term in wanted]
     pattern = re.compile("|".join(re.escape(stem) for stem in stems))
     fields = [(name, getattr(practice, name)) for name, _ in FIELDS]
     fields += [(name, ", ".join(names)) for name, names in vars(practice.terms).items()]

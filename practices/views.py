@@ -19,6 +19,7 @@ from .cards import attach_card_terms
 from .listing import OVERDUE_LAST, SORT_LABELS, list_practices
 from .models import Country, InstrumentType, Practice, Region, Status, Theme
 from .search import MAX_TERMS, cut, snippet
+from .ways_out import ways_out
 
 PAGE_SIZE = 20
 PER_PAGE_CHOICES = [PAGE_SIZE, 50, 100]  # offered on the list; it takes 1 to 100
@@ -101,6 +102,8 @@ class PracticeListView(ListView):
         if listing.valid and not context["paginator"].count:
             # "No practices in Niedersachsen yet", and where there are some.
             context["empty_places"] = places.empty_places(listing.filters)
+            # Each filter or word dropped, and values named like the search.
+            context["ways_out"] = ways_out(listing)
         return context
 
 

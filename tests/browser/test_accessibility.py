@@ -47,6 +47,8 @@ PAGES = [
     ("data", "/data/", 200),
     ("follow", "/follow/?country=IT&q=export", 200),
     ("practice-list-empty-region", "/practices/?region=ITH4", 200),
+    # An empty search with a filter: its ways out (practices.ways_out).
+    ("practice-list-ways-out", "/practices/?q=innovation+voucher&level=local", 200),
     # Pages for records in other states (set up by PREPARE below).
     ("archived-practice", "/practices/the-wakefield-first-bondholder-scheme/", 200),
     ("preview", "/practices/xport-accelerator/preview/", 200),

@@ -241,7 +241,11 @@ def test_theme_and_instrument_pages_list_their_practices(client):
 #       around it, count, page, card terms, then a few practices of its NUTS 1
 #       region and of its country. An empty region: no page or card terms.
 # list-empty-region: version, the period counts, count (no page of an empty
-#       list), then the region selected, its NUTS 1 region and the counts.
+#       list), then the region selected, its NUTS 1 region and the counts,
+#       then the ways out (practices.ways_out: one query).
+# list-empty-search: version, the facet counts, count, the country selected and
+#       its count (places.empty_places), then the ways out: each filter and
+#       word dropped and the instrument named like a word, in one query.
 PAGES = {
     "list": (lambda ps: reverse("practices:list"), 5),
     "list-filtered": (
@@ -254,7 +258,14 @@ PAGES = {
     "country": (lambda ps: "/countries/it/", 7),
     "region": (lambda ps: "/regions/ITH5/", 9),
     "region-empty": (lambda ps: "/regions/ITH4/", 7),
-    "list-empty-region": (lambda ps: "/practices/?region=ITH4", 6),
+    "list-empty-region": (lambda ps: "/practices/?region=ITH4", 7),
+    "list-empty-search": (
+        lambda ps: (
+            "/practices/?q=instruments+nowhere&country=it"
+            f"&theme={ps[0].themes.get().slug}"
+        ),
+        6,
+    ),
     "theme": (lambda ps: ps[0].themes.get().get_absolute_url(), 5),
     "countries": (lambda ps: "/countries/", 2),
     "compare": (lambda ps: f"/practices/compare/?p={ps[0].slug}&p={ps[1].slug}", 7),
