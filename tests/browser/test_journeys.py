@@ -60,7 +60,7 @@ class Walk:
 
     def check(self, *within):
         """axe-core finds nothing on the page as it is now (or only `within`
-        these selectors), and on a phone the page does not scroll sideways."""
+        these selectors), and the page does not scroll sideways."""
         page = self.page
         if not page.evaluate("typeof window.axe === 'object'"):
             page.evaluate(AXE_SOURCE)  # not add_script_tag: the CSP would block it
@@ -97,19 +97,16 @@ def screenshots(pytestconfig):
     return Path(pytestconfig.getoption("--output")) / "screenshots"
 
 
-def new_walk(browser, site, size, script, screenshots):
+@pytest.fixture
+def walk(browser, site, size, script, screenshots):
+    """A journey's start: a new browser context (its own cookies: its own
+    comparison basket and sign-in) in the session's Chromium, on the live server."""
     width, height = SIZES[size]
     context = browser.new_context(viewport={"width": width, "height": height})
     if not script:
         context.route(SCRIPT_FILES, lambda route: route.abort())
-    return Walk(context.new_page(), site, size, script, screenshots)
-
-
-@pytest.fixture
-def walk(browser, site, size, script, screenshots):
-    walk = new_walk(browser, site, size, script, screenshots)
-    yield walk
-    walk.page.context.close()
+    yield Walk(context.new_page(), site, size, script, screenshots)
+    context.close()
 
 
 def walk_through(walk, steps):
@@ -437,9 +434,6 @@ def filters_open_from_their_button(walk):
 PHONE_USER = [first_result_on_the_first_screen, filters_open_from_their_button]
 
 
-def test_a_phone_shows_results_first_and_filters_on_demand(
-    browser, site, script, screenshots
-):
-    walk = new_walk(browser, site, "phone", script, screenshots)
+@pytest.mark.parametrize("size", ["phone"])
+def test_a_phone_shows_results_first_and_filters_on_demand(walk):
     walk_through(walk, PHONE_USER)
-    walk.page.context.close()
