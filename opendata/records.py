@@ -2,9 +2,11 @@
 dictionary on /data/ and the import: its columns and how a practice becomes a record
 (JSON shape), and a record a CSV row and back."""
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from itertools import zip_longest
+from operator import attrgetter
 
 from django.apps import apps
 from django.conf import settings
@@ -37,13 +39,21 @@ def record_licence(practice):
 KINDS = {
     "slug": ("short identifier: lower-case letters, digits and hyphens", "string"),
     "text": ("plain text", "string"),
-    "markdown": ("Markdown text (paragraphs and lists)", "string"),
+    "markdown": (
+        "Markdown text (paragraphs and lists); in CSV plain text, each list item "
+        "a line starting “• ”",
+        "string",
+    ),
     "choice": ("one of the listed values, or empty", "string"),
     "year": ("four-digit year, or empty", "integer or null"),
     "flag": ("true or false (in CSV: “true” or “false”)", "boolean"),
     "date": ("date as YYYY-MM-DD, or empty", "string or null"),
     "url": ("absolute URL", "string"),
     "codes": ("list of codes; in CSV separated by “;”", "array of strings"),
+    "names": (
+        "list of names, in the order of the codes before it; in CSV separated by “; ”",
+        "array of strings",
+    ),
     "sources": ("list of sources, each with a URL and a title", "array of objects"),
     "lines": ("in CSV only: one value per line, in source order", "—"),
 }
@@ -65,6 +75,7 @@ class Column:
     derived: bool = False
     heading: str = ""  # the label, when the model field's would mislead
     key: str = ""  # a relation's: the field a record names its rows by
+    names: str = ""  # a names column's: the column whose codes it names
 
     @property
     def model_field(self):
@@ -117,6 +128,14 @@ COLUMNS = [
     Column("transfer", "markdown", "Practice.transfer"),
     Column("beneficiaries", "text", "Practice.beneficiaries"),
     Column("level", "choice", "Practice.level"),
+    Column(
+        "level_name",
+        "text",
+        about="The implementation level in words, as the catalogue shows it.",
+        derived=True,
+        heading="Level name",
+        names="level",
+    ),
     Column("institution", "text", "Practice.institution"),
     Column("city", "text", "Practice.city"),
     Column("start_year", "year", "Practice.start_year"),
@@ -124,9 +143,41 @@ COLUMNS = [
     Column("still_running", "flag", "Practice.still_running"),
     Column("budget", "text", "Practice.budget"),
     Column("countries", "codes", "Practice.countries", key="code"),
+    Column(
+        "country_names",
+        "names",
+        about="The names of the countries in countries, in the same order.",
+        derived=True,
+        heading="Country names",
+        names="countries",
+    ),
     Column("regions", "codes", "Practice.regions", key="code"),
+    Column(
+        "region_names",
+        "names",
+        about="The names of the regions in regions, in the same order.",
+        derived=True,
+        heading="Region names",
+        names="regions",
+    ),
     Column("themes", "codes", "Practice.themes", key="slug"),
+    Column(
+        "theme_names",
+        "names",
+        about="The names of the themes in themes, in the same order.",
+        derived=True,
+        heading="Theme names",
+        names="themes",
+    ),
     Column("instruments", "codes", "Practice.instruments", key="slug"),
+    Column(
+        "instrument_names",
+        "names",
+        about="The names of the instrument types in instruments, in the same order.",
+        derived=True,
+        heading="Instrument names",
+        names="instruments",
+    ),
     Column("project", "slug", "Practice.project", key="slug"),
     Column("uncertain_fields", "codes", "Practice.uncertain_fields"),
     Column(
@@ -154,6 +205,9 @@ LISTS = [c.name for c in COLUMNS if c.kind == "codes"]  # joined by ";" in CSV
 JSON_COLUMNS = [c.name for c in COLUMNS if "json" in c.formats]
 DERIVED = {c.name for c in COLUMNS if c.derived}
 KEYS = {c.name: c.key for c in COLUMNS if c.key}  # the relations
+NAMED = {c.name: c.names for c in COLUMNS if c.names}  # names column: codes column
+NAME_LISTS = [c.name for c in COLUMNS if c.kind == "names"]  # joined by "; " in CSV
+MARKDOWN = [c.name for c in COLUMNS if c.kind == "markdown"]
 
 
 def practice_record(practice, absolute_url):
@@ -163,12 +217,21 @@ def practice_record(practice, absolute_url):
         "url": absolute_url(practice.get_absolute_url()),
         "sources": [{"url": s.url, "title": s.title} for s in practice.sources.all()],
         "licence": record_licence(practice),
+        **{name: _names(practice, codes) for name, codes in NAMED.items()},
     }
     record = {}
     for name in JSON_COLUMNS:
         value = values[name] if name in values else getattr(practice, name)
         record[name] = record_value(name, value)
     return record
+
+
+def _names(practice, name):
+    """The names of what the column `name` holds, in the order of its codes."""
+    if name == "level":
+        return practice.get_level_display()
+    rows = sorted(getattr(practice, name).all(), key=attrgetter(KEYS[name]))
+    return [row.name for row in rows]
 
 
 def record_value(name, value):
@@ -202,11 +265,33 @@ def unguard_cell(text):
     return text[1:] if text.startswith("'") and _needs_guard(text[1:]) else text
 
 
+# Markdown's list items ("- item", as curators write them) are "• item" lines in a
+# CSV cell: plain text, which no spreadsheet reads as a formula. Reading a cell
+# turns such lines back into list items; lines of an older export, still "- item",
+# are left as they are. (A stored line that starts "• " itself would come back as
+# a list item: the catalogue holds none.)
+MARKDOWN_ITEM = re.compile(r"^([ \t]*)- ", re.MULTILINE)
+PLAIN_ITEM = re.compile(r"^([ \t]*)• ", re.MULTILINE)
+
+
+def plain_text(markdown):
+    return MARKDOWN_ITEM.sub(r"\1• ", markdown)
+
+
+def markdown_text(text):
+    return PLAIN_ITEM.sub(r"\1- ", text)
+
+
 def csv_row(record):
-    """A record as CSV cells, in CSV_COLUMNS order."""
-    cells = dict(record)
+    """A record as CSV cells, in CSV_COLUMNS order (a record without names, as
+    older files hold them, with empty name cells)."""
+    cells = {**dict.fromkeys(NAMED, ""), **record}
     for name in LISTS:
         cells[name] = LIST_SEPARATOR.join(record[name])
+    for name in NAME_LISTS:  # for readers only: the import ignores them
+        cells[name] = "; ".join(cells[name])
+    for name in MARKDOWN:
+        cells[name] = plain_text(record[name])
     cells["source_urls"] = LINE_SEPARATOR.join(s["url"] for s in record["sources"])
     cells["source_titles"] = LINE_SEPARATOR.join(s["title"] for s in record["sources"])
     return [guard_cell(_cell(cells[name])) for name in CSV_COLUMNS]
@@ -222,6 +307,9 @@ def record_from_csv(row):
     """A CSV row ({column: cell}) back in the JSON shape, values still as text
     (the importer checks them). Lists are split; empty cells become "" or []."""
     record = {name: unguard_cell(value or "") for name, value in row.items()}
+    for name in MARKDOWN:
+        if name in record:
+            record[name] = markdown_text(record[name])
     for name in LISTS:
         if name in record:
             values = (v.strip() for v in record[name].split(LIST_SEPARATOR))

@@ -183,14 +183,17 @@ DISTRIBUTIONS = [  # (URL name, EU file type, media type, title, description)
         "CSV",
         "text/csv",
         "CSV export",
-        "Every published practice, one row each, for spreadsheets.",
+        "Every published practice, one row each, for spreadsheets: plain text "
+        "in every cell, and names beside the codes of places, levels, themes and "
+        "instrument types.",
     ),
     (
         "opendata:export-json",
         "JSON",
         "application/json",
         "JSON export",
-        "Every published practice, one object each, with a metadata block.",
+        "Every published practice, one object each, with a metadata block; "
+        "Markdown text, and names beside the codes.",
     ),
     (
         "opendata:feed",

@@ -20,7 +20,14 @@ from opendata import exports
 from opendata.records import CSV_COLUMNS, JSON_COLUMNS, LICENCE
 from opendata.views import PracticeExportView
 from practices.models import Practice, Status
-from tests.factories import HIDDEN_STATES, make_country, make_practice
+from tests.factories import (
+    HIDDEN_STATES,
+    make_country,
+    make_instrument,
+    make_practice,
+    make_region,
+    make_theme,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -293,6 +300,67 @@ def test_json_has_the_metadata_block_and_records(client, sourced):
     ]
     assert record["attribution"] == sourced.attribution
     assert record["licence"] == ""
+
+
+@pytest.fixture
+def named(db):
+    """A practice with two of each relation, whose names sort otherwise than their
+    codes (Spain before Italy by code, not by name), and Markdown lists."""
+    return make_practice(
+        slug="named",
+        level="cross-border",
+        countries=[
+            make_country(code="IT", name="Italy"),
+            make_country(code="ES", name="Spain"),
+        ],
+        regions=[make_region(code="ITH5", name="Emilia-Romagna")],
+        themes=[
+            make_theme(slug="b-markets", name="Access to new markets"),
+            make_theme(slug="a-first", name="Take the first steps"),
+        ],
+        instruments=[make_instrument(slug="voucher", name="Voucher")],
+        description="What it does:\n\n- advice\n- a voucher\n\nThen more.",
+        resources="- one adviser\n  - nested: half time",
+    )
+
+
+def test_csv_names_what_each_code_stands_for_beside_it(client, named):
+    header, row = csv_rows(client.get(CSV_URL))
+    row = dict(zip(header, row, strict=True))
+    for codes, names in [
+        ("level", "level_name"),
+        ("countries", "country_names"),
+        ("regions", "region_names"),
+        ("themes", "theme_names"),
+        ("instruments", "instrument_names"),
+    ]:
+        assert header.index(names) == header.index(codes) + 1
+    assert row["level"] == "cross-border" and row["level_name"] == "Cross-border"
+    assert row["countries"] == "ES;IT" and row["country_names"] == "Spain; Italy"
+    assert row["region_names"] == "Emilia-Romagna"
+    assert row["themes"] == "a-first;b-markets"
+    assert row["theme_names"] == "Take the first steps; Access to new markets"
+    assert row["instrument_names"] == "Voucher"
+
+
+def test_json_names_what_each_code_stands_for(client, named):
+    (record,) = json_document(client.get(JSON_URL))["practices"]
+    assert record["countries"] == ["ES", "IT"]
+    assert record["country_names"] == ["Spain", "Italy"]
+    assert record["region_names"] == ["Emilia-Romagna"]
+    assert record["theme_names"] == ["Take the first steps", "Access to new markets"]
+    assert record["instrument_names"] == ["Voucher"]
+    assert record["level_name"] == "Cross-border"
+    # JSON keeps the stored Markdown.
+    assert record["description"] == named.description
+
+
+def test_csv_cells_are_plain_text_without_markdown_bullets(client, named):
+    header, row = csv_rows(client.get(CSV_URL))
+    row = dict(zip(header, row, strict=True))
+    assert row["description"] == "What it does:\n\n• advice\n• a voucher\n\nThen more."
+    # No apostrophe from the formula guard: a bullet is not a formula.
+    assert row["resources"] == "• one adviser\n  • nested: half time"
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,15 @@ it was generated). The "empty database" is an empty catalogue of practices with
 its reference data (countries, regions, themes, instrument types, projects),
 which an import never creates."""
 
+import csv
+import io
 import json
 
 import pytest
 
 from briefs.models import Brief
 from opendata.imports import CREATE, UNCHANGED, import_practices
+from opendata.records import MARKDOWN, NAMED, guard_cell, markdown_text, unguard_cell
 from practices.models import Practice, PracticeSource, Project
 from tests.factories import committed
 
@@ -85,4 +88,43 @@ def test_importing_an_export_over_the_catalogue_changes_nothing(client, exported
     assert report.ok and report.created == report.updated == []
     assert report.counts[UNCHANGED] == report.rows
     assert Practice.history.count() == versions
+    assert export(client, "csv") == exported["csv"]
+
+
+def csv_cells(data):
+    return list(csv.DictReader(io.StringIO(data.decode(), newline="")))
+
+
+def test_the_csv_export_is_plain_text_with_names(exported):
+    rows = csv_cells(exported["csv"])
+    # No Markdown bullets, so no cell the formula guard had to mark.
+    guarded = [c for row in rows for c in row.values() if unguard_cell(c) != c]
+    assert not guarded
+    assert not [row["slug"] for row in rows for n in MARKDOWN if "\n- " in row[n]]
+    assert any("\n• " in row["description"] for row in rows)
+    assert all(row["country_names"] or not row["countries"] for row in rows)
+
+
+def older_export(new_csv):
+    """The same catalogue as exports wrote it before names and plain text: no
+    names columns, Markdown lists, guarded by an apostrophe."""
+    rows = csv_cells(new_csv)
+    columns = [name for name in rows[0] if name not in NAMED]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        for name in MARKDOWN:
+            row[name] = guard_cell(markdown_text(row[name]))
+        writer.writerow([row[name] for name in columns])
+    return out.getvalue().encode()
+
+
+def test_an_older_csv_export_imports_to_the_same_catalogue(client, exported):
+    older = older_export(exported["csv"])
+    assert b"'- " in older and b"country_names" not in older
+    empty_the_catalogue()
+    with committed():
+        report = import_practices(older, "practices.csv")
+    assert report.ok, [str(p) for p in report.problems]
     assert export(client, "csv") == exported["csv"]
