@@ -276,8 +276,9 @@ def test_a_search_is_cut_after_32_words_and_says_so_only_then(client):
     assert notice in client.get("/practices/", {"q": "fair " * 33}).text
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's FTS5 table")
 def test_migration_0020_rebuilds_the_index_stemmed_and_back():
+    """SQLite's FTS5 table; on PostgreSQL the migration changes nothing, and its
+    own `english` configuration stems either way."""
     from importlib import import_module
 
     from django.apps import apps
@@ -293,6 +294,7 @@ def test_migration_0020_rebuilds_the_index_stemmed_and_back():
     make_practice(slug="a", title="Export voucher")
     migration.rebuild(migration.UNSTEMMED)(apps, Editor())
     assert found("voucher") == {"a"}  # the practices already there are indexed
-    assert found("export vouchers") == set()  # unstemmed: "vouchers" is no prefix
+    # Unstemmed on SQLite, "vouchers" is no prefix of "voucher".
+    assert found("export vouchers") == ({"a"} if ON_POSTGRES else set())
     migration.rebuild(migration.STEMMED)(apps, Editor())
     assert found("export vouchers") == {"a"}
