@@ -101,6 +101,8 @@ class PracticeListView(ListView):
         if listing.valid and not context["paginator"].count:
             # "No practices in Niedersachsen yet", and where there are some.
             context["empty_places"] = places.empty_places(listing.filters)
+            # "Lower Saxony", "Niedersachsen": a region's practices, or ways out.
+            context["named_regions"] = places.named_regions(listing.query, version)
         return context
 
 
