@@ -147,7 +147,8 @@ def read_places():
     regions (Nord-Est, Noreste) unless a practice names it itself (Hessen)."""
     rows = list(Region.objects.values_list("pk", "code", "parent_id", "level"))
     units = Counter(parent for _, _, parent, _ in rows)
-    named = set(Practice.regions.through.objects.values_list("region_id", flat=True))
+    links = Practice.regions.through.objects.filter(region__level=1)
+    named = set(links.values_list("region_id", flat=True).distinct())
     folded = {
         code
         for pk, code, parent, level in rows
