@@ -371,4 +371,5 @@ def test_regions_are_named_in_english_or_native_forms(catalogue):
     assert codes("Friesland") == ["DE94A", "NL12"]  # "Friesland (DE)", "… (NL)"
     assert codes("Algarve") == ["PT15"]  # not PT150 inside it, the same name
     assert codes("Nord-Est") == ["ITH", "RO21"]  # Italy's and Romania's
+    assert codes("Hannover") == codes("Hanover") == ["DE92"]  # not "Region Hannover"
     assert codes("Lower") == codes("") == codes("vouchers") == []
