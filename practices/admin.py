@@ -45,10 +45,10 @@ class CountryAdmin(admin.ModelAdmin):
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "level", "country", "parent"]
+    list_display = ["code", "name", "name_en", "level", "country", "parent"]
     list_filter = ["level", "country"]
     list_select_related = ["country", "parent"]
-    search_fields = ["code", "name", "country__name"]
+    search_fields = ["code", "name", "name_en", "country__name"]
     autocomplete_fields = ["country", "parent"]
 
 

@@ -6,11 +6,11 @@ from types import SimpleNamespace
 
 from django.db.models import F, Value
 
-from .models import Practice
+from .models import Practice, region_label
 
 RELATIONS = [
     ("countries", "country__name"),
-    ("regions", "region__name"),
+    ("regions", region_label("region__")),
     ("themes", "theme__name"),
     ("instruments", "instrumenttype__name"),
 ]
@@ -28,7 +28,9 @@ def attach_card_terms(practices):
     parts = [
         getattr(Practice, relation)
         .through.objects.filter(practice_id__in=by_pk)
-        .annotate(kind=Value(relation), label=F(name))
+        .annotate(
+            kind=Value(relation), label=F(name) if isinstance(name, str) else name
+        )
         .values_list("practice_id", "kind", "label")
         .order_by()
         for relation, name in RELATIONS

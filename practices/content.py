@@ -163,10 +163,11 @@ def _create(kind, key, form):
 
 
 def _create_nuts_units(path):
-    """Add the NUTS 1-3 units of a CSV file (code,name,level,parent,country_code)
-    that are missing, a level at a time (a unit's parent is one level up), in bulk:
-    ~1,800 forms would take seconds. Level 0 units are the countries, which
-    taxonomies.json names in English."""
+    """Add the NUTS 1-3 units of a CSV file (code,name,level,parent,country_code,
+    name_en: an English name we added, NOTES.md) that are missing, a level at a
+    time (a unit's parent is one level up), in bulk: ~1,800 forms would take
+    seconds. Level 0 units are the countries, which taxonomies.json names in
+    English."""
     with open(path, newline="", encoding="utf-8") as file:
         units = [unit for unit in csv.DictReader(file) if unit["level"] != "0"]
     countries = dict(Country.objects.values_list("nuts_code", "pk"))
@@ -179,6 +180,7 @@ def _create_nuts_units(path):
             Region(
                 code=unit["code"],
                 name=unit["name"],
+                name_en=unit.get("name_en") or "",
                 level=int(level),
                 country_id=countries[unit["country_code"]],
                 parent_id=known.get(unit["parent"]),  # none above NUTS 1
@@ -188,9 +190,21 @@ def _create_nuts_units(path):
         ]
         Region.objects.bulk_create(new)
         created += len(new)
-    if created:
+    named = _add_english_names(units)
+    if created or named:
         refresh_on_commit()  # bulk_create sends no signal: the filters' choices
     return created
+
+
+def _add_english_names(units):
+    """Give the regions that have none the English name of their unit (names added
+    to the file later reach databases loaded before); one that a curator entered
+    is kept. Returns how many were named."""
+    english = {unit["code"]: unit["name_en"] for unit in units if unit.get("name_en")}
+    regions = list(Region.objects.filter(code__in=english, name_en=""))
+    for region in regions:
+        region.name_en = english[region.code]
+    return Region.objects.bulk_update(regions, ["name_en"])
 
 
 def _create_brief(entry):

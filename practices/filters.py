@@ -4,7 +4,6 @@ import django_filters
 from django import forms
 from django.core.cache import caches
 from django.db.models import F, Value
-from django.db.models.functions import Concat
 from django.utils.text import capfirst
 
 from .models import (
@@ -17,6 +16,7 @@ from .models import (
     Project,
     Region,
     Theme,
+    region_label,
 )
 from .search import search
 
@@ -24,7 +24,7 @@ from .search import search
 # the query string and label the list's facet options.
 TERMS = {
     "country": (Country, "code", "name"),
-    "region": (Region, "code", Concat("name", Value(" ("), "code", Value(")"))),
+    "region": (Region, "code", region_label()),  # "Lower Saxony (Niedersachsen)"
     "theme": (Theme, "slug", "name"),
     "instrument": (InstrumentType, "slug", "name"),
     "project": (Project, "slug", "acronym"),
@@ -43,7 +43,7 @@ def read_term_choices():
         model.objects.order_by().values(
             facet=Value(name),
             value=F(value),
-            label=label if isinstance(label, Concat) else F(label),
+            label=F(label) if isinstance(label, str) else label,
             sort=F(model._meta.ordering[0]),  # each model's own order
         )
         for name, (model, value, label) in TERMS.items()
@@ -73,7 +73,7 @@ class PracticeFilterSet(django_filters.FilterSet):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     country = term_filter("country")
-    region = term_filter("region", "Region (NUTS)")
+    region = term_filter("region", "Region")
     theme = term_filter("theme")
     instrument = term_filter("instrument")
     project = term_filter("project")

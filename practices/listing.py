@@ -11,6 +11,8 @@ sees one state of the catalogue, whatever curators do meanwhile.
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import groupby
+from operator import attrgetter
 from unicodedata import normalize
 from urllib.parse import urlencode
 
@@ -63,6 +65,7 @@ FACETS = ["country", "region", "theme", "instrument", "project", "level", "perio
 # A facet with more options than LONG_FACET shows its first SHOWN_OPTIONS that
 # select something (and every selected one), the rest behind "Show all N".
 LONG_FACET, SHOWN_OPTIONS = 10, 8
+GROUP = attrgetter("group")
 
 
 @dataclass
@@ -71,6 +74,7 @@ class Option:
     label: str
     count: int
     selected: bool
+    group: str = ""  # in the region facet, its country (places.facet_regions)
 
     @property
     def disabled(self):
@@ -94,12 +98,24 @@ class Facet:
         A long facet shows no option that would select nothing (they come last)."""
         if len(self.options) <= LONG_FACET:
             return self.options
+        if self.options[0].group:  # whole groups, up to SHOWN_OPTIONS options
+            shown = []
+            for _, group in self.groups(self.options):
+                if len(shown) >= SHOWN_OPTIONS and not group[0].selected:
+                    break  # (a group's selected options come first)
+                shown += group
+            return shown
         first = self.options[: max(SHOWN_OPTIONS, len(self.selected))]
         return [option for option in first if not option.disabled]
 
     @property
     def more(self):
         return self.options[len(self.shown) :]
+
+    @staticmethod
+    def groups(options):
+        """[(group, [options])] of consecutive options, e.g. a country's regions."""
+        return [(name, list(group)) for name, group in groupby(options, GROUP)]
 
 
 @dataclass
@@ -254,10 +270,11 @@ class Listing:
                 for value, label in self.filterset.form.fields[name].choices
             ]
             if name == "region":  # of ~1,800 units, those with practices here
-                options = facet_regions(options, version)
-            # Selected options first, so a long facet always shows them; then the
-            # most practices first, so the options with none come last.
-            options.sort(key=lambda option: (not option.selected, -option.count))
+                options = facet_regions(options, version)  # grouped by country
+            else:
+                # Selected options first, so a long facet always shows them; then
+                # the most practices first, so the options with none come last.
+                options.sort(key=lambda option: (not option.selected, -option.count))
             label = self.filterset.filters[name].label
             facets.append(Facet(name, label, options, query_without(query_data, name)))
         return facets

@@ -22,7 +22,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Greatest, Rank
+from django.db.models.functions import Concat, Greatest, Rank
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import classproperty
@@ -99,6 +99,11 @@ class Country(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def label(self):
+        """Its name as pages show it, as Region.label (countries: in English)."""
+        return self.name
+
     def get_absolute_url(self):
         return reverse("countries:detail", kwargs={"code": self.code.lower()})
 
@@ -110,7 +115,16 @@ class Region(models.Model):
         help_text="NUTS 2021 code (UK regions: NUTS 2016, the last version "
         "that includes them).",
     )
-    name = models.CharField(max_length=150)
+    name = models.CharField(
+        max_length=150, help_text="The NUTS name, in the region's own language."
+    )
+    name_en = models.CharField(
+        "English name",
+        max_length=150,
+        blank=True,
+        help_text="Only where English usage differs from the NUTS name (Lower "
+        "Saxony for Niedersachsen); pages show it first, the NUTS name beside it.",
+    )
     level = models.PositiveSmallIntegerField(
         "NUTS level", choices=[(level, f"NUTS {level}") for level in (1, 2, 3)]
     )
@@ -144,8 +158,26 @@ class Region(models.Model):
     def __str__(self):
         return f"{self.name} ({self.code})"
 
+    @property
+    def label(self):
+        """The name pages show: "Lower Saxony (Niedersachsen)" where the English
+        name differs, else the NUTS name (region_label() in SQL)."""
+        if self.name_en and self.name_en != self.name:
+            return f"{self.name_en} ({self.name})"
+        return self.name
+
     def get_absolute_url(self):
         return reverse("regions:detail", kwargs={"code": self.code})
+
+
+def region_label(path=""):
+    """Region.label as an SQL expression, for the region at `path` ("region__")."""
+    name, name_en = F(f"{path}name"), F(f"{path}name_en")
+    return Case(
+        When(Q(**{f"{path}name_en": ""}) | Q(**{f"{path}name_en": name}), then=name),
+        default=Concat(name_en, Value(" ("), name, Value(")")),
+        output_field=models.CharField(),
+    )
 
 
 class TaxonomyTerm(models.Model):
@@ -162,6 +194,11 @@ class TaxonomyTerm(models.Model):
         ordering = ["name"]
 
     def __str__(self):
+        return self.name
+
+    @property
+    def label(self):
+        """Its name as pages show it, as Region.label."""
         return self.name
 
 

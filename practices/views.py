@@ -104,6 +104,8 @@ class PracticeListView(ListView):
             context["empty_places"] = places.empty_places(listing.filters)
             # Each filter or word dropped, and values named like the search.
             context["ways_out"] = ways_out(listing)
+            # "Lower Saxony", "Niedersachsen": a region's practices, or ways out.
+            context["named_regions"] = places.named_regions(listing.query, version)
         return context
 
 

@@ -208,7 +208,7 @@ def place_names(practice):
     """Countries, then NUTS regions with their codes, from the practice's
     (prefetched) relations: "Italy: Emilia-Romagna (ITH5)", or ""."""
     countries = ", ".join(country.name for country in practice.countries.all())
-    regions = ", ".join(f"{r.name} ({r.code})" for r in practice.regions.all())
+    regions = ", ".join(f"{r.label} ({r.code})" for r in practice.regions.all())
     return ": ".join(part for part in (countries, regions) if part)
 
 
@@ -243,16 +243,32 @@ def facet_options(facet):
             f" practice{plural}</span>)</span></label></li>"
         )
     shown = len(facet.shown)
-    options = f'<ul class="facet-options">{"".join(rows[:shown])}</ul>'
+    options = _option_lists(facet, rows, 0, shown)
     if facet.more:
         # A disclosure, not a scroll box: the page scrolls, nothing inside it.
         options += (
             f'<details class="facet-more" id="more-{facet.name}"><summary>'
             f'Show all {len(rows)}<span class="visually-hidden"> options for '
-            f'{html.escape(facet.label)}</span></summary><ul class="facet-options">'
-            f"{''.join(rows[shown:])}</ul></details>"
+            f"{html.escape(facet.label)}</span></summary>"
+            f"{_option_lists(facet, rows, shown, len(rows))}</details>"
         )
     return mark_safe(options)
+
+
+def _option_lists(facet, rows, start, end):
+    """The rows of options start to end: one list, or, where the options come in
+    groups (the region facet's countries), a titled group of checkboxes each."""
+    if not facet.options or not facet.options[0].group:
+        return f'<ul class="facet-options">{"".join(rows[start:end])}</ul>'
+    lists = []
+    for group, options in facet.groups(facet.options[start:end]):
+        lists.append(
+            f'<fieldset class="facet-group"><legend>{html.escape(group)}</legend>'
+            f'<ul class="facet-options">{"".join(rows[start : start + len(options)])}'
+            "</ul></fieldset>"
+        )
+        start += len(options)
+    return "".join(lists)
 
 
 @register.simple_tag

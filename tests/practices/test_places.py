@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from practices import places
 from practices.content import CONTENT_DIR, ContentError, load_catalogue
 from practices.models import Country, Practice, Region
 
@@ -80,7 +81,7 @@ def test_a_real_code_without_practices_lists_the_nearest_places(client, catalogu
     response = client.get("/practices/", {"region": "DE9"})
     assert response.status_code == 200
     text = text_of(response)
-    assert "No practices in Niedersachsen yet" in text
+    assert "No practices in Lower Saxony (Niedersachsen) yet" in text
     germany = published(countries__code="DE")
     assert germany
     assert f"Germany (country) · {germany} practice" in text
@@ -96,7 +97,7 @@ def test_its_nuts_1_region_comes_before_its_country(client, catalogue):
     north_east = Practice.objects.published().found_by("region", ["ITH"]).count()
     italy = published(countries__code="IT")
     assert "No practices in Friuli-Venezia Giulia yet" in text
-    nearest = f"Nord-Est (NUTS 1 region) · {north_east} practices"
+    nearest = f"Northeast Italy (Nord-Est) (NUTS 1 region) · {north_east} practices"
     assert nearest in text and f"Italy (country) · {italy} practices" in text
     assert text.index(nearest) < text.index("Italy (country)")
     assert 'href="/regions/ITH/"' in response.text
@@ -193,7 +194,7 @@ def test_a_region_page_lists_its_practices_then_those_around_it(client, catalogu
     assert {p.pk for p in response.context["practices"]} == set(
         own.values_list("pk", flat=True)
     )
-    assert "Near Emilia-Romagna: Nord-Est" in text
+    assert "Near Emilia-Romagna: Northeast Italy (Nord-Est)" in text
     assert "Near Emilia-Romagna: Italy" in text
     assert f'<a href="/countries/it/">All {italy} practices in Italy</a>' in (
         response.text
@@ -215,10 +216,10 @@ def test_a_region_page_without_practices_has_the_empty_state(client, catalogue):
     response = client.get("/regions/de9/")
     assert response.status_code == 200
     text = text_of(response)
-    assert "0 practices in Niedersachsen" in text
-    assert "No practices in Niedersachsen yet" in text
-    assert "Near Niedersachsen: Germany" in text
-    assert "<title>Niedersachsen (DE9)" in response.text
+    assert "0 practices in Lower Saxony (Niedersachsen)" in text
+    assert "No practices in Lower Saxony (Niedersachsen) yet" in text
+    assert "Near Lower Saxony (Niedersachsen): Germany" in text
+    assert "<title>Lower Saxony (Niedersachsen) · DE9" in response.text
 
 
 def test_an_unknown_region_is_not_found(client, catalogue):
@@ -232,3 +233,143 @@ def test_only_regions_with_practices_are_in_the_sitemap(client, catalogue):
     assert "/regions/ITH/</loc>" in text  # through the region inside it
     assert "/regions/DE9/</loc>" not in text
     assert text.count("<loc>") < 100
+
+
+# --- English names (issue 20 #3, issue 23 #1) ---------------------------------
+
+NOTES = CONTENT_DIR / "NOTES.md"
+
+
+def test_every_english_name_has_a_note_with_a_short_quote():
+    english = [unit for unit in nuts_units() if unit["name_en"]]
+    assert len(english) > 30
+    notes = NOTES.read_text(encoding="utf-8")
+    for unit in english:
+        start = f"{unit['code']} {unit['name']} | name_en {unit['name_en']} | http"
+        (line,) = [line for line in notes.splitlines() if line.startswith(start)]
+        quote = line.split(' | "', 1)[1].rstrip('"')
+        assert len([w for w in quote.split() if w != "…"]) <= 20, line
+        assert unit["name_en"] != unit["name"]
+
+
+def test_english_names_are_loaded_and_a_curators_own_is_kept(catalogue):
+    lower_saxony = Region.objects.get(code="DE9")
+    assert (lower_saxony.name, lower_saxony.name_en) == (
+        "Niedersachsen",
+        "Lower Saxony",
+    )
+    assert lower_saxony.label == "Lower Saxony (Niedersachsen)"
+    assert Region.objects.get(code="ITH5").label == "Emilia-Romagna"  # none needed
+    # A database loaded before the names were added gets them; an edited one stays.
+    Region.objects.filter(code="DE9").update(name_en="")
+    Region.objects.filter(code="ITC4").update(name_en="Lombardy region")
+    load_catalogue([TAXONOMIES, NUTS_FILE])
+    assert Region.objects.get(code="DE9").name_en == "Lower Saxony"
+    assert Region.objects.get(code="ITC4").name_en == "Lombardy region"
+
+
+def test_pages_show_english_names_beside_the_nuts_names(client, catalogue):
+    page = client.get("/regions/de9/").text
+    assert "<h1>Lower Saxony (Niedersachsen)</h1>" in page
+    assert '<li aria-current="page">Lower Saxony (Niedersachsen)</li>' in page
+    text = text_of(client.get("/countries/it/"))
+    assert "Lombardy (Lombardia) NUTS 2 · ITC4" in text
+    practice = Practice.objects.published().filter(regions__code="ITC4").first()
+    page = client.get(practice.get_absolute_url()).text
+    assert '">Lombardy (Lombardia)</a> <span class="code">NUTS 2 · ITC4' in page
+    # Cards, and the region facet's options, chips and heading.
+    response = client.get("/practices/", {"region": "ITC4"})
+    text = text_of(response)
+    assert "Italy · Lombardy (Lombardia)" in text  # the card's place
+    assert "Region: Lombardy (Lombardia)" in text  # the chip
+    assert response.context["listing"].heading == "Practices: Lombardy (Lombardia)"
+    assert region_options(response)["ITC4"].label == "Lombardy (Lombardia)"
+
+
+# --- the region facet, grouped by country -------------------------------------
+
+
+def test_the_region_facet_is_grouped_by_country_down_to_nuts_2(client, catalogue):
+    response = client.get("/practices/")
+    (facet,) = [f for f in response.context["facets"] if f.name == "region"]
+    countries = dict(Country.objects.values_list("nuts_code", "name"))
+    groups = [group for group, _ in facet.groups(facet.options)]
+    assert (
+        len(groups) == len(set(groups)) > 5
+    )  # each country once, its regions together
+    for option in facet.options:
+        assert option.group == countries[option.value[:2]], option
+    options = {option.value: option for option in facet.options}
+    # NUTS 1 regions of several NUTS 2 ones fold into them (Nord-Est: Emilia-Romagna
+    # …), unless a practice names the NUTS 1 region itself (Hessen, a Land).
+    assert {"ITH", "ES2", "PL6", "DK0", "SE3"}.isdisjoint(options)
+    assert options["DE7"].label == "Hesse (Hessen)" and options["DE7"].count
+    # A NUTS 3 practice counts under its NUTS 2 region.
+    assert options["ES21"].label == "Basque Country (País Vasco)"
+    gipuzkoa = Practice.objects.published().filter(regions__code="ES212").count()
+    assert options["ES21"].count >= gipuzkoa > 0
+    # Accessible groups, in the page's HTML as without JavaScript.
+    assert '<fieldset class="facet-group"><legend>Spain</legend>' in response.text
+
+
+def test_show_all_keeps_each_country_whole_and_selected_ones_first(client, catalogue):
+    response = client.get("/practices/", {"region": "PL22"})
+    (facet,) = [f for f in response.context["facets"] if f.name == "region"]
+    assert facet.more  # a long facet
+    shown = {option.value for option in facet.shown}
+    for group, options in facet.groups(facet.options):
+        in_view = {option.value in shown for option in options}
+        assert len(in_view) == 1, group  # all of a country in view, or all behind
+    assert facet.options[0].value == "PL22" and facet.options[0].group == "Poland"
+    more = response.text.split('id="more-region"')[1].split("</details>")[0]
+    assert "<legend>" in more and 'value="PL22"' not in more
+
+
+def test_old_region_links_at_any_level_still_work(client, catalogue):
+    for code in ("ITH", "ith", "ES212", "PL2", "DE1", "BE10", "CZ080", "UKN0"):
+        response = client.get("/practices/", {"region": code})
+        assert response.status_code == 200, code
+        expected = Practice.objects.published().found_by("region", [code.upper()])
+        assert response.context["paginator"].count == expected.count() > 0, code
+        assert region_options(response)[code.upper()].selected, code
+
+
+# --- searches that name a place ---------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["Lower Saxony", "niedersachsen", "LOWER-SAXONY"])
+def test_a_search_naming_a_region_without_practices_shows_ways_out(
+    client, catalogue, query
+):
+    response = client.get("/practices/", {"q": query})
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "No practices in Lower Saxony (Niedersachsen) yet" in text
+    germany = published(countries__code="DE")
+    assert f"Germany (country) · {germany} practice" in text
+    assert 'href="/countries/de/"' in response.text
+
+
+def test_a_search_naming_a_region_with_practices_leads_to_them(client, catalogue):
+    response = client.get("/practices/", {"q": "Northeast Italy"})
+    assert response.status_code == 200
+    assert response.context["paginator"].count == 0  # no practice says it in words
+    north_east = Practice.objects.published().found_by("region", ["ITH"]).count()
+    assert (
+        f"Northeast Italy (Nord-Est) is a NUTS 1 region in Italy: see its "
+        f"{north_east} practices" in text_of(response)
+    )
+    assert 'href="/practices/?region=ITH"' in response.text
+
+
+def test_regions_are_named_in_english_or_native_forms(catalogue):
+    def codes(text):
+        return sorted(region.code for region in places.regions_named(text))
+
+    assert codes("Emilia Romagna") == codes("emilia-romagna") == ["ITH5"]
+    assert codes("Noord-Holland") == codes("north holland") == ["NL32"]
+    assert codes("Friesland") == ["DE94A", "NL12"]  # "Friesland (DE)", "… (NL)"
+    assert codes("Algarve") == ["PT15"]  # not PT150 inside it, the same name
+    assert codes("Nord-Est") == ["ITH", "RO21"]  # Italy's and Romania's
+    assert codes("Hannover") == codes("Hanover") == ["DE92"]  # not "Region Hannover"
+    assert codes("Lower") == codes("") == codes("vouchers") == []

@@ -369,7 +369,10 @@ def test_list_count_and_every_facet_count_only_the_published(client, world, quer
     for name, term in world.shared.items():
         value = term.code if name in ("country", "region") else term.slug
         assert counts[name][value] == 2, (query, name)
-    assert counts["region"]["ITH"] == 2  # the parent region counts once each
+    # Nord-Est, a NUTS 1 region of several that no practice names itself, is left
+    # out of the facet (places.read_places); as a filter it counts once each.
+    assert "ITH" not in counts["region"]
+    assert client.get(f"/practices/?{query}&region=ITH").context["paginator"].count == 2
     for name, term in world.secret.items():
         value = term.code if name in ("country", "region") else term.slug
         assert counts[name].get(value, 0) == 0, (query, name)
