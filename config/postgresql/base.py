@@ -36,6 +36,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.answer_timeout = seconds or None
         return params
 
+    def lift_time_limits(self):
+        """No statement_timeout and no answer_timeout on this connection, for a
+        command's long statements (the commit of a bulk insert checks the foreign
+        keys of every new row at once), never for a request's."""
+        with self.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+        self.connection.answer_timeout = None
+
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
         # Django makes the connection with psycopg.connect(); the subclass only

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from practices.models import Practice
 from tests.factories import committed
@@ -43,6 +44,26 @@ def test_generate_creates_marked_searchable_practices_and_delete_removes_only_th
         assert practice.instruments.all() and practice.search_text
     run("generate_practices", delete=True)
     assert Practice.objects.count() == real
+
+
+def test_generate_lifts_the_time_limits_meant_for_requests(catalogue):
+    """At 100,000 practices the commit alone outlasts a request's 5 s limit on
+    PostgreSQL, and the command failed: "the database did not answer within 7.0
+    seconds". SQLite has no such limits."""
+    postgres = connection.vendor == "postgresql"
+    limits = "SHOW statement_timeout" if postgres else "SELECT '0'"
+    with connection.cursor() as cursor:
+        cursor.execute(limits)
+        assert (cursor.fetchone()[0] == "0") is not postgres  # the web's 5 s
+    try:
+        assert "Created 2 synthetic" in run("generate_practices", count=2)
+        with connection.cursor() as cursor:
+            cursor.execute(limits)
+            assert cursor.fetchone()[0] == "0"
+        assert getattr(connection.connection, "answer_timeout", None) is None
+    finally:  # the SET rolls back with the test; the client-side limit must too
+        if postgres:
+            connection.connection.answer_timeout = connection.answer_timeout
 
 
 def test_benchmark_prints_every_page_type(catalogue):
