@@ -279,7 +279,56 @@ def follow_the_search(walk):
     walk.check()
 
 
+def search(walk, words):
+    """Type a search in the list's own search field and send it (Enter)."""
+    page = walk.page
+    walk.go("/practices/")
+    open_filters(walk)
+    page.locator("#id_q").fill(words)
+    page.locator("#id_q").press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]q="))
+
+
+def search_with_a_plural(walk):
+    """ "vouchers" finds the voucher schemes (stemmed on SQLite as on PostgreSQL)."""
+    page = walk.page
+    search(walk, "vouchers")
+    expect(page.locator("h1")).to_have_text("Search: “vouchers”")
+    expect(page.locator(".results .card").first).to_be_visible()
+    expect(page.locator(".results mark").first).to_have_text(
+        re.compile("^voucher", re.I)
+    )
+    walk.check()
+
+
+def a_way_out_of_an_empty_search(walk):
+    """No practice holds both words: the page offers the instrument named like
+    one of them, with its count, and the link leads to those practices."""
+    page = walk.page
+    search(walk, "innovation voucher")
+    ways = page.locator(".ways-out")
+    expect(ways).to_be_visible()
+    walk.check()
+    ways.get_by_role("link", name=re.compile(r"^Voucher \(instrument")).click()
+    expect(page).to_have_url(re.compile(r"[?&]instrument=voucher\b"))
+    expect(page.locator(".results .card").first).to_be_visible()
+
+
+def a_region_named_in_english(walk):
+    """ "Lower Saxony" is Niedersachsen (DE9): no practice there yet, and the
+    nearest places that have some."""
+    page = walk.page
+    search(walk, "Lower Saxony")
+    empty = page.locator(".empty-place")
+    expect(empty).to_contain_text("No practices in Lower Saxony (Niedersachsen) yet.")
+    expect(empty.get_by_role("link", name="Germany")).to_be_visible()
+    walk.check()
+
+
 POLICY_OFFICER = [
+    search_with_a_plural,
+    a_way_out_of_an_empty_search,
+    a_region_named_in_english,
     filter_the_list,
     remove_a_chip,
     shortlist_two,
@@ -324,7 +373,7 @@ def a_region_with_no_practice(walk):
     page = walk.page
     walk.go("/practices/?region=DE9")
     empty = page.locator(".empty-place")
-    expect(empty).to_contain_text("No practices in Niedersachsen yet.")
+    expect(empty).to_contain_text("No practices in Lower Saxony (Niedersachsen) yet.")
     expect(empty).to_contain_text("The nearest places that have some:")
     walk.check()
     empty.get_by_role("link", name="Germany").click()
@@ -332,7 +381,27 @@ def a_region_with_no_practice(walk):
     expect(page.locator(".card").first).to_be_visible()
 
 
+def a_region_ticked_in_its_country(walk):
+    """The region facet groups regions by country: Emilia-Romagna under Italy."""
+    page = walk.page
+    walk.go("/practices/")
+    open_filters(walk)
+    italy = page.locator("#filters fieldset.facet-group").filter(
+        has=page.locator("legend", has_text=re.compile("^Italy$"))
+    )
+    if not italy.first.is_visible():
+        page.locator("#more-region > summary").click()
+    box = italy.first.get_by_role("checkbox", name=re.compile("^Emilia-Romagna"))
+    box.check()
+    if not walk.script:
+        page.locator(".filters .actions button").click()
+    expect(page).to_have_url(re.compile(r"[?&]region=ITH5\b"))
+    expect(page.locator("h1")).to_have_text("Practices: Emilia-Romagna")
+    walk.check()
+
+
 BY_REGION = [
+    a_region_ticked_in_its_country,
     countries_to_a_region,
     a_country_with_no_practice,
     a_region_with_no_practice,
