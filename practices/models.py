@@ -265,6 +265,7 @@ class ImplementationLevel(models.TextChoices):
 # What related practices share, by weight (FacetValue's facets): a region counts
 # with each NUTS region above it, so practices closer together share more.
 RELATED_WEIGHTS = {"instrument": 3, "theme": 2, "region": 2, "country": 1}
+RELATED_SPARE = 20  # ranked beyond the related practices shown (Practice.related_to)
 
 
 class Period(models.TextChoices):
@@ -312,28 +313,46 @@ class PracticeQuerySet(PublishableQuerySet):
             shared |= Q(facet=facet, value=value)
         if not shared:
             return []
+        candidates = FacetValue.objects.filter(shared).exclude(practice=practice)
+        # Scored on the narrow FacetValue rows alone, without asking which are in
+        # this queryset (published): nearly all are, so the best `limit` of them
+        # are among the best few more of all; only if not, score those in it.
+        related = self._best_of(candidates, limit, spare=RELATED_SPARE)
+        if related is None:
+            in_queryset = Exists(self.filter(pk=OuterRef("practice")))
+            related = self._best_of(candidates.filter(in_queryset), limit)
+        return related
+
+    def _best_of(self, candidates, limit, spare=0):
+        """related_to's answer from these FacetValue rows, ranked on their own to
+        `limit` + `spare` (rank() keeps whole groups of equal scores), or None
+        when fewer than `limit` of those are in this queryset and some may lie
+        beyond them."""
         score = Sum(Case(*(When(facet=f, then=w) for f, w in RELATED_WEIGHTS.items())))
-        # Scored on the narrow FacetValue rows alone, without joining each match
-        # to its practice; rank() keeps the best `limit` and any that tie with
-        # the last of them, whose titles then decide.
         ranked = (
-            FacetValue.objects.filter(
-                shared,
-                Exists(self.exclude(pk=practice.pk).filter(pk=OuterRef("practice"))),
-            )
-            .values("practice")
+            candidates.values("practice")
             .annotate(score=score, rank=Window(Rank(), order_by=score.desc()))
-            .filter(rank__lte=limit)
+            .filter(rank__lte=limit + spare)
         )
         scores = dict(ranked.values_list("practice", "score"))
-        cut = min(scores.values(), default=0)
-        above_cut = [pk for pk, value in scores.items() if value > cut]
+        if not scores:
+            return []
+        # Best score first, then by title: one When per score (a few small numbers).
+        by_score = Case(
+            *(
+                When(pk__in=[pk for pk, s in scores.items() if s == value], then=value)
+                for value in set(scores.values())
+            )
+        )
         found = self.only("pk", "slug", "title").filter(pk__in=scores)
-        found = found.order_by(
-            Case(When(pk__in=above_cut, then=0), default=1), "title", "pk"
-        )[:limit]
-        # Sorting is stable: equal scores keep the title order.
-        return sorted(((p, scores[p.pk]) for p in found), key=lambda pair: -pair[1])
+        found = found.annotate(found=Window(Count("pk")))  # counted before the limit
+        found = list(found.order_by(by_score.desc(), "title", "pk")[:limit])
+        if spare and len(scores) >= limit + spare:  # more candidates may lie beyond
+            if not found or found[0].found < limit:
+                return None
+        # Ranks keep whole groups of equal scores, so any of this queryset's
+        # practices beyond them scores less than the `limit` found.
+        return [(p, scores[p.pk]) for p in found]
 
     # Annotate `has_<fact>` for each fact a record can state (practices.facts).
     with_held_facts = with_held_facts

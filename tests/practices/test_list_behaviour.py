@@ -161,6 +161,24 @@ def test_related_practices_keep_the_best_then_ties_by_title():
     ]
 
 
+def test_related_practices_past_drafts_that_outrank_them(monkeypatch):
+    """All are ranked first without asking which are published; when drafts fill
+    that ranking (more than the spare places), the published are ranked alone."""
+    monkeypatch.setattr("practices.models.RELATED_SPARE", 1)
+    italy, grant, theme = make_country(code="IT"), make_instrument(), make_theme()
+    everything = {"countries": [italy], "instruments": [grant], "themes": [theme]}
+    practice = make_practice(**everything)
+    for n in range(3):
+        make_practice(title=f"Draft {n}", status=Status.DRAFT, **everything)
+    make_practice(title="B same instrument", instruments=[grant])
+    make_practice(title="A same country", countries=[italy])
+    related = Practice.objects.published().related_to(practice, limit=2)
+    assert [(p.title, score) for p, score in related] == [
+        ("B same instrument", 3),
+        ("A same country", 1),
+    ]
+
+
 HOSTILE = [
     "",
     "ü" * 50,
