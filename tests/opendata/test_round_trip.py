@@ -125,6 +125,6 @@ def test_an_older_csv_export_imports_to_the_same_catalogue(client, exported):
     assert b"'- " in older and b"country_names" not in older
     empty_the_catalogue()
     with committed():
-        report = import_practices(older, "practices.csv")
+        report = import_practices(older, "practices.csv", keep_status=True, gate=False)
     assert report.ok, [str(p) for p in report.problems]
     assert export(client, "csv") == exported["csv"]
