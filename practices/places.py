@@ -89,7 +89,8 @@ def empty_places(filters):
 
 def regions_with_practices(country):
     """The country's regions that have published practices, each with
-    `practice_count`: those of the regions inside it too, as its page lists them."""
+    `practice_count` (those of the regions inside it too, as its page lists them)
+    and `inside`, the listed regions within it: a tree, its top level returned."""
     counts = FacetValue.objects.filter(
         facet="region",
         value__startswith=country.nuts_code,  # codes nest by prefix
@@ -97,9 +98,18 @@ def regions_with_practices(country):
     )
     counts = dict(counts.values_list("value").annotate(Count("practice")).order_by())
     regions = list(Region.objects.filter(code__in=counts).order_by("code"))
-    for region in regions:
-        region.practice_count = counts[region.code]
-    return regions
+    by_code, top = {}, []
+    for region in regions:  # by code, so a region comes after those around it
+        region.practice_count, region.inside = counts[region.code], []
+        code = region.code  # a region's code starts with those of the units above it
+        above = [
+            by_code[code[:n]]
+            for n in range(len(code) - 1, 2, -1)
+            if code[:n] in by_code
+        ]
+        (above[0].inside if above else top).append(region)
+        by_code[region.code] = region
+    return top
 
 
 def facet_regions(options, version):

@@ -173,10 +173,17 @@ def test_the_countries_page_and_map_link_to_country_pages(client, catalogue):
 
 def test_a_country_page_links_to_its_region_pages(client, catalogue):
     response = client.get("/countries/it/")
-    regions = {r.code: r.practice_count for r in response.context["regions"]}
+    top = {r.code: r for r in response.context["regions"]}
+    # A tree: Emilia-Romagna inside Nord-Est, not beside it with the same count.
+    inside = {r.code: r for r in top["ITH"].inside}
+    assert "ITH5" not in top and "ITH5" in inside
     # Counted as their pages list them: with the regions inside them.
-    assert regions["ITH"] == regions["ITH5"] > 0
-    assert '<a href="/regions/ITH5/">Emilia-Romagna</a>' in response.text
+    assert top["ITH"].practice_count >= inside["ITH5"].practice_count > 0
+    html = response.text
+    north_east = html.index('<a href="/regions/ITH/">')
+    nested_list = html.index('<ul class="plain region-tree">', north_east)
+    assert nested_list < html.index('<a href="/regions/ITH5/">Emilia-Romagna</a>')
+    assert nested_list < html.index("</li>", north_east)  # inside Nord-Est's item
 
 
 # --- region pages --------------------------------------------------------------
