@@ -437,10 +437,9 @@ def test_taxonomy_indexes_and_pages_count_only_the_published(client, world):
     }
     italy = client.get("/countries/it/").context
     assert italy["paginator"].count == 2
-    assert {(r.code, r.practice_count) for r in italy["regions"]} == {
-        ("ITH", 2),
-        ("ITH5", 2),
-    }
+    (north_east,) = italy["regions"]  # a tree: ITH5 lies in ITH
+    assert (north_east.code, north_east.practice_count) == ("ITH", 2)
+    assert [(r.code, r.practice_count) for r in north_east.inside] == [("ITH5", 2)]
     malta = client.get("/countries/mt/")
     assert malta.context["paginator"].count == 0
     assert "Malta region" not in malta.text
