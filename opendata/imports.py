@@ -386,8 +386,7 @@ def import_practices(
 def _run(report, file, options, user, progress, limit):
     """Check the file a batch at a time (`options`: validate()'s); write each batch
     while no row has had a problem and at most `limit` rows are to be written. The
-    history records
-    `user` and "Imported from <name>" with each version."""
+    history records `user` and "Imported from <name>" with each version."""
     first, reason = {}, f"Imported from {report.name}"[:100]  # history's field
     for rows in batched(read_file(file, report.name), BATCH_SIZE):
         report.rows += len(rows)

@@ -99,15 +99,12 @@ def regions_with_practices(country):
     counts = dict(counts.values_list("value").annotate(Count("practice")).order_by())
     regions = list(Region.objects.filter(code__in=counts).order_by("code"))
     by_code, top = {}, []
-    for region in regions:  # by code, so a region comes after those around it
+    for region in regions:  # by code, so a region comes after the one it lies in
         region.practice_count, region.inside = counts[region.code], []
-        code = region.code  # a region's code starts with those of the units above it
-        above = [
-            by_code[code[:n]]
-            for n in range(len(code) - 1, 2, -1)
-            if code[:n] in by_code
-        ]
-        (above[0].inside if above else top).append(region)
+        # Its parent's code is its own less the last mark, and is listed: a
+        # practice of a region is counted in every region above it (FacetValue).
+        parent = by_code.get(region.code[:-1]) if region.level > 1 else None
+        (parent.inside if parent else top).append(region)
         by_code[region.code] = region
     return top
 
