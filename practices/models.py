@@ -308,11 +308,18 @@ class PracticeQuerySet(PublishableQuerySet):
         """(practice, score) pairs from this queryset sharing the most facet values
         with `practice`, weighted by RELATED_WEIGHTS: best first, then by title."""
         mine = FacetValue.objects.filter(practice=practice, facet__in=RELATED_WEIGHTS)
-        shared = Q()
-        for facet, value in mine.values_list("facet", "value"):
-            shared |= Q(facet=facet, value=value)
-        if not shared:
-            return []
+        if connections[self.db].vendor == "postgresql":
+            # Joined in the same query: a nested loop over the index, twice as
+            # fast as the values spelled out. SQLite would scan every row for it.
+            shared = Exists(
+                mine.filter(facet=OuterRef("facet"), value=OuterRef("value"))
+            )
+        else:
+            shared = Q()
+            for facet, value in mine.values_list("facet", "value"):
+                shared |= Q(facet=facet, value=value)
+            if not shared:
+                return []
         candidates = FacetValue.objects.filter(shared).exclude(practice=practice)
         # Scored on the narrow FacetValue rows alone, without asking which are in
         # this queryset (published): nearly all are, so the best `limit` of them
