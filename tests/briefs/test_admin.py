@@ -36,9 +36,10 @@ def change_url(brief):
     return reverse("admin:briefs_brief_change", args=[brief.pk])
 
 
-def form_data(brief, featured=(), move=None, **changes):
+def form_data(brief, featured=(), move=None, recommendations=(), **changes):
     """What the brief's change form posts: its fields, no section edits, the
-    featured practices as (FeaturedPractice, position) pairs, and the workflow
+    featured practices as (FeaturedPractice, position) pairs, the recommendations
+    as dicts of their fields (with "id" for an existing one), and the workflow
     button pressed (`move`)."""
     data = {
         "title": brief.title,
@@ -51,7 +52,14 @@ def form_data(brief, featured=(), move=None, **changes):
         "sections-INITIAL_FORMS": "0",
         "featured-TOTAL_FORMS": str(len(featured)),
         "featured-INITIAL_FORMS": str(len(featured)),
+        "recommendations-TOTAL_FORMS": str(len(recommendations)),
+        "recommendations-INITIAL_FORMS": str(
+            sum(1 for fields in recommendations if fields.get("id"))
+        ),
     }
+    for n, fields in enumerate(recommendations):
+        data.update({f"recommendations-{n}-brief": brief.pk})
+        data.update({f"recommendations-{n}-{k}": v for k, v in fields.items()})
     for n, (feature, position) in enumerate(featured):
         data.update(
             {
@@ -91,6 +99,8 @@ def test_an_editor_creates_a_draft_brief_and_submits_it(client, editor):
         "status": Status.PUBLISHED,
         "sections-TOTAL_FORMS": "0",
         "sections-INITIAL_FORMS": "0",
+        "recommendations-TOTAL_FORMS": "0",
+        "recommendations-INITIAL_FORMS": "0",
         "featured-TOTAL_FORMS": "0",
         "featured-INITIAL_FORMS": "0",
     }
