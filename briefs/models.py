@@ -71,6 +71,15 @@ class BriefSection(models.Model):
         if self.anchor in self.RESERVED_ANCHORS:
             message = f"“{self.anchor}” is used by the page itself; choose another."
             raise ValidationError({"anchor": message})
+        if (
+            self.brief_id
+            and Recommendation.objects.filter(
+                brief_id=self.brief_id, anchor=self.anchor
+            ).exists()
+        ):
+            message = f"“{self.anchor}” is a recommendation's anchor in this brief; "
+            message += "choose another."
+            raise ValidationError({"anchor": message})
 
     def get_absolute_url(self):
         return f"{self.brief.get_absolute_url()}#{self.anchor}"

@@ -164,6 +164,14 @@ def test_validation_names_the_duplicate_and_the_reserved_anchors():
         assert message in " ".join(error.value.message_dict[field]), anchor
 
 
+def test_a_section_may_not_take_a_recommendation_s_anchor():
+    brief = make_brief()
+    make_recommendation(brief, anchor="one-door")
+    section = BriefSection(brief=brief, heading="One door", anchor="one-door", body="")
+    with pytest.raises(ValidationError, match="is a recommendation's anchor"):
+        section.full_clean()
+
+
 def test_a_section_may_not_take_the_recommendations_heading_id():
     section = BriefSection(
         brief=make_brief(), heading="Recommendations", anchor="recommendations"
