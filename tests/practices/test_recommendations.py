@@ -45,7 +45,7 @@ def test_the_practice_names_each_recommendation_and_links_to_its_anchor(client):
     ) in section
     assert "Give firms one door." in section
     assert "Practice Atlas&#x27;s own synthesis" in section
-    assert "Why: Why Export desk shows it." in section  # the link's note
+    assert "Why this practice: Why Export desk shows it." in section  # its note
     assert "recommendation 1 of" not in section
 
 
@@ -62,6 +62,16 @@ def test_links_go_both_ways(client):
     text = client.get(page).text
     item = re.search(rf'<li id="{anchor}".*?</ul>', text, flags=re.S).group(0)
     assert f'<a href="{practice.get_absolute_url()}">Export desk</a>' in item
+
+
+def test_the_brief_s_own_recommendation_is_labelled_so(client):
+    practice = make_practice()
+    make_recommendation(
+        make_brief(), practices=[practice], origin=RecommendationOrigin.BRIEF
+    )
+    section = illustrates(client.get(practice.get_absolute_url()).text)
+    assert "The brief&#x27;s own recommendation" in section
+    assert "Practice Atlas&#x27;s own synthesis" not in section
 
 
 def test_a_practice_illustrating_nothing_has_no_such_section(client):
