@@ -417,3 +417,25 @@ def test_the_history_shows_each_change_to_recommendations_and_their_practices(
     assert "Give firms a single door." in own and "edith" in own
     assert "the status stays" not in own  # a recommendation has none
     assert re.search(r"Practices illustrating it Row .*? Export desk", own)
+
+
+def test_a_recommendation_reverts_to_an_earlier_version(client, editor):
+    recommendation = make_recommendation(make_brief(), text="First wording.")
+    original = recommendation.history.latest()
+    client.force_login(editor)
+    client.post(
+        recommendation_url(recommendation),
+        recommendation_form(recommendation, text="Second wording."),
+    )
+    recommendation.refresh_from_db()
+    assert recommendation.text == "Second wording."
+    revert = reverse(
+        "admin:briefs_recommendation_simple_history",
+        args=[recommendation.pk, original.pk],
+    )
+    assert "First wording." in client.get(revert).text
+    data = recommendation_form(recommendation, text="First wording.", _save="Revert")
+    assert client.post(revert, data).status_code == 302
+    recommendation.refresh_from_db()
+    assert recommendation.text == "First wording."
+    assert recommendation.history.latest().history_user == editor
