@@ -7,10 +7,18 @@ class BriefsConfig(AppConfig):
     verbose_name = "Policy briefs"
 
     def ready(self):
-        # Briefs are public pages too: every change to a brief, its sections or its
-        # featured practices bumps the catalogue version when it commits.
+        # Briefs are public pages too: every change to a brief, its sections, its
+        # featured practices or its recommendations (and the practices that
+        # illustrate them: practice pages show those) bumps the catalogue version
+        # when it commits.
         from practices.signals import bump_only
 
-        for name in ("Brief", "BriefSection", "FeaturedPractice"):
+        for name in (
+            "Brief",
+            "BriefSection",
+            "FeaturedPractice",
+            "Recommendation",
+            "RecommendationPractice",
+        ):
             post_save.connect(bump_only, sender=self.get_model(name))
             post_delete.connect(bump_only, sender=self.get_model(name))

@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -60,7 +61,7 @@ class BriefSection(models.Model):
     # ids the brief page itself uses; a section anchor must not collide with them.
     RESERVED_ANCHORS = set(
         "main toc-heading not-confirmed featured-practices in-figures "
-        "site-search-q".split()
+        "recommendations site-search-q".split()
     )
 
     def __str__(self):
@@ -69,6 +70,15 @@ class BriefSection(models.Model):
     def clean(self):
         if self.anchor in self.RESERVED_ANCHORS:
             message = f"“{self.anchor}” is used by the page itself; choose another."
+            raise ValidationError({"anchor": message})
+        if (
+            self.brief_id
+            and Recommendation.objects.filter(
+                brief_id=self.brief_id, anchor=self.anchor
+            ).exists()
+        ):
+            message = f"“{self.anchor}” is a recommendation's anchor in this brief; "
+            message += "choose another."
             raise ValidationError({"anchor": message})
 
     def get_absolute_url(self):
@@ -140,3 +150,161 @@ class FeaturedPractice(models.Model):
             raise ValidationError(
                 {"section": "Choose a section of this brief, or none."}
             )
+
+
+class RecommendationOrigin(models.TextChoices):
+    BRIEF = "brief", "The brief's own recommendation"
+    ATLAS = "atlas", "Practice Atlas's own synthesis"
+
+
+class RecommendationQuerySet(models.QuerySet):
+    def in_published_briefs(self):
+        """Those a reader may follow from a practice's page (published() briefs)."""
+        return self.filter(brief__in=Brief.objects.published())
+
+
+class Recommendation(models.Model):
+    """One of a brief's numbered recommendations, with the practices that show it
+    in action (RecommendationPractice). Where the brief's own list is not
+    available, the Atlas writes its own, labelled as such (origin)."""
+
+    brief = models.ForeignKey(
+        Brief, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    number = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)],
+        help_text="Its number in the brief's list (1, 2, 3 …), shown before it; "
+        "unique within the brief.",
+    )
+    anchor = models.SlugField(
+        max_length=80,
+        help_text="The #fragment that links to it from practice pages and "
+        "elsewhere: lower-case letters, digits and hyphens, unique within the "
+        "brief. Keep it once published, or those links break.",
+    )
+    text = models.TextField(
+        help_text="The recommendation itself, in a sentence or two of our own words."
+    )
+    origin = models.CharField(
+        max_length=10,
+        choices=RecommendationOrigin,
+        default=RecommendationOrigin.ATLAS,
+        help_text="Whether the brief itself makes it, or Practice Atlas draws it "
+        "from the brief's material (shown with a label saying so).",
+    )
+    basis = models.TextField(
+        blank=True,
+        help_text="Markdown. What it is drawn from (the findings, with links to "
+        "their sources), in our own words.",
+    )
+    practices = models.ManyToManyField(
+        Practice,
+        through="RecommendationPractice",
+        related_name="recommendations",
+        blank=True,
+        help_text="Practices whose record shows the recommendation at work.",
+    )
+
+    history = HistoricalRecords()
+
+    objects = RecommendationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["brief", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brief", "number"],
+                name="recommendation_unique_number",
+                violation_error_message="This brief already has a recommendation "
+                "with this number: choose another.",
+            ),
+            models.UniqueConstraint(
+                fields=["brief", "anchor"],
+                name="recommendation_unique_anchor",
+                violation_error_message="This brief already has a recommendation "
+                "with this anchor: choose another.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1),
+                name="recommendation_number_positive",
+                violation_error_message="Numbers start at 1.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Recommendation {self.number}"
+
+    def get_absolute_url(self):
+        return f"{self.brief.get_absolute_url()}#{self.anchor}"
+
+    @property
+    def by_the_atlas(self):
+        return self.origin == RecommendationOrigin.ATLAS
+
+    def clean(self):
+        # Its anchor is an id on the brief's page: it must not be one of the page's
+        # own or a section's.
+        if not self.anchor:
+            return
+        if self.anchor in BriefSection.RESERVED_ANCHORS:
+            message = f"“{self.anchor}” is used by the page itself; choose another."
+            raise ValidationError({"anchor": message})
+        if (
+            self.brief_id
+            and BriefSection.objects.filter(
+                brief_id=self.brief_id, anchor=self.anchor
+            ).exists()
+        ):
+            message = f"“{self.anchor}” is a section's anchor in this brief; "
+            message += "choose another."
+            raise ValidationError({"anchor": message})
+
+
+class RecommendationPracticeQuerySet(models.QuerySet):
+    def of_published_practices(self):
+        """Those a reader may see on a brief's page (published() practices)."""
+        return self.filter(practice__in=Practice.objects.published())
+
+    def in_published_briefs(self):
+        """Those a reader may follow from a practice's page (published() briefs)."""
+        return self.filter(recommendation__brief__in=Brief.objects.published())
+
+
+class RecommendationPractice(models.Model):
+    """A practice that illustrates a recommendation, and why."""
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="illustrations"
+    )
+    # Deleting a practice (superusers only) removes what it illustrated; the
+    # history keeps the link.
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="illustrations"
+    )
+    note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why it illustrates the recommendation: a short sentence drawn "
+        "from the practice's record.",
+    )
+    position = models.PositiveSmallIntegerField("order", default=0, help_text=ORDER)
+
+    history = HistoricalRecords()
+
+    objects = RecommendationPracticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = "practice illustrating it"
+        verbose_name_plural = "practices illustrating it"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation", "practice"],
+                name="recommendationpractice_unique_practice",
+                violation_error_message="This practice is already listed for "
+                "this recommendation.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.practice} illustrates {self.recommendation}"

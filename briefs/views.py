@@ -8,7 +8,7 @@ from practices.models import InstrumentType, Practice, Theme
 from publishing.models import Status
 from publishing.views import StaffPreviewMixin
 
-from .models import Brief
+from .models import Brief, RecommendationPractice
 
 
 @method_decorator(public_page, name="dispatch")
@@ -36,9 +36,25 @@ class BriefPage(DetailView):
             .prefetch_related(Prefetch("practice", Practice.objects.for_listing()))
         )
         attach_card_terms(feature.practice for feature in features)
+        # Its recommendations, each with the published practices that illustrate
+        # it (`shown`): two queries however many there are.
+        shown = RecommendationPractice.objects.of_published_practices()
+        recommendations = list(
+            self.object.recommendations.prefetch_related(
+                Prefetch(
+                    "illustrations",
+                    shown.select_related("practice").only(
+                        "recommendation_id", "note", "practice__slug", "practice__title"
+                    ),
+                    to_attr="shown",
+                )
+            )
+        )
         return super().get_context_data(
             archived=self.object.status == Status.ARCHIVED,
             features=features,
+            recommendations=recommendations,
+            atlas_recommendations=any(r.by_the_atlas for r in recommendations),
             # What the brief's text may link to by name: never a draft.
             linked_practices=[feature.practice for feature in features],
             # The brief's practices in figures, counted by the database.

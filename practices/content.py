@@ -19,7 +19,13 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from briefs.models import Brief, BriefSection, FeaturedPractice
+from briefs.models import (
+    Brief,
+    BriefSection,
+    FeaturedPractice,
+    Recommendation,
+    RecommendationPractice,
+)
 from opendata.imports import CREATE, import_practices
 
 from .models import (
@@ -130,12 +136,21 @@ def load_catalogue(paths=None):
                     raise ContentError(f"{path.name}: practices not loaded: {problems}")
                 created["practices"] += report.counts[CREATE]
         existing = set(Brief.objects.values_list("slug", flat=True))
-        for slug in sorted(set(content["briefs"]) - existing):
+        for slug in sorted(content["briefs"]):
+            entry = dict(content["briefs"][slug])
             try:
-                _create_brief(dict(content["briefs"][slug]))
+                if slug in existing:  # recommendations added to the files later
+                    brief = Brief.objects.get(slug=slug)
+                    added = _add_recommendations(
+                        brief, entry.get("recommendations", [])
+                    )
+                else:
+                    added = _create_brief(entry)
+                    created["briefs"] += 1
+                if added:
+                    created["recommendations"] += added
             except (TypeError, KeyError, ObjectDoesNotExist, ValidationError) as exc:
                 raise ContentError(f"briefs '{slug}': {exc!r}") from exc
-            created["briefs"] += 1
         if created and connection.vendor == "postgresql":
             # New rows have no planner statistics until autovacuum comes by: without
             # them a list with every filter took a second on 73 practices, not 5 ms.
@@ -208,8 +223,11 @@ def _add_english_names(units):
 
 
 def _create_brief(entry):
+    """Create the brief with its sections, featured practices and
+    recommendations; return how many recommendations were created."""
     sections = {s["anchor"]: s for s in entry.pop("sections", [])}
     featured = entry.pop("featured", [])
+    recommendations = entry.pop("recommendations", [])
     brief = Brief(**entry, status=Status.PUBLISHED)
     brief.published_on = brief.published_on or timezone.localdate()
     brief.full_clean(validate_constraints=False)
@@ -226,3 +244,39 @@ def _create_brief(entry):
             note=item.get("note") or "",
             position=position,
         )
+    return _add_recommendations(brief, recommendations)
+
+
+def _add_recommendations(brief, entries):
+    """Add the brief's recommendations that it lacks (matched on their anchor),
+    each with the practices that illustrate it; return how many were added.
+    Those it has are left as curators keep them, with their links; one whose
+    number a curator has given to another recommendation is left out, and one
+    whose practices are not all in the database yet (loaded from other files)
+    waits for a later run."""
+    anchors, numbers = set(), set()
+    for anchor, number in brief.recommendations.values_list("anchor", "number"):
+        anchors.add(anchor)
+        numbers.add(number)
+    added = 0
+    for entry in entries:
+        entry = dict(entry)
+        links = entry.pop("practices", [])
+        if entry["anchor"] in anchors or entry["number"] in numbers:
+            continue
+        slugs = [link["practice"] for link in links]
+        practices = Practice.objects.in_bulk(slugs, field_name="slug")
+        if len(practices) < len(set(slugs)):
+            continue
+        recommendation = Recommendation(brief=brief, **entry)
+        recommendation.full_clean()
+        recommendation.save()
+        for position, link in enumerate(links):  # one at a time: their history
+            RecommendationPractice.objects.create(
+                recommendation=recommendation,
+                practice=practices[link["practice"]],
+                note=link.get("note") or "",
+                position=position,
+            )
+        added += 1
+    return added

@@ -217,6 +217,16 @@ class PracticePage(DetailView):
                 .select_related("brief", "section")
                 .order_by("-brief__published_on", "brief__title")  # as /briefs/
             ),
+            # The recommendations of published briefs that it illustrates.
+            illustrations=list(
+                practice.illustrations.in_published_briefs()
+                .select_related("recommendation__brief")
+                .order_by(
+                    "-recommendation__brief__published_on",
+                    "recommendation__brief__title",
+                    "recommendation__number",
+                )
+            ),
             related=published.related_to(practice),  # never the practice itself
             country=country,
             more_from_country=more_from.filter(countries=country)[:5]

@@ -135,18 +135,64 @@ class ChangeContextHelper(HistoricalRecordContextHelper):
         return super().prepare_delta_change_value(change, value)
 
 
-class WorkflowAdmin(SimpleHistoryAdmin):
+class RelatedHistoryAdmin(SimpleHistoryAdmin):
+    """The change history of a record and of the child rows edited with it
+    (history_related), each change as old → new, choices by their labels."""
+
+    object_history_template = "admin/workflow/object_history.html"
+    # Inline child rows whose changes the history page lists too:
+    # (heading, model, lookup from that model to this one's primary key).
+    history_related = []
+    keeps_status_on_revert = False  # WorkflowAdmin: a revert leaves the status
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # As simple-history's, but never select_related() with no arguments
+        # (deprecated in Django 6.1), which it calls when no foreign key is tracked.
+        model = history_manager.model
+        related = [f.name for f in model.tracked_fields if isinstance(f, ForeignKey)]
+        return history_manager.filter(**{pk_name: object_id}).select_related(
+            "history_user", *related
+        )
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ChangeContextHelper(self.model, historical_record)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        if template == self.object_history_template:  # the list, not a version
+            context["keeps_status"] = self.keeps_status_on_revert
+            context["related_history"] = [
+                {"heading": heading, "rows": self._child_history(model, fk, context)}
+                for heading, model, fk in self.history_related
+            ]
+        return super().render_history_view(request, template, context, **kwargs)
+
+    def _child_history(self, model, fk, context, limit=100):
+        """The latest changes to the object's child rows, newest first, each with
+        its differences from the previous version of the same row."""
+        records = model.history.filter(**{fk: context["object"].pk})
+        records = records.select_related("history_user")
+        records = list(records.order_by("-history_date", "-history_id")[:limit])
+        pk_name, earlier = model._meta.pk.attname, {}
+        for record in reversed(records):
+            record.changes = []
+            before = earlier.get(getattr(record, pk_name))
+            if before is not None and record.history_type == "~":
+                delta = record.diff_against(before, foreign_keys_are_objs=True)
+                helper = ChangeContextHelper(model, record)
+                record.changes = helper.context_for_delta_changes(delta)
+            earlier[getattr(record, pk_name)] = record
+        return records
+
+
+class WorkflowAdmin(RelatedHistoryAdmin):
     form = WorkflowAdminForm
     change_form_template = "admin/workflow/change_form.html"
-    object_history_template = "admin/workflow/object_history.html"
     object_history_form_template = "admin/workflow/object_history_form.html"
     actions = MOVE_ACTIONS
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["status", "created_at", "updated_at"]
     save_on_top = True  # Save, then the status and its moves, open the form
-    # Inline child rows whose changes the history page lists too:
-    # (heading, model, name of its foreign key to this model).
-    history_related = []
+    keeps_status_on_revert = True
 
     def view_on_site(self, obj):
         # Until a record is public its public address is a 404: open the preview.
@@ -297,44 +343,7 @@ class WorkflowAdmin(SimpleHistoryAdmin):
             message = f"{len(skipped)} not {move.done}: {'; '.join(skipped[:10])}{more}"
             self.message_user(request, message, messages.WARNING)
 
-    # --- history and revert ---------------------------------------------------------
-
-    def get_history_queryset(self, request, history_manager, pk_name, object_id):
-        # As simple-history's, but never select_related() with no arguments
-        # (deprecated in Django 6.1), which it calls when no foreign key is tracked.
-        model = history_manager.model
-        related = [f.name for f in model.tracked_fields if isinstance(f, ForeignKey)]
-        return history_manager.filter(**{pk_name: object_id}).select_related(
-            "history_user", *related
-        )
-
-    def get_historical_record_context_helper(self, request, historical_record):
-        return ChangeContextHelper(self.model, historical_record)
-
-    def render_history_view(self, request, template, context, **kwargs):
-        if template == self.object_history_template:  # the list, not a version
-            context["related_history"] = [
-                {"heading": heading, "rows": self._child_history(model, fk, context)}
-                for heading, model, fk in self.history_related
-            ]
-        return super().render_history_view(request, template, context, **kwargs)
-
-    def _child_history(self, model, fk, context, limit=100):
-        """The latest changes to the object's child rows, newest first, each with
-        its differences from the previous version of the same row."""
-        records = model.history.filter(**{fk: context["object"].pk})
-        records = records.select_related("history_user")
-        records = list(records.order_by("-history_date", "-history_id")[:limit])
-        pk_name, earlier = model._meta.pk.attname, {}
-        for record in reversed(records):
-            record.changes = []
-            before = earlier.get(getattr(record, pk_name))
-            if before is not None and record.history_type == "~":
-                delta = record.diff_against(before, foreign_keys_are_objs=True)
-                helper = ChangeContextHelper(model, record)
-                record.changes = helper.context_for_delta_changes(delta)
-            earlier[getattr(record, pk_name)] = record
-        return records
+    # --- revert ---------------------------------------------------------------------
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         current = self.get_object(request, unquote(object_id))

@@ -11,7 +11,13 @@ from django.contrib.auth.models import Group, User
 from django.test import TestCase
 from django.utils import timezone
 
-from briefs.models import Brief, BriefSection, FeaturedPractice
+from briefs.models import (
+    Brief,
+    BriefSection,
+    FeaturedPractice,
+    Recommendation,
+    RecommendationPractice,
+)
 from practices.models import (
     Country,
     InstrumentType,
@@ -142,6 +148,25 @@ def make_brief(practices=(), **kwargs):
             brief=brief, practice=practice, section=section, position=position
         )
     return brief
+
+
+def make_recommendation(brief, practices=(), **kwargs):
+    """A recommendation of `brief`, illustrated by `practices` (each with a note
+    naming it), numbered after the brief's others."""
+    number = brief.recommendations.count() + 1
+    kwargs.setdefault("number", number)
+    kwargs.setdefault("anchor", f"recommendation-{kwargs['number']}")
+    kwargs.setdefault("text", f"Recommendation text {kwargs['number']}.")
+    kwargs.setdefault("basis", "Drawn from the [lessons](#why).")
+    recommendation = Recommendation.objects.create(brief=brief, **kwargs)
+    for position, practice in enumerate(practices):
+        RecommendationPractice.objects.create(
+            recommendation=recommendation,
+            practice=practice,
+            note=f"Why {practice.title} shows it.",
+            position=position,
+        )
+    return recommendation
 
 
 def make_user(groups=(), **kwargs):

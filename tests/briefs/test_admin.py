@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from briefs.models import Brief
 from practices.models import Practice, Status
-from tests.factories import make_brief, make_practice, make_user
+from tests.factories import make_brief, make_practice, make_recommendation, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +36,10 @@ def change_url(brief):
     return reverse("admin:briefs_brief_change", args=[brief.pk])
 
 
-def form_data(brief, featured=(), move=None, **changes):
+def form_data(brief, featured=(), move=None, recommendations=(), **changes):
     """What the brief's change form posts: its fields, no section edits, the
-    featured practices as (FeaturedPractice, position) pairs, and the workflow
+    featured practices as (FeaturedPractice, position) pairs, the recommendations
+    as dicts of their fields (with "id" for an existing one), and the workflow
     button pressed (`move`)."""
     data = {
         "title": brief.title,
@@ -51,7 +52,14 @@ def form_data(brief, featured=(), move=None, **changes):
         "sections-INITIAL_FORMS": "0",
         "featured-TOTAL_FORMS": str(len(featured)),
         "featured-INITIAL_FORMS": str(len(featured)),
+        "recommendations-TOTAL_FORMS": str(len(recommendations)),
+        "recommendations-INITIAL_FORMS": str(
+            sum(1 for fields in recommendations if fields.get("id"))
+        ),
     }
+    for n, fields in enumerate(recommendations):
+        data.update({f"recommendations-{n}-brief": brief.pk})
+        data.update({f"recommendations-{n}-{k}": v for k, v in fields.items()})
     for n, (feature, position) in enumerate(featured):
         data.update(
             {
@@ -91,6 +99,8 @@ def test_an_editor_creates_a_draft_brief_and_submits_it(client, editor):
         "status": Status.PUBLISHED,
         "sections-TOTAL_FORMS": "0",
         "sections-INITIAL_FORMS": "0",
+        "recommendations-TOTAL_FORMS": "0",
+        "recommendations-INITIAL_FORMS": "0",
         "featured-TOTAL_FORMS": "0",
         "featured-INITIAL_FORMS": "0",
     }
@@ -215,3 +225,217 @@ def test_curators_write_what_the_summary_could_not_confirm_in_the_admin(
     )
     assert response.status_code == 302
     assert Brief.objects.get(pk=brief.pk).unconfirmed_note == note
+
+
+# --- recommendations (issue 21 #3/#4): inline on the brief, their practices on
+# their own page, validated with clear messages, every change in the history ----
+
+
+def recommendation_fields(number, anchor, **fields):
+    fields.setdefault("origin", "atlas")
+    fields.setdefault("text", f"Recommendation {number}.")
+    fields.setdefault("basis", "")
+    return {"number": number, "anchor": anchor, **fields}
+
+
+def test_an_editor_adds_recommendations_inline_on_the_brief(client, editor):
+    brief = make_brief()
+    client.force_login(editor)
+    page = client.get(change_url(brief)).text
+    assert 'name="recommendations-TOTAL_FORMS"' in page  # the inline is there
+    rows = [recommendation_fields(1, "one-door"), recommendation_fields(2, "less")]
+    response = client.post(change_url(brief), form_data(brief, recommendations=rows))
+    assert response.status_code == 302
+    assert list(brief.recommendations.values_list("number", "anchor")) == [
+        (1, "one-door"),
+        (2, "less"),
+    ]
+    # Each saved row leads to the page where its practices are chosen.
+    recommendation = brief.recommendations.get(number=1)
+    page = client.get(change_url(brief)).text
+    assert (
+        reverse("admin:briefs_recommendation_change", args=[recommendation.pk]) in page
+    )
+    assert "Choose the practices that illustrate recommendation 1" in page
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (  # two new rows with one number
+            [recommendation_fields(1, "a"), recommendation_fields(1, "b")],
+            "Please correct the duplicate data for number",
+        ),
+        (  # two new rows with one anchor
+            [recommendation_fields(1, "a"), recommendation_fields(2, "a")],
+            "Please correct the duplicate data for anchor",
+        ),
+        (  # the number of one already saved
+            [recommendation_fields(5, "new")],
+            "This brief already has a recommendation with this number",
+        ),
+        (  # the anchor of one already saved
+            [recommendation_fields(6, "kept")],
+            "This brief already has a recommendation with this anchor",
+        ),
+        ([recommendation_fields(6, "why")], "is a section&#x27;s anchor"),
+        ([recommendation_fields(6, "main")], "is used by the page itself"),
+        ([recommendation_fields(0, "zero")], "greater than or equal to 1"),
+        ([recommendation_fields(6, "Not a slug!")], "Enter a valid “slug”"),
+        ([recommendation_fields(6, "no-text", text="")], "This field is required"),
+    ],
+)
+def test_bad_recommendations_get_a_form_error_never_a_500(
+    client, editor, rows, message
+):
+    brief = make_brief()  # its section is anchored "why"
+    kept = make_recommendation(brief, number=5, anchor="kept")
+    client.force_login(editor)
+    response = client.post(change_url(brief), form_data(brief, recommendations=rows))
+    assert response.status_code == 200
+    assert message in response.text
+    # Summed up at the top of the form, by row (publishing.admin.error_summary).
+    assert "Recommendations, row " in response.text
+    assert list(brief.recommendations.all()) == [kept]
+
+
+def recommendation_url(recommendation):
+    return reverse("admin:briefs_recommendation_change", args=[recommendation.pk])
+
+
+def recommendation_form(recommendation, links=(), **changes):
+    """What a recommendation's change form posts: its fields and the practices
+    illustrating it as (practice, note) pairs, all new rows."""
+    data = {
+        "brief": recommendation.brief_id,
+        "number": recommendation.number,
+        "anchor": recommendation.anchor,
+        "origin": recommendation.origin,
+        "text": recommendation.text,
+        "basis": recommendation.basis,
+        "illustrations-TOTAL_FORMS": str(len(links)),
+        "illustrations-INITIAL_FORMS": "0",
+    }
+    for n, (practice, note) in enumerate(links):
+        data.update(
+            {
+                f"illustrations-{n}-practice": practice.pk,
+                f"illustrations-{n}-note": note,
+                f"illustrations-{n}-position": n,
+            }
+        )
+    data.update(changes)
+    return data
+
+
+def test_an_editor_chooses_the_practices_that_illustrate_a_recommendation(
+    client, editor
+):
+    first, second = make_practice(title="Export desk"), make_practice(title="Cheques")
+    recommendation = make_recommendation(make_brief())
+    client.force_login(editor)
+    page = client.get(recommendation_url(recommendation))
+    assert page.status_code == 200 and "Practices illustrating it" in page.text
+    links = [(first, "One entry point."), (second, "Simpler cheques.")]
+    response = client.post(
+        recommendation_url(recommendation), recommendation_form(recommendation, links)
+    )
+    assert response.status_code == 302
+    assert list(
+        recommendation.illustrations.values_list("practice__title", "note")
+    ) == [("Export desk", "One entry point."), ("Cheques", "Simpler cheques.")]
+    listed = client.get(reverse("admin:briefs_recommendation_changelist")).text
+    assert "Recommendation 1" in listed
+
+
+def test_a_practice_listed_twice_for_a_recommendation_is_a_form_error(client, editor):
+    practice = make_practice()
+    recommendation = make_recommendation(make_brief())
+    client.force_login(editor)
+    links = [(practice, "Once."), (practice, "Twice.")]
+    response = client.post(
+        recommendation_url(recommendation), recommendation_form(recommendation, links)
+    )
+    assert response.status_code == 200
+    assert "Please correct the duplicate data for practice" in response.text
+    assert not recommendation.illustrations.exists()
+
+
+def test_moving_a_recommendation_onto_a_taken_number_is_a_form_error(client, editor):
+    brief = make_brief()
+    make_recommendation(brief, number=1, anchor="first")
+    second = make_recommendation(brief, number=2, anchor="second")
+    client.force_login(editor)
+    response = client.post(
+        recommendation_url(second), recommendation_form(second, number=1)
+    )
+    assert response.status_code == 200
+    assert "This brief already has a recommendation with this number" in response.text
+
+
+def plain(response):
+    return " ".join(re.sub(r"<[^>]+>", " ", response.text).split())
+
+
+def test_the_history_shows_each_change_to_recommendations_and_their_practices(
+    client, editor
+):
+    practice = make_practice(title="Export desk")
+    brief = make_brief()
+    client.force_login(editor)
+    rows = [recommendation_fields(1, "one-door", text="Give firms one door.")]
+    client.post(change_url(brief), form_data(brief, recommendations=rows))
+    recommendation = brief.recommendations.get()
+    rows = [{**rows[0], "id": recommendation.pk, "text": "Give firms a single door."}]
+    client.post(change_url(brief), form_data(brief, recommendations=rows))
+    recommendation.refresh_from_db()
+    links = [(practice, "One entry point.")]
+    client.post(
+        recommendation_url(recommendation), recommendation_form(recommendation, links)
+    )
+    link = recommendation.illustrations.get()
+    assert link.history.get().history_user == editor
+
+    history = plain(client.get(reverse("admin:briefs_brief_history", args=[brief.pk])))
+    # Row, when, what kind of change, who, old → new.
+    assert re.search(
+        r"Recommendations Row .*? Recommendation 1 [\w ,.:]+ Changed edith "
+        r"Text: Give firms one door. &rarr; Give firms a single door.",
+        history,
+    )
+    assert re.search(
+        r"Practices illustrating its recommendations Row .*? "
+        r"Export desk illustrates Recommendation 1 [\w ,.:]+ Created edith",
+        history,
+    )
+    # The recommendation's own history, with its practices' changes below it.
+    page = client.get(
+        reverse("admin:briefs_recommendation_history", args=[recommendation.pk])
+    )
+    assert page.status_code == 200
+    own = plain(page)
+    assert "Give firms a single door." in own and "edith" in own
+    assert "the status stays" not in own  # a recommendation has none
+    assert re.search(r"Practices illustrating it Row .*? Export desk", own)
+
+
+def test_a_recommendation_reverts_to_an_earlier_version(client, editor):
+    recommendation = make_recommendation(make_brief(), text="First wording.")
+    original = recommendation.history.latest()
+    client.force_login(editor)
+    client.post(
+        recommendation_url(recommendation),
+        recommendation_form(recommendation, text="Second wording."),
+    )
+    recommendation.refresh_from_db()
+    assert recommendation.text == "Second wording."
+    revert = reverse(
+        "admin:briefs_recommendation_simple_history",
+        args=[recommendation.pk, original.pk],
+    )
+    assert "First wording." in client.get(revert).text
+    data = recommendation_form(recommendation, text="First wording.", _save="Revert")
+    assert client.post(revert, data).status_code == 302
+    recommendation.refresh_from_db()
+    assert recommendation.text == "First wording."
+    assert recommendation.history.latest().history_user == editor

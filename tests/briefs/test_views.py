@@ -3,7 +3,7 @@ from django.db import IntegrityError
 
 from briefs.models import BriefSection
 from practices.models import Status
-from tests.factories import make_brief, make_practice
+from tests.factories import make_brief, make_practice, make_recommendation
 
 pytestmark = pytest.mark.django_db
 
@@ -40,10 +40,14 @@ def test_published_brief_needs_a_date():
 
 
 # The first, uncached request: catalogue version (practices/caching.py), brief +
-# sections, featured links (+ section), their practices, card terms, then one count
-# per chart (instruments, themes)
+# sections, featured links (+ section), their practices, card terms, the
+# recommendations, the practices illustrating them, then one count per chart
+# (instruments, themes)
 @pytest.mark.parametrize("amount", [2, 20])
 def test_brief_query_count_does_not_grow(client, django_assert_num_queries, amount):
-    brief = make_brief(practices=[make_practice() for _ in range(amount)])
-    with django_assert_num_queries(8):
+    practices = [make_practice() for _ in range(amount)]
+    brief = make_brief(practices=practices)
+    for n in range(amount):  # each illustrated by one or two of them
+        make_recommendation(brief, practices=practices[n : n + 2])
+    with django_assert_num_queries(10):
         client.get(brief.get_absolute_url())

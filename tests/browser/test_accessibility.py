@@ -25,6 +25,8 @@ PAGES = [
     ("practice-list", "/practices/?country=IT&theme=cooperation-between-smes", 200),
     ("search", "/practices/?q=export", 200),
     ("practice", "/practices/go4export-interactive-development/", 200),
+    # One that illustrates recommendations of the brief (issue 21 #3).
+    ("practice-illustrating", "/practices/passport-abroad/", 200),
     ("brief", "/briefs/internationalisation-of-smes/", 200),
     ("brief-list", "/briefs/", 200),
     (

@@ -54,3 +54,23 @@ def test_a_reader_follows_a_practice_from_the_brief_and_back(page, site, width):
     breadcrumbs.get_by_role("link", name="Grants and co-financing calls").click()
     expect(page).to_have_url(re.compile(re.escape(BRIEF) + "#grants-and-co-financing$"))
     expect(page.locator("#grants-and-co-financing")).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_a_reader_goes_from_a_recommendation_to_a_practice_and_back(page, site, width):
+    """Issue 21 #3: the brief's recommendations, labelled as the Atlas's own, link
+    to the practices that illustrate them, whose pages lead back to them."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(site + BRIEF)
+    page.locator("nav.toc").get_by_role("link", name="Recommendations").click()
+    expect(page.locator("#recommendations")).to_be_in_viewport()
+    recommendation = page.locator("#digital-ready")
+    expect(recommendation).to_contain_text("Practice Atlas's own synthesis")
+    recommendation.get_by_role("link", name="PASSPORT ABROAD").click()
+    expect(page).to_have_url(re.compile(r"/practices/passport-abroad/$"))
+    assert_accessible(page)
+    back = page.get_by_role("link", name=re.compile(r"^recommendation 6 of "))
+    expect(back).to_have_text("recommendation 6 of Internationalisation of SMEs")
+    back.click()
+    expect(page).to_have_url(re.compile(re.escape(BRIEF) + "#digital-ready$"))
+    expect(page.locator("#digital-ready")).to_be_in_viewport()

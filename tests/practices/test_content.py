@@ -251,6 +251,80 @@ def test_new_content_is_added_to_an_existing_database_without_touching_edits(
     assert Practice.objects.get(slug="export-consortia").title == "Curated title"
 
 
+# --- issue 21 #3: a brief's recommendations -----------------------------------------
+
+BRIEF_SLUG = "internationalisation-of-smes"
+
+
+def brief_recommendations():
+    brief = Brief.objects.get(slug=BRIEF_SLUG)
+    return {
+        r.anchor: (
+            r.number,
+            r.text,
+            [link.practice.slug for link in r.illustrations.all()],
+        )
+        for r in brief.recommendations.prefetch_related("illustrations__practice")
+    }
+
+
+def test_recommendations_reach_a_database_loaded_before_them(tmp_path, db):
+    """A database loaded before the files had recommendations gets them, with
+    their practices, at the next run; and a recommendation whose practices come
+    from a file not loaded yet waits for it."""
+    files = content_files()
+    featured_only = [f for f in files if "more-practices" not in f.name]
+    data = json.loads(
+        next(f for f in files if f.name.startswith("brief-")).read_text("utf-8")
+    )
+    entries = data["briefs"][0].pop("recommendations")
+    older = write(tmp_path, "brief-internationalisation-of-smes.json", data)
+    load_catalogue([older if f.name.startswith("brief-") else f for f in featured_only])
+    assert brief_recommendations() == {}
+
+    # Now with them, but still without more-practices.json.
+    first = load_catalogue(featured_only)
+    loaded = set(Practice.objects.values_list("slug", flat=True))
+    waiting = [
+        entry
+        for entry in entries
+        if not {link["practice"] for link in entry["practices"]} <= loaded
+    ]
+    assert waiting  # some rest on practices of more-practices.json
+    assert first.get("recommendations", 0) == len(entries) - len(waiting)
+
+    Practice.objects.filter(slug="export-consortia").update(title="Curated title")
+    assert load_catalogue(files)["recommendations"] == len(waiting)
+    assert brief_recommendations() == {
+        entry["anchor"]: (
+            entry["number"],
+            entry["text"],
+            [link["practice"] for link in entry["practices"]],
+        )
+        for entry in entries
+    }
+    assert load_catalogue(files) == {}  # idempotent
+    assert Practice.objects.get(slug="export-consortia").title == "Curated title"
+
+
+def test_curators_edits_to_recommendations_are_kept(catalogue):
+    brief = Brief.objects.get(slug=BRIEF_SLUG)
+    first = brief.recommendations.get(number=1)
+    first.text = "A curator's wording."
+    first.save()
+    first.illustrations.first().delete()  # a practice a curator took off
+    # A curator's own recommendation took number 2: the file's is not added
+    # back beside it.
+    brief.recommendations.filter(number=2).delete()
+    brief.recommendations.create(number=2, anchor="curators-own", text="Ours.")
+    before = brief_recommendations()
+
+    assert load_catalogue() == {}
+
+    assert brief_recommendations() == before
+    assert brief.recommendations.get(number=1).text == "A curator's wording."
+
+
 def test_content_breaking_a_database_constraint_is_reported(tmp_path, db):
     path = write(
         tmp_path,

@@ -232,9 +232,9 @@ def test_theme_and_instrument_pages_list_their_practices(client):
 #       the facet counts, are kept for the catalogue version: the repeat counted
 #       reads neither.
 # detail: version, practice+project, 4 prefetches, sources, briefs featuring it,
-#       related (its shared values, one grouped query, the few it found; on
-#       PostgreSQL the grouped query reads its shared values itself), more from
-#       country, from project.
+#       the briefs' recommendations it illustrates, related (its shared values,
+#       one grouped query, the few it found; on PostgreSQL the grouped query
+#       reads its shared values itself), more from country, from project.
 # compare: version, practices+project, 4 prefetches, sources.
 # home: version, practice count, briefs, countries, themes, instruments with
 #       counts, latest practices + card terms.
@@ -257,7 +257,7 @@ PAGES = {
         6,
     ),
     "list-search": (lambda ps: "/practices/?q=practice&sort=relevance", 6),
-    "detail": (lambda ps: ps[0].get_absolute_url(), 12 if POSTGRESQL else 13),
+    "detail": (lambda ps: ps[0].get_absolute_url(), 13 if POSTGRESQL else 14),
     "home": (lambda ps: reverse("home"), 8),
     "country": (lambda ps: "/countries/it/", 7),
     "region": (lambda ps: "/regions/ITH5/", 9),

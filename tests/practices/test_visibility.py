@@ -29,6 +29,7 @@ from tests.factories import (
     make_instrument,
     make_practice,
     make_project,
+    make_recommendation,
     make_region,
     make_theme,
 )
@@ -144,6 +145,11 @@ def world_rows():
         )
         for state, values in HIDDEN_STATES.items()
     }
+    # Recommendations too: the published brief's is illustrated by every practice,
+    # each hidden brief's by the twin (whose page must not name those briefs).
+    make_recommendation(brief, practices=[twin, companion, *hidden.values()])
+    for hidden_brief in hidden_briefs.values():
+        make_recommendation(hidden_brief, practices=[twin])
     return World(twin, companion, hidden, brief, hidden_briefs, shared, secret)
 
 

@@ -270,6 +270,12 @@ EDITORS = {
     "briefs.add_featuredpractice",
     "briefs.change_featuredpractice",
     "briefs.delete_featuredpractice",
+    # briefs 0011_recommendation_permissions
+    *(
+        f"briefs.{action}_{model}"
+        for model in ("recommendation", "recommendationpractice")
+        for action in ("view", "add", "change", "delete")
+    ),
 }
 REVIEWERS = EDITORS | {
     "practices.publish_practice",
@@ -316,13 +322,21 @@ def test_no_group_may_delete_practices_or_briefs():
 
 def test_the_group_migration_runs_again_and_backwards():
     migration = import_module("practices.migrations.0008_curation_groups")
+    # The permissions a later migration adds (recommendations).
+    later = import_module("briefs.migrations.0011_recommendation_permissions")
     loader = MigrationLoader(connection)
     apps = loader.project_state(("practices", "0008_curation_groups")).apps
+    later_apps = loader.project_state(
+        ("briefs", "0011_recommendation_permissions")
+    ).apps
     schema_editor = SimpleNamespace(connection=connection)  # RunPython needs no DDL
+    later.revoke(later_apps, schema_editor)
+    assert not {"briefs.add_recommendation"} & permissions_of("Editors")
     migration.remove_groups(apps, schema_editor)
     assert not Group.objects.filter(name__in=["Editors", "Reviewers"]).exists()
     for _ in range(2):  # idempotent: a second run leaves the same groups
         migration.create_groups(apps, schema_editor)
+        later.grant(later_apps, schema_editor)
         assert permissions_of("Editors") == EDITORS
         assert permissions_of("Reviewers") == REVIEWERS
     assert Group.objects.filter(name__in=["Editors", "Reviewers"]).count() == 2

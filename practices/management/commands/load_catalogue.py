@@ -25,7 +25,8 @@ class Command(BaseCommand):
         if not created:
             self.stdout.write("Catalogue content: everything is already loaded.")
             return
-        summary = ", ".join(f"{created[k]} {k}" for k in KINDS if created[k])
+        kinds = [*KINDS, "recommendations"]  # a brief's, added to it later too
+        summary = ", ".join(f"{created[k]} {k}" for k in kinds if created[k])
         used = len(files) if files else len(catalogue_files())
         self.stdout.write(
             self.style.SUCCESS(f"Catalogue content added from {used} files: {summary}.")
