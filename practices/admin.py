@@ -15,6 +15,8 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
+from evidence.admin import GradeInline, OutcomeFigureInline
+from evidence.models import Grade, OutcomeFigure
 from opendata.admin import export_csv, export_json, import_view
 from publishing.admin import (
     MOVE_ACTIONS,
@@ -321,8 +323,12 @@ class PracticeAdmin(WorkflowAdmin):
     ]
     autocomplete_fields = ["countries", "regions", "themes", "instruments", "project"]
     date_hierarchy = "published_on"
-    inlines = [PracticeSourceInline]
-    history_related = [("Sources", PracticeSource, "practice")]
+    inlines = [PracticeSourceInline, GradeInline, OutcomeFigureInline]
+    history_related = [
+        ("Sources", PracticeSource, "practice"),
+        ("Evidence grade", Grade, "practice"),
+        ("Outcome figures", OutcomeFigure, "practice"),
+    ]
     actions = [*MOVE_ACTIONS, set_review_date, export_csv, export_json]
     # In the public page's order: title and summary, key facts, the four narrative
     # sections, sources (the inline), attribution, then status and freshness.

@@ -635,8 +635,9 @@ class Practice(Publishable):
 
 
 # The values each practice is filtered and counted by on the list, in portable SQL:
-# its countries, themes, instruments, project and level, and its regions with every
-# NUTS region above them (codes nest by prefix: ES212 is in ES21 and ES2). TEXT
+# its countries, themes, instruments, project and level, its regions with every
+# NUTS region above them (codes nest by prefix: ES212 is in ES21 and ES2), and its
+# evidence level (evidence.Grade; "none" without a grade). TEXT
 # throughout: branches of one type let PostgreSQL push FacetValue.refresh's
 # practice filter into each of them.
 FACET_VALUES = """
@@ -661,6 +662,9 @@ SELECT DISTINCT pr.practice_id, 'region', CAST(SUBSTR(r.code, 1, n.length) AS TE
   JOIN practices_region r ON r.id = pr.region_id
   JOIN (SELECT 3 AS length UNION ALL SELECT 4 UNION ALL SELECT 5) n
     ON LENGTH(r.code) >= n.length
+UNION ALL
+SELECT p.id, 'evidence', COALESCE(CAST(g.level AS TEXT), 'none')
+  FROM practices_practice p LEFT JOIN evidence_grade g ON g.practice_id = p.id
 """
 
 
