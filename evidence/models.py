@@ -49,9 +49,33 @@ LEVEL_EXPLANATIONS = {
 }
 
 
+NOT_GRADED = "none"  # the list's filter value (FacetValue) for no grade yet
+
+
+def level_choices():
+    """The list's evidence filter options, [(value, label)], strongest first."""
+    return [
+        *(
+            (str(level), f"{level} – {label}")
+            for level, label in EvidenceLevel.choices[::-1]
+        ),
+        (NOT_GRADED, "Not recorded"),
+    ]
+
+
+def grade_of(practice):
+    """The practice's grade, or None (no query when for_listing() read it)."""
+    return getattr(practice, "grade", None)
+
+
+def on_scale(level):
+    """ "2 of 5: Results reported"."""
+    return f"{level} of {TOP_LEVEL}: {EvidenceLevel(level).label}"
+
+
 def level_name(level):
     """ "Evidence level 2 of 5: Results reported": a badge's accessible name."""
-    return f"Evidence level {level} of {TOP_LEVEL}: {EvidenceLevel(level).label}"
+    return f"Evidence level {on_scale(level)}"
 
 
 class Grade(models.Model):
@@ -122,6 +146,10 @@ class Grade(models.Model):
     @property
     def accessible_name(self):
         return level_name(self.level)
+
+    @property
+    def on_scale(self):
+        return on_scale(self.level)
 
 
 class Metric(models.TextChoices):
@@ -233,6 +261,14 @@ class OutcomeFigure(models.Model):
         """ "2016", "2016–2017", or "" when not recorded."""
         return period(self.period_start, self.period_end)
 
+    @property
+    def summary(self):
+        """ "EUR 103,280 (2016)", "39 (period not recorded; unconfirmed)"."""
+        notes = [self.period or "period not recorded"]
+        if self.unconfirmed:
+            notes.append("unconfirmed")
+        return f"{self.amount} ({'; '.join(notes)})"
+
 
 def amount(value, currency=""):
     value = Decimal(value)
@@ -275,6 +311,12 @@ class CostPerFirm:
     @property
     def unconfirmed(self):
         return self.budget.unconfirmed or self.firms.unconfirmed
+
+    @property
+    def summary(self):
+        """The amount with its method, as text."""
+        mark = "; unconfirmed" if self.unconfirmed else ""
+        return f"{self.amount} ({self.method}{mark})"
 
 
 def cost_per_firm(figures):

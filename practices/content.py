@@ -159,7 +159,8 @@ def analyze():
     """Statistics for the tables the list filters and counts, not the whole
     database (its system catalogues too): that takes seconds."""
     links = [field.remote_field.through for field in Practice._meta.many_to_many]
-    tables = [model._meta.db_table for model in (Practice, FacetValue, *links)]
+    analysed = (Practice, FacetValue, Grade, *links)  # Grade: the evidence sort
+    tables = [model._meta.db_table for model in analysed]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE " + ", ".join(map(connection.ops.quote_name, tables)))
 

@@ -301,8 +301,11 @@ class PracticeQuerySet(PublishableQuerySet):
         return self.filter(pk__in=matching.values("practice"))
 
     def for_listing(self):
-        """A card's own columns, not the search index (terms: attach_card_terms)."""
-        return self.select_related("project").defer("search_text", "search_vector")
+        """A card's own columns and evidence grade, not the search index (terms:
+        attach_card_terms)."""
+        return self.select_related("project", "grade").defer(
+            "search_text", "search_vector"
+        )
 
     def related_to(self, practice, limit=5):
         """(practice, score) pairs from this queryset sharing the most facet values
@@ -365,12 +368,21 @@ class PracticeQuerySet(PublishableQuerySet):
         )
         return self.annotate(cites_interreg_europe=Exists(cited))
 
-    def for_detail(self):
-        """Everything a practice page (or the comparison) shows, linked."""
-        related = ["countries", "regions", "themes", "instruments", "sources"]
-        return self.for_listing().prefetch_related(*related).with_source_terms()
+    def for_export(self):
+        """Everything an exported record holds (or the comparison shows)."""
+        from evidence.models import OutcomeFigure  # (evidence builds on practices)
 
-    for_export = for_detail  # everything an exported record holds
+        related = ["countries", "regions", "themes", "instruments", "sources"]
+        figures = models.Prefetch(
+            "figures", OutcomeFigure.objects.select_related("source")
+        )
+        return (
+            self.for_listing().prefetch_related(*related, figures).with_source_terms()
+        )
+
+    def for_detail(self):
+        """Everything a practice page shows, linked: also what its grade rests on."""
+        return self.for_export().prefetch_related("grade__sources")
 
 
 class Practice(Publishable):

@@ -91,3 +91,18 @@ def test_every_published_practice_has_a_grade(catalogue):
     Fails until the full evidence.json (one entry per practice) is merged."""
     ungraded = Practice.objects.published().filter(grade__isnull=True)
     assert list(ungraded.values_list("slug", flat=True)) == []
+
+
+def test_every_grade_and_figure_is_traceable_to_the_research(db):
+    """Each grade rests on at least one source, each figure names the research
+    line it comes from, and each graded practice has its note lines (slug |
+    what | source URL | quote) in the notes beside the content."""
+    notes = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in content_files()[0].parent.glob("*.md")
+    )
+    for slug, entry in read_content(content_files())["evidence"].items():
+        assert entry["sources"], slug
+        for figure in entry.get("figures", []):
+            assert figure.get("evidence_line", "").strip(), (slug, figure["metric"])
+        assert f"\n{slug} | " in notes, slug
