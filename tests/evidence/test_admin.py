@@ -202,3 +202,14 @@ def test_editing_a_grade_records_the_change(client, editor, practice):
     latest = grade.history.latest("history_id")
     assert (latest.level, latest.basis, latest.history_user) == (3, "Audited.", editor)
     assert latest.prev_record.level == 1
+
+
+def test_the_changelist_filters_by_evidence_level(admin_client, practice):
+    make_grade(practice, level=3)
+    ungraded = make_practice(title="Not graded yet")
+    changelist = reverse("admin:practices_practice_changelist")
+    found = admin_client.get(changelist, {"evidence": "none"}).context["cl"]
+    assert list(found.result_list) == [ungraded]
+    found = admin_client.get(changelist, {"evidence": "3"}).context["cl"]
+    assert list(found.result_list) == [practice]
+    assert "Not graded" in admin_client.get(changelist).text

@@ -396,6 +396,8 @@ def test_the_index_shows_the_work_queue_with_counts_and_links(client, reviewer):
         "In review": 2,
         "Review overdue": 2,
         "Broken source links": 2,
+        # The published ones of the last two queues, and the one due today.
+        "Published, not graded": 5,
     }
     assert practices["Drafts"][1] == f"{CHANGELIST}?status__exact=draft"
     assert practices["Review overdue"][1] == f"{CHANGELIST}?review=due"
