@@ -202,6 +202,12 @@ def test_editing_a_grade_records_the_change(client, editor, practice):
     latest = grade.history.latest("history_id")
     assert (latest.level, latest.basis, latest.history_user) == (3, "Audited.", editor)
     assert latest.prev_record.level == 1
+    # The practice's history page shows the change, with its difference.
+    history = client.get(
+        reverse("admin:practices_practice_history", args=[practice.pk])
+    )
+    assert history.status_code == 200
+    assert "Audited." in history.text
 
 
 def test_the_changelist_filters_by_evidence_level(admin_client, practice):
@@ -213,3 +219,13 @@ def test_the_changelist_filters_by_evidence_level(admin_client, practice):
     found = admin_client.get(changelist, {"evidence": "3"}).context["cl"]
     assert list(found.result_list) == [practice]
     assert "Not graded" in admin_client.get(changelist).text
+
+
+def test_the_history_page_shows_a_changed_figure(admin_client, practice):
+    figure = make_figure(practice, value=30)
+    figure.value, figure.source = 31, practice.sources.last()
+    figure.save()
+    url = reverse("admin:practices_practice_history", args=[practice.pk])
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert "Outcome figures" in response.text and "31" in response.text
