@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "simple_history",  # change history of practices and briefs, with revert
     "publishing",  # the curation workflow and publication rule shared by both
     "practices",
+    "evidence",  # evidence grades and outcome figures of practices
     "briefs",
     "accessibility",
     "opendata",  # exports, feed, sitemap, data dictionary, bulk import

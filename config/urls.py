@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("opendata.urls")),
     path("practices/", include("practices.urls")),
     path("briefs/", include("briefs.urls")),
+    path("evidence/", include("evidence.urls")),
     path("countries/", include((practice_urls.country_patterns, "countries"))),
     path("regions/", include((practice_urls.region_patterns, "regions"))),
     path("themes/", include((practice_urls.theme_patterns, "themes"))),

@@ -81,6 +81,7 @@ class PageSitemap(SiteSitemap):
             "themes:list",
             "instruments:list",
             "opendata:data",
+            "evidence:scale",
             "accessibility:statement",
         ]
 

@@ -18,6 +18,7 @@ from django.core.validators import URLValidator
 from django.db import DatabaseError, IntegrityError, transaction
 from django.template.defaultfilters import pluralize
 
+from evidence.models import OutcomeFigure
 from practices.models import RESERVED_SLUGS, Practice, PracticeSource, Status
 from publishing.workflow import (
     check_publishable,
@@ -538,12 +539,32 @@ def _check(action, practice, found, update):
 GATED = ["sources", "themes", "instruments", "countries", "regions"]
 
 
+def _check_sources_kept(action):
+    """A source an outcome figure rests on cannot be removed by an import: the
+    figure would lose its source. (A query only when the file drops a source.)"""
+    if "sources" not in action.values:
+        return
+    kept = {source["url"] for source in action.values["sources"]}
+    dropped = {s["url"] for s in action.was.get("sources", [])} - kept
+    cited = OutcomeFigure.objects.filter(
+        practice=action.practice, source__url__in=dropped
+    )
+    if dropped and (urls := sorted(set(cited.values_list("source__url", flat=True)))):
+        action.add(
+            "sources",
+            f"sources: {', '.join(urls)} cannot be removed: outcome figures rest "
+            "on it (change those figures in the admin first)",
+        )
+
+
 def _check_write(action, user, gate=True):
     """What is written: a status change must be a workflow move (the model's
     rule), a new published row must pass the publishing gate (if `gate`), and a
     curator (the admin's `user`) may write only what the admin's forms would let
     them. The command (user None) is trusted, as loaders are."""
     practice, creating = action.practice, action.kind == CREATE
+    if action.kind == UPDATE:
+        _check_sources_kept(action)
     # The gate sees the relations as the file leaves them (written later).
     given = {name: bool(action.values[name]) for name in GATED if name in action.values}
     published = creating and gate and practice.status == Status.PUBLISHED
@@ -590,13 +611,29 @@ def _write(action, user, reason):
                 relation.save_form_data(practice, values[relation.name])
         sources = values.get("sources")  # None: left out
         if sources is not None and sources != action.was.get("sources", []):
-            for source in [] if creating else practice.sources.all():  # prefetched
-                source._history_user, source._change_reason = user, reason
-                source.delete()
+            # Matched on their URL: a source kept keeps what rests on it (the
+            # evidence grade, outcome figures); _check_sources_kept() made sure
+            # that no figure rests on one removed.
+            kept = {} if creating else {s.url: s for s in practice.sources.all()}
             for position, values in enumerate(sources):
-                source = PracticeSource(practice=practice, position=position, **values)
+                source = kept.pop(values["url"], None) or PracticeSource(
+                    practice=practice
+                )
+                if source.pk and (source.title, source.position) == (
+                    values["title"],
+                    position,
+                ):
+                    continue
+                source.title, source.url, source.position = (
+                    values["title"],
+                    values["url"],
+                    position,
+                )
                 source._history_user, source._change_reason = user, reason
                 source.save()
+            for source in kept.values():
+                source._history_user, source._change_reason = user, reason
+                source.delete()
     finally:
         del practice.skip_history_when_saving
     practice._change_reason = reason

@@ -12,6 +12,8 @@ from django.apps import apps
 from django.conf import settings
 from django.utils.text import capfirst
 
+from evidence.models import amount, cost_per_firm, grade_of, period
+
 # The reuse terms of Interreg Europe material, shown with every export: not an open
 # licence, so our records are not relabelled as one (see record_licence).
 LICENCE = {
@@ -56,6 +58,14 @@ KINDS = {
     ),
     "sources": ("list of sources, each with a URL and a title", "array of objects"),
     "lines": ("in CSV only: one value per line, in source order", "—"),
+    "level": (
+        "whole number on the evidence scale (see /evidence/), or empty",
+        "integer or null",
+    ),
+    "figures": (
+        "list of figures; in CSV plain text, each a line starting “• ”",
+        "array of objects",
+    ),
 }
 
 LIST_SEPARATOR = ";"  # codes and slugs never contain it
@@ -79,8 +89,10 @@ class Column:
 
     @property
     def model_field(self):
-        model_name, field_name = self.field.split(".")
-        return apps.get_model("practices", model_name)._meta.get_field(field_name)
+        # "Model.field" of the practices app, or "app.Model.field".
+        *app, model_name, field_name = self.field.split(".")
+        model = apps.get_model(app[0] if app else "practices", model_name)
+        return model._meta.get_field(field_name)
 
     @property
     def label(self):
@@ -188,6 +200,48 @@ COLUMNS = [
     ),
     Column("source_urls", "lines", "PracticeSource.url", heading="Source URLs"),
     Column("source_titles", "lines", "PracticeSource.title", heading="Source titles"),
+    Column(
+        "evidence_level",
+        "level",
+        "evidence.Grade.level",
+        derived=True,
+        heading="Evidence level",
+    ),
+    Column(
+        "evidence_level_name",
+        "text",
+        about="The evidence level in words, as the catalogue shows it; empty when "
+        "the practice is not graded yet.",
+        derived=True,
+        heading="Evidence level name",
+    ),
+    Column("evidence_basis", "text", "evidence.Grade.basis", derived=True),
+    Column(
+        "evidence_unconfirmed",
+        "flag",
+        "evidence.Grade.unconfirmed",
+        derived=True,
+        heading="Evidence level unconfirmed",
+    ),
+    Column(
+        "figures",
+        "figures",
+        about="The outcome figures its sources report, each with its metric (and "
+        "metric_name), value, currency (money only), period_start and period_end "
+        "(years, empty when not recorded), the URL of its source, our description "
+        "and whether it is unconfirmed.",
+        derived=True,
+        heading="Outcome figures",
+    ),
+    Column(
+        "cost_per_firm",
+        "figures",
+        about="Public cost per firm supported, only where a public budget and a "
+        "count of firms supported cover the same years, in one currency: value, "
+        "currency, period_start, period_end and the method in words.",
+        derived=True,
+        heading="Public cost per firm supported",
+    ),
     Column("last_verified_on", "date", "Practice.last_verified_on"),
     Column("review_by", "date", "Practice.review_by"),
     Column("attribution", "text", "Practice.attribution"),
@@ -208,12 +262,21 @@ KEYS = {c.name: c.key for c in COLUMNS if c.key}  # the relations
 NAMED = {c.name: c.names for c in COLUMNS if c.names}  # names column: codes column
 NAME_LISTS = [c.name for c in COLUMNS if c.kind == "names"]  # joined by "; " in CSV
 MARKDOWN = [c.name for c in COLUMNS if c.kind == "markdown"]
+FIGURES = [c.name for c in COLUMNS if c.kind == "figures"]  # "• " lines in CSV
 
 
 def practice_record(practice, absolute_url):
     """A practice from for_export() as a record (JSON shape); `absolute_url(path)`
     makes its page's address absolute. Other columns are the model's fields."""
+    grade = grade_of(practice)
+    figures = list(practice.figures.all())
     values = {
+        "evidence_level": grade.level if grade else None,
+        "evidence_level_name": grade.label if grade else "",
+        "evidence_basis": grade.basis if grade else "",
+        "evidence_unconfirmed": grade.unconfirmed if grade else False,
+        "figures": [_figure(figure) for figure in figures],
+        "cost_per_firm": [_cost(cost) for cost in cost_per_firm(figures)],
         "url": absolute_url(practice.get_absolute_url()),
         "sources": [{"url": s.url, "title": s.title} for s in practice.sources.all()],
         "licence": record_licence(practice),
@@ -224,6 +287,53 @@ def practice_record(practice, absolute_url):
         value = values[name] if name in values else getattr(practice, name)
         record[name] = record_value(name, value)
     return record
+
+
+def _number(value):
+    """A Decimal as JSON's number: whole amounts as integers."""
+    return int(value) if value == value.to_integral() else float(value)
+
+
+def _figure(figure):
+    return {
+        "metric": figure.metric,
+        "metric_name": figure.get_metric_display(),
+        "value": _number(figure.value),
+        "currency": figure.currency,
+        "period_start": figure.period_start,
+        "period_end": figure.period_end,
+        "source": figure.source.url,
+        "description": figure.description,
+        "unconfirmed": figure.unconfirmed,
+    }
+
+
+def _cost(cost):
+    return {
+        "value": _number(cost.value),
+        "currency": cost.currency,
+        "period_start": cost.budget.period_start,
+        "period_end": cost.budget.period_end,
+        "method": cost.method,
+    }
+
+
+def figure_lines(name, items):
+    """A figures column's CSV cell: a "• " line per figure, as the page reads."""
+    lines = []
+    for item in items:
+        if name == "cost_per_firm":
+            text = f"{amount(item['value'], item['currency'])} ({item['method']})"
+        else:
+            years = period(item["period_start"], item["period_end"])
+            text = (
+                f"{item['metric_name']}: {amount(item['value'], item['currency'])}"
+                f" ({years or 'period not recorded'}"
+                f"{'; unconfirmed' if item['unconfirmed'] else ''}). "
+                f"{item['description']} Source: {item['source']}"
+            )
+        lines.append(f"• {text}")
+    return LINE_SEPARATOR.join(lines)
 
 
 def _names(practice, name):
@@ -283,15 +393,17 @@ def markdown_text(text):
 
 
 def csv_row(record):
-    """A record as CSV cells, in CSV_COLUMNS order (a record without names, as
-    older files hold them, with empty name cells)."""
-    cells = {**dict.fromkeys(NAMED, ""), **record}
+    """A record as CSV cells, in CSV_COLUMNS order (a record without names or
+    other derived values, as older files hold them, with empty cells)."""
+    cells = {**dict.fromkeys(DERIVED, ""), **record}
     for name in LISTS:
         cells[name] = LIST_SEPARATOR.join(record[name])
     for name in NAME_LISTS:  # for readers only: the import ignores them
         cells[name] = "; ".join(cells[name])
     for name in MARKDOWN:
         cells[name] = plain_text(record[name])
+    for name in FIGURES:
+        cells[name] = figure_lines(name, record.get(name, []))
     cells["source_urls"] = LINE_SEPARATOR.join(s["url"] for s in record["sources"])
     cells["source_titles"] = LINE_SEPARATOR.join(s["title"] for s in record["sources"])
     return [guard_cell(_cell(cells[name])) for name in CSV_COLUMNS]

@@ -15,6 +15,8 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
+from evidence.admin import GradeInline, OutcomeFigureInline
+from evidence.models import NOT_GRADED, EvidenceLevel, Grade, OutcomeFigure, grade_of
 from opendata.admin import export_csv, export_json, import_view
 from publishing.admin import (
     MOVE_ACTIONS,
@@ -33,6 +35,7 @@ from .models import (
     PracticeSource,
     Project,
     Region,
+    Status,
     Theme,
 )
 
@@ -93,6 +96,20 @@ class ReviewFilter(ConditionFilter):
         "due": ("Needs review (review date passed)", Q(review_by__lt=LocalDate())),
         "none": ("No review date", Q(review_by__isnull=True)),
         "later": ("Review date not yet reached", Q(review_by__gte=LocalDate())),
+    }
+
+
+class EvidenceFilter(ConditionFilter):
+    """Practices by their evidence grade (evidence.Grade), or without one."""
+
+    title = "evidence level"
+    parameter_name = "evidence"
+    conditions = {
+        NOT_GRADED: ("Not graded", Q(grade__isnull=True)),
+        **{
+            str(level): (f"{level} – {label}", Q(grade__level=level))
+            for level, label in EvidenceLevel.choices
+        },
     }
 
 
@@ -297,6 +314,7 @@ class PracticeAdmin(WorkflowAdmin):
         "project",
         "updated_at",
         "broken_links",
+        "evidence_level",
     ]
     list_filter = [
         "status",
@@ -307,8 +325,9 @@ class PracticeAdmin(WorkflowAdmin):
         "instruments",
         "project",
         BrokenLinksFilter,
+        EvidenceFilter,
     ]
-    list_select_related = ["project"]
+    list_select_related = ["project", "grade"]
     search_fields = [
         "title",
         "summary",
@@ -321,8 +340,12 @@ class PracticeAdmin(WorkflowAdmin):
     ]
     autocomplete_fields = ["countries", "regions", "themes", "instruments", "project"]
     date_hierarchy = "published_on"
-    inlines = [PracticeSourceInline]
-    history_related = [("Sources", PracticeSource, "practice")]
+    inlines = [PracticeSourceInline, GradeInline, OutcomeFigureInline]
+    history_related = [
+        ("Sources", PracticeSource, "practice"),
+        ("Evidence grade", Grade, "practice"),
+        ("Outcome figures", OutcomeFigure, "practice"),
+    ]
     actions = [*MOVE_ACTIONS, set_review_date, export_csv, export_json]
     # In the public page's order: title and summary, key facts, the four narrative
     # sections, sources (the inline), attribution, then status and freshness.
@@ -374,12 +397,25 @@ class PracticeAdmin(WorkflowAdmin):
             *super().get_work_queue(request),
             ReviewFilter.queue("Review overdue", "due"),
             BrokenLinksFilter.queue("Broken source links", "broken"),
+            (
+                "Published, not graded",
+                {
+                    "status__exact": Status.PUBLISHED,
+                    EvidenceFilter.parameter_name: NOT_GRADED,
+                },
+                Q(status=Status.PUBLISHED, grade__isnull=True),
+            ),
         ]
 
     def complete(self, obj):
         if not obj.attribution.strip():
             urls = obj.sources.values_list("url", flat=True)
             obj.attribution = Practice.attribution_from(list(urls))
+
+    @admin.display(description="Evidence level", ordering="grade__level")
+    def evidence_level(self, obj):
+        grade = grade_of(obj)
+        return grade.level if grade else "Not graded"
 
     @admin.display(description="Broken links", ordering="-broken_link_count")
     def broken_links(self, obj):

@@ -11,6 +11,8 @@ from django.core.validators import slug_re
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join, strip_tags
 
+from evidence.models import Metric, cost_per_firm, grade_of
+
 from . import facts
 from .models import Practice
 from .templatetags.practices_tags import (
@@ -59,7 +61,7 @@ class Comparison:
         asked, slugs = len(slugs), slugs[:MAX_ITEMS]
         found = (
             Practice.objects.published()
-            .for_detail()
+            .for_export()
             .in_bulk([s for s in slugs if slug_re.match(s)], field_name="slug")
         )
         practices = [found[s] for s in slugs if s in found]
@@ -138,6 +140,24 @@ def _review_overdue(practice):
     return "Review overdue" if practice.is_review_overdue else ""
 
 
+def _evidence_level(practice):
+    grade = grade_of(practice)
+    if grade is None:
+        return ""
+    return f"{grade.on_scale} (unconfirmed)" if grade.unconfirmed else grade.on_scale
+
+
+def _figures(metric):
+    """A practice's figures of one metric (evidence.OutcomeFigure.summary)."""
+    return lambda practice: "; ".join(
+        figure.summary for figure in practice.figures.all() if figure.metric == metric
+    )
+
+
+def _costs_per_firm(practice):
+    return "; ".join(cost.summary for cost in cost_per_firm(practice.figures.all()))
+
+
 def _field(name, **kwargs):
     """The row of a practice field, labelled as on every page, with its certainty."""
     return Criterion(Practice.field_label(name), attrgetter(name), fact=name, **kwargs)
@@ -167,6 +187,10 @@ CRITERIA = [
     ),
     Criterion("Last verified", _last_verified, badge=_review_overdue),
     _field("evidence", markdown=True),
+    Criterion("Evidence level", _evidence_level),
+    Criterion("Evidence basis", lambda p: getattr(grade_of(p), "basis", "")),
+    *(Criterion(label, _figures(metric)) for metric, label in Metric.choices),
+    Criterion("Public cost per firm supported", _costs_per_firm),
     _field("transfer", markdown=True),
     Criterion(
         "Sources",

@@ -26,6 +26,7 @@ from briefs.models import (
     Recommendation,
     RecommendationPractice,
 )
+from evidence.models import Grade, OutcomeFigure
 from opendata.imports import CREATE, import_practices
 
 from .models import (
@@ -41,9 +42,14 @@ from .models import (
 from .signals import refresh_on_commit
 
 CONTENT_DIR = Path(settings.BASE_DIR) / "fixtures" / "catalogue"
-KINDS = "countries regions themes instruments projects practices briefs".split()
-# Places are matched on their code, everything else on its slug.
-KEYS = {kind: "code" if kind in ("countries", "regions") else "slug" for kind in KINDS}
+KINDS = (
+    "countries regions themes instruments projects practices briefs evidence".split()
+)
+# Places are matched on their code, evidence on its practice, the rest on a slug.
+KEYS = {
+    **{kind: "code" if kind in ("countries", "regions") else "slug" for kind in KINDS},
+    "evidence": "practice",
+}
 
 
 class ContentError(Exception):
@@ -151,6 +157,11 @@ def load_catalogue(paths=None):
                     created["recommendations"] += added
             except (TypeError, KeyError, ObjectDoesNotExist, ValidationError) as exc:
                 raise ContentError(f"briefs '{slug}': {exc!r}") from exc
+        for slug, entry in sorted(content["evidence"].items()):
+            try:
+                created.update(load_evidence(dict(entry)))
+            except (TypeError, KeyError, ObjectDoesNotExist, ValidationError) as exc:
+                raise ContentError(f"evidence '{slug}': {exc!r}") from exc
         if created and connection.vendor == "postgresql":
             # New rows have no planner statistics until autovacuum comes by: without
             # them a list with every filter took a second on 73 practices, not 5 ms.
@@ -163,7 +174,8 @@ def analyze():
     """Statistics for the tables the list filters and counts, not the whole
     database (its system catalogues too): that takes seconds."""
     links = [field.remote_field.through for field in Practice._meta.many_to_many]
-    tables = [model._meta.db_table for model in (Practice, FacetValue, *links)]
+    analysed = (Practice, FacetValue, Grade, *links)  # Grade: the evidence sort
+    tables = [model._meta.db_table for model in analysed]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE " + ", ".join(map(connection.ops.quote_name, tables)))
 
@@ -220,6 +232,39 @@ def _add_english_names(units):
     for region in regions:
         region.name_en = english[region.code]
     return Region.objects.bulk_update(regions, ["name_en"])
+
+
+def load_evidence(entry):
+    """A practice's grade, if it has none, and its outcome figures, if it has
+    none: a curator's own are kept. Sources are named by URL, among the
+    practice's own. Returns a Counter of what was created."""
+    practice = Practice.objects.get(slug=entry.pop("practice"))
+    sources = {source.url: source for source in practice.sources.all()}
+    figures = entry.pop("figures", [])
+    created = Counter()
+    if not Grade.objects.filter(practice=practice).exists():
+        cited = [_source(sources, url) for url in entry.pop("sources", [])]
+        grade = Grade(practice=practice, **entry)
+        grade.full_clean()
+        grade.save()
+        grade.sources.set(cited)
+        created["grades"] += 1
+    if not practice.figures.exists():
+        for position, values in enumerate(figures):
+            source = _source(sources, values.pop("source"))
+            figure = OutcomeFigure(
+                practice=practice, source=source, position=position, **values
+            )
+            figure.full_clean()
+            figure.save()
+            created["figures"] += 1
+    return created
+
+
+def _source(sources, url):
+    if url not in sources:
+        raise ValidationError(f"{url} is not one of the practice's sources")
+    return sources[url]
 
 
 def _create_brief(entry):

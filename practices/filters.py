@@ -6,6 +6,8 @@ from django.core.cache import caches
 from django.db.models import F, Value
 from django.utils.text import capfirst
 
+from evidence.models import level_choices
+
 from .models import (
     CatalogueVersion,
     Country,
@@ -84,6 +86,9 @@ class PracticeFilterSet(django_filters.FilterSet):
     )
     period = django_filters.MultipleChoiceFilter(
         choices=Period.choices, method="filter_period", label="Period"
+    )
+    evidence = django_filters.MultipleChoiceFilter(
+        choices=level_choices, method="filter_facet", label="Evidence level"
     )
 
     class Meta:

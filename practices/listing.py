@@ -52,16 +52,28 @@ SORT_LABELS = {
     "title": "Title (A–Z)",
     "newest": "Newest in the catalogue",
     "start": "Start year (latest first)",
+    "evidence": "Strongest evidence first",
 }
 SORT_ORDERS = {
     "relevance": [F("rank").desc(), OVERDUE_LAST, "title", "pk"],
     "title": [OVERDUE_LAST, "title", "pk"],
     "newest": ["-published_on", "-pk"],
     "start": [F("start_year").desc(nulls_last=True), "title", "pk"],
+    # The evidence level (evidence.Grade), practices not graded yet last.
+    "evidence": [F("grade__level").desc(nulls_last=True), OVERDUE_LAST, "title", "pk"],
 }
 
 FILE_PREFIX = slugify(settings.SITE_NAME)  # what every download's name starts with
-FACETS = ["country", "region", "theme", "instrument", "project", "level", "period"]
+FACETS = [
+    "country",
+    "region",
+    "theme",
+    "instrument",
+    "project",
+    "level",
+    "period",
+    "evidence",
+]
 # A facet with more options than LONG_FACET shows its first SHOWN_OPTIONS that
 # select something (and every selected one), the rest behind "Show all N".
 LONG_FACET, SHOWN_OPTIONS = 10, 8

@@ -301,8 +301,11 @@ class PracticeQuerySet(PublishableQuerySet):
         return self.filter(pk__in=matching.values("practice"))
 
     def for_listing(self):
-        """A card's own columns, not the search index (terms: attach_card_terms)."""
-        return self.select_related("project").defer("search_text", "search_vector")
+        """A card's own columns and evidence grade, not the search index (terms:
+        attach_card_terms)."""
+        return self.select_related("project", "grade").defer(
+            "search_text", "search_vector"
+        )
 
     def related_to(self, practice, limit=5):
         """(practice, score) pairs from this queryset sharing the most facet values
@@ -372,12 +375,21 @@ class PracticeQuerySet(PublishableQuerySet):
         )
         return self.annotate(cites_interreg_europe=Exists(cited))
 
-    def for_detail(self):
-        """Everything a practice page (or the comparison) shows, linked."""
-        related = ["countries", "regions", "themes", "instruments", "sources"]
-        return self.for_listing().prefetch_related(*related).with_source_terms()
+    def for_export(self):
+        """Everything an exported record holds (or the comparison shows)."""
+        from evidence.models import OutcomeFigure  # (evidence builds on practices)
 
-    for_export = for_detail  # everything an exported record holds
+        related = ["countries", "regions", "themes", "instruments", "sources"]
+        figures = models.Prefetch(
+            "figures", OutcomeFigure.objects.select_related("source")
+        )
+        return (
+            self.for_listing().prefetch_related(*related, figures).with_source_terms()
+        )
+
+    def for_detail(self):
+        """Everything a practice page shows, linked: also what its grade rests on."""
+        return self.for_export().prefetch_related("grade__sources")
 
 
 class Practice(Publishable):
@@ -642,8 +654,9 @@ class Practice(Publishable):
 
 
 # The values each practice is filtered and counted by on the list, in portable SQL:
-# its countries, themes, instruments, project and level, and its regions with every
-# NUTS region above them (codes nest by prefix: ES212 is in ES21 and ES2). TEXT
+# its countries, themes, instruments, project and level, its regions with every
+# NUTS region above them (codes nest by prefix: ES212 is in ES21 and ES2), and its
+# evidence level (evidence.Grade; "none" without a grade). TEXT
 # throughout: branches of one type let PostgreSQL push FacetValue.refresh's
 # practice filter into each of them.
 FACET_VALUES = """
@@ -668,6 +681,9 @@ SELECT DISTINCT pr.practice_id, 'region', CAST(SUBSTR(r.code, 1, n.length) AS TE
   JOIN practices_region r ON r.id = pr.region_id
   JOIN (SELECT 3 AS length UNION ALL SELECT 4 UNION ALL SELECT 5) n
     ON LENGTH(r.code) >= n.length
+UNION ALL
+SELECT p.id, 'evidence', COALESCE(CAST(g.level AS TEXT), 'none')
+  FROM practices_practice p LEFT JOIN evidence_grade g ON g.practice_id = p.id
 """
 
 

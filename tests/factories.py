@@ -116,6 +116,16 @@ def make_practice(
     return practice
 
 
+# A practice's admin form also carries the evidence inlines: empty, they change
+# nothing (evidence.admin).
+EVIDENCE_INLINES = {
+    "grade-TOTAL_FORMS": "0",
+    "grade-INITIAL_FORMS": "0",
+    "figures-TOTAL_FORMS": "0",
+    "figures-INITIAL_FORMS": "0",
+}
+
+
 def publishable_parts():
     """make_practice's arguments for what the publishing gate asks of a practice
     (Practice.publication_gaps) besides its summary: a source, a theme, an

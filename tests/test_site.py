@@ -34,6 +34,7 @@ def public_pages():
         "/instruments/",
         InstrumentType.objects.first().get_absolute_url(),
         "/data/",
+        "/evidence/",
     ]
 
 

@@ -4,10 +4,35 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def derive(apps, schema_editor):
-    # Today's rule (models.FACET_VALUES) over every practice; later saves keep it.
-    from practices.models import FACET_VALUES
+# The rule (models.FACET_VALUES) as it stood when this migration was written: the
+# later rule reads tables that do not exist yet at this point (evidence_grade).
+FACET_VALUES = """
+SELECT pc.practice_id, 'country', CAST(c.code AS TEXT)
+  FROM practices_practice_countries pc
+  JOIN practices_country c ON c.id = pc.country_id
+UNION ALL
+SELECT pt.practice_id, 'theme', CAST(t.slug AS TEXT)
+  FROM practices_practice_themes pt JOIN practices_theme t ON t.id = pt.theme_id
+UNION ALL
+SELECT pi.practice_id, 'instrument', CAST(i.slug AS TEXT)
+  FROM practices_practice_instruments pi
+  JOIN practices_instrumenttype i ON i.id = pi.instrumenttype_id
+UNION ALL
+SELECT p.id, 'project', CAST(pr.slug AS TEXT)
+  FROM practices_practice p JOIN practices_project pr ON pr.id = p.project_id
+UNION ALL
+SELECT p.id, 'level', CAST(p.level AS TEXT) FROM practices_practice p
+UNION ALL
+SELECT DISTINCT pr.practice_id, 'region', CAST(SUBSTR(r.code, 1, n.length) AS TEXT)
+  FROM practices_practice_regions pr
+  JOIN practices_region r ON r.id = pr.region_id
+  JOIN (SELECT 3 AS length UNION ALL SELECT 4 UNION ALL SELECT 5) n
+    ON LENGTH(r.code) >= n.length
+"""
 
+
+def derive(apps, schema_editor):
+    # That rule over every practice; later saves keep the rows current.
     schema_editor.execute(
         "INSERT INTO practices_facetvalue (practice_id, facet, value)"
         f" SELECT * FROM ({FACET_VALUES}) v"

@@ -47,6 +47,9 @@ PAGES = [
     ("not-found", "/practices/no-such-practice/", 404),
     ("accessibility", "/accessibility/", 200),
     ("data", "/data/", 200),
+    ("evidence", "/evidence/", 200),
+    # A practice with a grade, outcome figures and a derived cost per firm.
+    ("graded-practice", "/practices/consolidation-plan-in-international-markets/", 200),
     ("follow", "/follow/?country=IT&q=export", 200),
     ("practice-list-empty-region", "/practices/?region=ITH4", 200),
     # An empty search with a filter: its ways out (practices.ways_out).

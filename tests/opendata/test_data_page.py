@@ -47,8 +47,8 @@ def dictionary_rows(html):
 
 def help_text(field):
     """The model field's own help text, read without opendata.records."""
-    model_name, field_name = field.split(".")
-    model = apps.get_model("practices", model_name)
+    *app, model_name, field_name = field.split(".")  # "app." for other apps
+    model = apps.get_model(app[0] if app else "practices", model_name)
     return str(model._meta.get_field(field_name).help_text)
 
 
@@ -65,6 +65,7 @@ def test_data_page_describes_every_column_from_the_models(data_page):
     # Allowed values come from the model's choices.
     assert "regional (Regional)" in rows["level"][4]
     assert "budget (Budget)" in rows["uncertain_fields"][4]
+    assert "2 (Results reported)" in rows["evidence_level"][4]
     assert 'th scope="row"' in data_page
 
 

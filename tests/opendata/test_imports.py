@@ -783,9 +783,9 @@ def test_validation_reads_the_database_a_fixed_number_of_times_per_batch(
 ):
     # Countries, regions, themes, instruments, projects: one query each; the stored
     # practices: one, plus one per prefetched relation (countries, regions, themes,
-    # instruments, sources); the user's permissions: two, once.
-    assert queries_to_validate(5) == queries_to_validate(50) == 11
-    assert queries_to_validate(5, reviewer) == queries_to_validate(50, reviewer) == 13
+    # instruments, sources, outcome figures); the user's permissions: two, once.
+    assert queries_to_validate(5) == queries_to_validate(50) == 12
+    assert queries_to_validate(5, reviewer) == queries_to_validate(50, reviewer) == 14
     # A file is checked a batch at a time: the same queries for each batch.
     monkeypatch.setattr(imports, "BATCH_SIZE", 10)
     data = json_file([record(slug=f"p-{n}") for n in range(50)])

@@ -39,6 +39,7 @@ STATIC_PAGES = [
     "/themes/",
     "/instruments/",
     "/data/",
+    "/evidence/",
     "/accessibility/",
 ]
 

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from practices.models import Practice, Status
 from tests.factories import (
+    EVIDENCE_INLINES,
     make_country,
     make_instrument,
     make_practice,
@@ -86,6 +87,7 @@ def test_admin_edit_with_bad_years_is_refused_and_keeps_the_record(
         "end_year": "2010",
         "sources-TOTAL_FORMS": "0",
         "sources-INITIAL_FORMS": "0",
+        **EVIDENCE_INLINES,
     }
     response = admin_client.post(url, data)
     assert response.status_code == 200  # the form comes back with the error
@@ -112,6 +114,7 @@ def test_admin_edit_saves_unconfirmed_flags_and_sources(admin_client, records):
         "uncertain_fields": ["budget", "project"],
         "sources-TOTAL_FORMS": "1",
         "sources-INITIAL_FORMS": "1",
+        **EVIDENCE_INLINES,
         "sources-0-id": source.pk,
         "sources-0-practice": records.pk,
         "sources-0-position": "0",

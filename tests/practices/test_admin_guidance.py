@@ -18,6 +18,7 @@ from practices.models import LinkCheck, Practice, PracticeSource, Status
 from tests.briefs.test_admin import change_url as brief_change_url
 from tests.briefs.test_admin import form_data as brief_form_data
 from tests.factories import (
+    EVIDENCE_INLINES,
     make_brief,
     make_country,
     make_instrument,
@@ -56,7 +57,11 @@ def summary(response):
 
 def sources(*rows):
     """The sources inline's POST data for new rows of (url, title)."""
-    data = {"sources-TOTAL_FORMS": str(len(rows)), "sources-INITIAL_FORMS": "0"}
+    data = {
+        "sources-TOTAL_FORMS": str(len(rows)),
+        "sources-INITIAL_FORMS": "0",
+        **EVIDENCE_INLINES,
+    }
     for n, (url, title) in enumerate(rows):
         data.update(
             {
@@ -391,6 +396,8 @@ def test_the_index_shows_the_work_queue_with_counts_and_links(client, reviewer):
         "In review": 2,
         "Review overdue": 2,
         "Broken source links": 2,
+        # The published ones of the last two queues, and the one due today.
+        "Published, not graded": 5,
     }
     assert practices["Drafts"][1] == f"{CHANGELIST}?status__exact=draft"
     assert practices["Review overdue"][1] == f"{CHANGELIST}?review=due"

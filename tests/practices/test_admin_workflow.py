@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from practices.models import Practice, Status
 from tests.factories import (
+    EVIDENCE_INLINES,
     make_country,
     make_practice,
     make_region,
@@ -66,6 +67,7 @@ def form_data(practice, move=None, **changes):
         "published_on": practice.published_on or "",
         "sources-TOTAL_FORMS": "0",
         "sources-INITIAL_FORMS": "0",
+        **EVIDENCE_INLINES,
     }
     for name in ("countries", "regions", "themes", "instruments"):
         data[name] = list(getattr(practice, name).values_list("pk", flat=True))
@@ -126,6 +128,7 @@ def test_an_editor_creates_drafts_whatever_the_form_says(client, editor, posted_
         "published_on": "2026-01-01",
         "sources-TOTAL_FORMS": "0",
         "sources-INITIAL_FORMS": "0",
+        **EVIDENCE_INLINES,
     }
     response = client.post(reverse("admin:practices_practice_add"), data)
     assert response.status_code == 302

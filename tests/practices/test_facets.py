@@ -48,6 +48,7 @@ def sql_count(query):
         "instrument=trade-missions-and-fairs&level=regional&period=ongoing",
         "region=ES2&theme=first-steps-for-non-exporters",
         "q=export&project=compete-in&project=intra",
+        "evidence=none&evidence=1&country=ES&period=ongoing",
     ],
 )
 def test_every_option_count_equals_the_filtered_list_it_leads_to(catalogue, query):

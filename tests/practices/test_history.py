@@ -11,6 +11,7 @@ from django.urls import reverse
 from practices.models import CatalogueVersion, Practice, Status
 from publishing.workflow import transition
 from tests.factories import (
+    EVIDENCE_INLINES,
     committed,
     make_practice,
     make_theme,
@@ -46,6 +47,7 @@ def form_data(practice, **changes):
         "themes": [t.pk for t in practice.themes.all()],
         "sources-TOTAL_FORMS": "0",
         "sources-INITIAL_FORMS": "0",
+        **EVIDENCE_INLINES,
     }
     data.update(changes)
     return data

@@ -9,6 +9,7 @@ from django.urls import reverse
 from practices.models import CatalogueVersion, Practice, Status
 from practices.search import search
 from tests.factories import (
+    EVIDENCE_INLINES,
     committed,
     make_country,
     make_practice,
@@ -59,6 +60,7 @@ def test_one_admin_save_reindexes_and_bumps_the_version_once(client, editor):
         # Two sources: one edited, one added.
         "sources-TOTAL_FORMS": "2",
         "sources-INITIAL_FORMS": "1",
+        **EVIDENCE_INLINES,
         "sources-0-id": source.pk,
         "sources-0-practice": practice.pk,
         "sources-0-position": "0",

@@ -3,6 +3,7 @@ from django.db import connection
 from django.urls import resolve, reverse
 
 from practices.models import Status
+from tests.evidence.factories import make_figure, make_grade
 from tests.factories import (
     make_brief,
     make_country,
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 def make_rich_practices(n):
-    """n published practices with every relation filled, plus one draft."""
+    """n published practices with every relation filled (an evidence grade and
+    outcome figures too), plus one draft."""
     italy = make_country(code="IT", name="Italy")
     north_east = make_region(code="ITH", name="Nord-Est", country=italy)
     region = make_region(code="ITH5", country=italy, parent=north_east)
@@ -37,6 +39,20 @@ def make_rich_practices(n):
         )
         for _ in range(n)
     ]
+    for practice in practices:  # graded, with figures that give a cost per firm
+        make_grade(practice, level=2)
+        for metric, value, currency in [
+            ("firms-supported", 30, ""),
+            ("public-budget", 90000, "EUR"),
+        ]:
+            make_figure(
+                practice,
+                metric=metric,
+                value=value,
+                currency=currency,
+                period_start=2016,
+                period_end=2016,
+            )
     make_practice(title="Secret draft", status=Status.DRAFT, countries=[italy])
     make_brief(practices=practices[:3])
     return practices
@@ -231,11 +247,15 @@ def test_theme_and_instrument_pages_list_their_practices(client):
 #       queries. The filters' values and labels (one query), and without filters
 #       the facet counts, are kept for the catalogue version: the repeat counted
 #       reads neither.
-# detail: version, practice+project, 4 prefetches, sources, briefs featuring it,
-#       the briefs' recommendations it illustrates, related (its shared values,
-#       one grouped query, the few it found; on PostgreSQL the grouped query
-#       reads its shared values itself), more from country, from project.
-# compare: version, practices+project, 4 prefetches, sources.
+# detail: version, practice+project+grade, 4 prefetches, sources, outcome
+#       figures with their sources, the sources the grade rests on, briefs
+#       featuring it, the briefs' recommendations it illustrates, related (its
+#       shared values, one grouped query, the few it found; on PostgreSQL the
+#       grouped query reads its shared values itself), more from country, from
+#       project.
+# compare: version, practices+project+grade, 4 prefetches, sources, figures.
+# evidence: version, the figures that give costs per firm (the counts per level
+#       are the list's unfiltered facet counts, kept for the catalogue version).
 # home: version, practice count, briefs, countries, themes, instruments with
 #       counts, latest practices + card terms.
 # country: version, the country, count, page, card terms, its regions' counts
@@ -257,7 +277,7 @@ PAGES = {
         6,
     ),
     "list-search": (lambda ps: "/practices/?q=practice&sort=relevance", 6),
-    "detail": (lambda ps: ps[0].get_absolute_url(), 13 if POSTGRESQL else 14),
+    "detail": (lambda ps: ps[0].get_absolute_url(), 15 if POSTGRESQL else 16),
     "home": (lambda ps: reverse("home"), 8),
     "country": (lambda ps: "/countries/it/", 7),
     "region": (lambda ps: "/regions/ITH5/", 9),
@@ -272,7 +292,8 @@ PAGES = {
     ),
     "theme": (lambda ps: ps[0].themes.get().get_absolute_url(), 5),
     "countries": (lambda ps: "/countries/", 2),
-    "compare": (lambda ps: f"/practices/compare/?p={ps[0].slug}&p={ps[1].slug}", 7),
+    "compare": (lambda ps: f"/practices/compare/?p={ps[0].slug}&p={ps[1].slug}", 8),
+    "evidence": (lambda ps: reverse("evidence:scale"), 2),
 }
 
 

@@ -19,8 +19,9 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
-from practices.models import Practice, Status
+from practices.models import Practice, PracticeSource, Status
 from practices.search import search
+from tests.evidence.factories import make_figure
 from tests.factories import (
     HIDDEN_STATES,
     committed,
@@ -59,6 +60,23 @@ class World:
             b for state, b in self.hidden_briefs.items() if state not in allowed
         ]
         return [text for record in records for text in (record.title, record.slug)]
+
+
+def with_cost_per_firm(practice):
+    """A source, and figures for the same year that give a cost per firm."""
+    source = PracticeSource.objects.create(
+        practice=practice, url="https://example.org/quokka", title="Quokka report"
+    )
+    make_figure(practice, source=source, value=10, period_start=2020, period_end=2020)
+    make_figure(
+        practice,
+        source=source,
+        metric="public-budget",
+        value=1000,
+        currency="EUR",
+        period_start=2020,
+        period_end=2020,
+    )
 
 
 @shared_data
@@ -130,6 +148,8 @@ def world_rows():
         )
         for state, values in HIDDEN_STATES.items()
     }
+    for shown in [twin, *hidden.values()]:  # on the /evidence/ page's cost chart
+        with_cost_per_firm(shown)
     brief = make_brief(
         title="Wombat published brief",
         slug="wombat-live",
@@ -285,6 +305,7 @@ SURFACES = [
     Surface("sitemap-briefs", lambda w: "/sitemap-briefs.xml", shows_twin=False),
     Surface("sitemap-regions", lambda w: "/sitemap-regions.xml", shows_twin=False),
     Surface("data-page", lambda w: "/data/", shows_twin=False),
+    Surface("evidence-page", lambda w: "/evidence/"),  # its cost-per-firm chart
     Surface("follow", lambda w: "/follow/?country=IT&q=quokka", shows_twin=False),
     Surface(
         "compare-csv",

@@ -293,6 +293,15 @@ REVIEWERS = EDITORS | {
 }
 
 
+# Both groups curate a practice's evidence grade and outcome figures with it
+# (evidence 0002_curation_permissions).
+EVIDENCE = {
+    f"evidence.{action}_{model}"
+    for model in ("grade", "outcomefigure")
+    for action in ("view", "add", "change", "delete")
+}
+
+
 def permissions_of(group_name):
     permissions = Permission.objects.filter(group__name=group_name)
     return {
@@ -308,8 +317,8 @@ def test_the_migration_creates_the_groups_with_exactly_these_permissions():
         "Editors",
         "Reviewers",
     }
-    assert permissions_of("Editors") == EDITORS
-    assert permissions_of("Reviewers") == REVIEWERS
+    assert permissions_of("Editors") == EDITORS | EVIDENCE
+    assert permissions_of("Reviewers") == REVIEWERS | EVIDENCE
 
 
 def test_no_group_may_delete_practices_or_briefs():

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from practices.content import KINDS, ContentError, catalogue_files, load_catalogue
+from practices.content import ContentError, catalogue_files, load_catalogue
 
 
 class Command(BaseCommand):
@@ -25,8 +25,7 @@ class Command(BaseCommand):
         if not created:
             self.stdout.write("Catalogue content: everything is already loaded.")
             return
-        kinds = [*KINDS, "recommendations"]  # a brief's, added to it later too
-        summary = ", ".join(f"{created[k]} {k}" for k in kinds if created[k])
+        summary = ", ".join(f"{count} {kind}" for kind, count in created.items())
         used = len(files) if files else len(catalogue_files())
         self.stdout.write(
             self.style.SUCCESS(f"Catalogue content added from {used} files: {summary}.")
