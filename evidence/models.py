@@ -258,7 +258,6 @@ class OutcomeFigure(models.Model):
 
     @property
     def period(self):
-        """ "2016", "2016–2017", or "" when not recorded."""
         return period(self.period_start, self.period_end)
 
     @property
@@ -277,11 +276,14 @@ def amount(value, currency=""):
 
 
 def period(start, end):
+    """ "2016", "2016–2017", "since 2004", "up to 2017" or "" (not recorded)."""
     if start is None and end is None:
         return ""
-    if start == end or end is None or start is None:
-        return str(start if start is not None else end)
-    return f"{start}–{end}"
+    if end is None:
+        return f"since {start}"
+    if start is None:
+        return f"up to {end}"
+    return str(start) if start == end else f"{start}–{end}"
 
 
 @dataclass(frozen=True)

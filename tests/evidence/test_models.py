@@ -100,6 +100,9 @@ def test_figure_amount_and_period(practice):
     assert budget.period == "2016–2017"
     assert make_figure(practice, value=Decimal("2.5")).amount == "2.50"
     assert make_figure(practice).period == ""
+    # One end only: what the source says, not a single year.
+    assert make_figure(practice, period_start=2004).period == "since 2004"
+    assert make_figure(practice, period_end=2017).period == "up to 2017"
 
 
 def money(practice, **kwargs):
