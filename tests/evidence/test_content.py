@@ -1,6 +1,7 @@
 """The evidence content (fixtures/catalogue/evidence.json) and its loader."""
 
 import json
+from functools import cache
 
 import pytest
 
@@ -153,3 +154,35 @@ def test_no_grade_is_above_what_its_figures_and_record_support(entry):
     own = {source["url"] for source in record["sources"]}
     assert set(entry["sources"]) <= own
     assert {figure["source"] for figure in entry.get("figures", [])} <= own
+
+
+@cache
+def research_records():
+    """{slug: research record} (fixtures/research/: what the catalogue was written
+    from)."""
+    folder = content_files()[0].parent.parent / "research"
+    return {
+        record["slug"]: record
+        for path in sorted(folder.glob("*.json"))
+        for record in json.loads(path.read_text("utf-8"))
+    }
+
+
+@pytest.mark.parametrize(
+    "entry",
+    read_content(content_files())["evidence"].values(),
+    ids=lambda entry: entry["practice"],
+)
+def test_every_grade_and_figure_rests_on_its_research_record(entry):
+    """Issue 21: each figure is one of its record's research lines (an evidence
+    item or the budget text), verbatim; a practice whose research found no
+    evidence is graded 0; evidence the research could not confirm makes the
+    grade unconfirmed."""
+    research = research_records()[entry["practice"]]
+    lines = [*research["evidence"], research.get("budget") or ""]
+    for figure in entry.get("figures", []):
+        assert figure["evidence_line"] in lines, figure["metric"]
+    if not research["evidence"]:
+        assert entry["level"] == 0
+    if "evidence" in research["uncertain"]:
+        assert entry["unconfirmed"]
