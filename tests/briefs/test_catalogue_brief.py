@@ -47,7 +47,7 @@ def test_the_gaps_are_kept_in_one_note(brief_page):
     for gap in (
         "20 May 2021",  # the original's date
         "Lessons learnt",  # its own list of lessons
-        "GO4EXPORT - Interactive development",  # found nowhere
+        "GO4EXPORT - Interactive development",  # its identification unconfirmed
         "Export Development Program",
         "SME INSTRUMENT DONOSTIA INN",
         "Kent International Business",

@@ -48,7 +48,10 @@ def test_an_older_database_gets_the_gaps_in_one_note(catalogue):
 
     move_gaps()
 
-    assert state() == expected
+    # The note as the migration wrote it: the fixture's has changed since (issue 22,
+    # GO4EXPORT), and a database loaded before keeps that practice's old record too.
+    sections, notes, _note = expected
+    assert state() == (sections, notes, migration.NOTE)
     assert CatalogueVersion.current() != version  # no page cached before is served
 
 

@@ -413,7 +413,7 @@ def test_browsing_by_region_reaches_regions_and_ways_out_of_empty_places(walk):
 
 # --- 4. A curator: a refused publication, and the error summary ---------------------
 
-INCOMPLETE = "go4export-interactive-development"  # no theme, instrument or place
+INCOMPLETE = "export-development-program"  # no theme, instrument or place
 
 
 def sign_in_as_reviewer(walk):

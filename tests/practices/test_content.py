@@ -168,10 +168,11 @@ def test_unreadable_file_gives_a_clear_error(tmp_path, db):
 
 # --- content checks on the shipped files ---------------------------------------
 
-# The brief lists these two, but no description of them exists in any source we
-# have: they carry the brief as their only source and show every fact as
-# "Not recorded" rather than a guessed place, theme or instrument.
-NO_FACTS_RECORDED = {"go4export-interactive-development", "export-development-program"}
+# The brief lists this one, but no description of it exists in any source we
+# have: it carries the brief as its only source and shows every fact as
+# "Not recorded" rather than a guessed place, theme or instrument. (GO4EXPORT was
+# another until issue 22: see its test below.)
+NO_FACTS_RECORDED = {"export-development-program"}
 
 
 def test_every_practice_has_the_facts_a_listing_needs(catalogue):
@@ -463,3 +464,75 @@ def test_a_loaded_catalogue_has_planner_statistics(catalogue):
             )
             assert cursor.fetchone()[0] > 0
     assert FacetValue.objects.exists()
+
+
+# --- issue 22 #2: GO4EXPORT, described from a programme that may be it --------------
+
+GO4EXPORT = "go4export-interactive-development"
+
+
+def catalogue_notes():
+    return "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in content_files()[0].parent.glob("*.md")
+    )
+
+
+def filled_facts(record):
+    """The facts (named as in Practice.UNCERTAIN_FIELDS) that a record fills."""
+    values = {**record, "places": record.get("countries") or record.get("regions")}
+    return {name for name in Practice.UNCERTAIN_FIELDS if values.get(name)}
+
+
+def test_go4export_s_facts_are_unconfirmed_unless_its_identification_is_and_noted():
+    """Its facts are those of the Province of Overijssel's GO4EXPORT programme,
+    which no source ties to the brief's practice: until a note line records the
+    source that does (`slug | identification | URL | "quote"`), each filled fact
+    is flagged uncertain, the summary says so, no project is named and the grade
+    and figures are unconfirmed. Confirmed or not, each fact, theme, instrument,
+    grade and figure has its note line, citing one of the record's sources."""
+    content = read_content(content_files())
+    record, grade = content["practices"][GO4EXPORT], content["evidence"][GO4EXPORT]
+    notes = catalogue_notes()
+    filled = filled_facts(record)
+    assert {"summary", "description", "places", "evidence"} <= filled
+
+    if not re.search(rf"^{GO4EXPORT} \| identification \| ", notes, re.M):
+        assert filled <= set(record["uncertain_fields"])
+        assert "not confirmed" in record["summary"]
+        assert "not confirmed" in record["description"]
+        assert not record.get("project")
+        assert grade["unconfirmed"] and "not confirmed" in grade["basis"]
+        assert all(figure["unconfirmed"] for figure in grade["figures"])
+
+    lines = re.findall(rf"^{GO4EXPORT} \| (.+?) \| (\S+) \| \"(.+)\"$", notes, re.M)
+    labels = [label for label, _url, _quote in lines]
+    expected = [
+        *filled,
+        *(f"themes {slug}" for slug in record["themes"]),
+        *(f"instruments {slug}" for slug in record["instruments"]),
+        f"evidence level {grade['level']}",
+        *(f"figure {figure['metric']}" for figure in grade["figures"]),
+    ]
+    for label in expected:
+        assert any(re.match(rf"{label}( |$)", found) for found in labels), label
+    sources = {source["url"] for source in record["sources"]}
+    assert BRIEF_URL in sources  # the brief that names it stays a source
+    for label, url, quote in lines:
+        assert url in sources, (label, url)
+        assert len(quote.split()) <= 20, label
+
+
+BRIEF_URL = (
+    "https://www.interregeurope.eu/find-policy-solutions/policy-briefs/"
+    "internationalisation-of-smes"
+)
+
+
+def test_go4export_is_shown_in_overijssel_with_its_facts_marked(catalogue):
+    go4export = practice(GO4EXPORT)
+    assert [r.code for r in go4export.regions.all()] == ["NL21"]
+    assert [c.code for c in go4export.countries.all()] == ["NL"]
+    assert go4export.publication_gaps() == []
+    assert go4export.grade.level == 1 and go4export.grade.unconfirmed
+    assert {"places", "evidence", "summary"} <= set(go4export.uncertain_fields)

@@ -149,10 +149,11 @@ def test_loaders_still_create_published_practices_as_they_are():
 def test_the_catalogue_loads_as_it_is_and_its_incomplete_practice_stays_so(
     catalogue, reviewer, editor
 ):
-    """GO4EXPORT is named in the policy brief but no source describes it, so it
+    """Export Development Program is named in the policy brief but no source
+    describes it (GO4EXPORT was the other such practice until issue 22), so it
     has no theme, instrument or place: it is loaded published, as shipped, but
     taken back to draft it cannot be published again until it is completed."""
-    practice = Practice.objects.get(slug="go4export-interactive-development")
+    practice = Practice.objects.get(slug="export-development-program")
     assert practice.status == Status.PUBLISHED
     assert practice.publication_gaps() == [
         "a theme",
