@@ -1,6 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from practices.content import ContentError, catalogue_files, load_catalogue
+from practices.content import (
+    STALE_EVIDENCE,
+    ContentError,
+    catalogue_files,
+    load_catalogue,
+)
 
 
 class Command(BaseCommand):
@@ -22,6 +27,11 @@ class Command(BaseCommand):
             created = load_catalogue(files or None)
         except ContentError as exc:
             raise CommandError(f"Catalogue content not loaded: {exc}") from exc
+        if stale := created.pop(STALE_EVIDENCE, 0):
+            self.stdout.write(
+                f"Evidence of {stale} practices left out: each cites sources that "
+                "its stored record (loaded or edited before) does not hold."
+            )
         if not created:
             self.stdout.write("Catalogue content: everything is already loaded.")
             return
