@@ -68,31 +68,41 @@ class BriefSection(models.Model):
         return self.heading
 
     def clean(self):
-        if self.anchor in self.RESERVED_ANCHORS:
-            message = f"“{self.anchor}” is used by the page itself; choose another."
-            raise ValidationError({"anchor": message})
-        if (
-            self.brief_id
-            and Recommendation.objects.filter(
-                brief_id=self.brief_id, anchor=self.anchor
-            ).exists()
-        ):
-            message = f"“{self.anchor}” is a recommendation's anchor in this brief; "
-            message += "choose another."
-            raise ValidationError({"anchor": message})
+        check_anchor(self, Recommendation, "a recommendation's")
 
     def get_absolute_url(self):
         return f"{self.brief.get_absolute_url()}#{self.anchor}"
 
 
-class FeaturedPracticeQuerySet(models.QuerySet):
+def check_anchor(row, others, whose):
+    """A section's or recommendation's anchor is an id on its brief's page: never
+    one the page itself uses, nor one of `others` (the other model) there."""
+    if not row.anchor:
+        return
+    if row.anchor in BriefSection.RESERVED_ANCHORS:
+        message = f"“{row.anchor}” is used by the page itself; choose another."
+        raise ValidationError({"anchor": message})
+    if (
+        row.brief_id
+        and others.objects.filter(brief_id=row.brief_id, anchor=row.anchor).exists()
+    ):
+        message = f"“{row.anchor}” is {whose} anchor in this brief; choose another."
+        raise ValidationError({"anchor": message})
+
+
+class BriefPracticeQuerySet(models.QuerySet):
+    """Links between briefs and practices (a featured practice, a practice that
+    illustrates a recommendation), seen from either side by the public."""
+
+    brief = "brief"  # the lookup from the link to its brief
+
     def of_published_practices(self):
         """Those a reader may see on a brief's page (published() practices)."""
         return self.filter(practice__in=Practice.objects.published())
 
     def in_published_briefs(self):
         """Those a reader may follow from a practice's page (published() briefs)."""
-        return self.filter(brief__in=Brief.objects.published())
+        return self.filter(**{f"{self.brief}__in": Brief.objects.published()})
 
 
 class FeaturedPractice(models.Model):
@@ -113,7 +123,7 @@ class FeaturedPractice(models.Model):
 
     history = HistoricalRecords()
 
-    objects = FeaturedPracticeQuerySet.as_manager()
+    objects = BriefPracticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]
@@ -155,12 +165,6 @@ class FeaturedPractice(models.Model):
 class RecommendationOrigin(models.TextChoices):
     BRIEF = "brief", "The brief's own recommendation"
     ATLAS = "atlas", "Practice Atlas's own synthesis"
-
-
-class RecommendationQuerySet(models.QuerySet):
-    def in_published_briefs(self):
-        """Those a reader may follow from a practice's page (published() briefs)."""
-        return self.filter(brief__in=Brief.objects.published())
 
 
 class Recommendation(models.Model):
@@ -207,8 +211,6 @@ class Recommendation(models.Model):
 
     history = HistoricalRecords()
 
-    objects = RecommendationQuerySet.as_manager()
-
     class Meta:
         ordering = ["brief", "number"]
         constraints = [
@@ -242,32 +244,11 @@ class Recommendation(models.Model):
         return self.origin == RecommendationOrigin.ATLAS
 
     def clean(self):
-        # Its anchor is an id on the brief's page: it must not be one of the page's
-        # own or a section's.
-        if not self.anchor:
-            return
-        if self.anchor in BriefSection.RESERVED_ANCHORS:
-            message = f"“{self.anchor}” is used by the page itself; choose another."
-            raise ValidationError({"anchor": message})
-        if (
-            self.brief_id
-            and BriefSection.objects.filter(
-                brief_id=self.brief_id, anchor=self.anchor
-            ).exists()
-        ):
-            message = f"“{self.anchor}” is a section's anchor in this brief; "
-            message += "choose another."
-            raise ValidationError({"anchor": message})
+        check_anchor(self, BriefSection, "a section's")
 
 
-class RecommendationPracticeQuerySet(models.QuerySet):
-    def of_published_practices(self):
-        """Those a reader may see on a brief's page (published() practices)."""
-        return self.filter(practice__in=Practice.objects.published())
-
-    def in_published_briefs(self):
-        """Those a reader may follow from a practice's page (published() briefs)."""
-        return self.filter(recommendation__brief__in=Brief.objects.published())
+class RecommendationPracticeQuerySet(BriefPracticeQuerySet):
+    brief = "recommendation__brief"
 
 
 class RecommendationPractice(models.Model):

@@ -248,10 +248,6 @@ class OutcomeFigure(models.Model):
                 )
 
     @property
-    def is_money(self):
-        return self.metric in MONEY_METRICS
-
-    @property
     def amount(self):
         """ "EUR 103,280" or "1,246": the value with its currency."""
         return amount(self.value, self.currency)
@@ -263,10 +259,15 @@ class OutcomeFigure(models.Model):
     @property
     def summary(self):
         """ "EUR 103,280 (2016)", "39 (period not recorded; unconfirmed)"."""
-        notes = [self.period or "period not recorded"]
-        if self.unconfirmed:
-            notes.append("unconfirmed")
-        return f"{self.amount} ({'; '.join(notes)})"
+        return noted(
+            self.amount, self.period or "period not recorded", self.unconfirmed
+        )
+
+
+def noted(text, note, unconfirmed):
+    """ "EUR 2,000 (2016)", "EUR 2,000 (2016; unconfirmed)": a figure as every
+    surface words it (pages, comparison, CSV cells)."""
+    return f"{text} ({note}{'; unconfirmed' if unconfirmed else ''})"
 
 
 def amount(value, currency=""):
@@ -317,8 +318,7 @@ class CostPerFirm:
     @property
     def summary(self):
         """The amount with its method, as text."""
-        mark = "; unconfirmed" if self.unconfirmed else ""
-        return f"{self.amount} ({self.method}{mark})"
+        return noted(self.amount, self.method, self.unconfirmed)
 
 
 def cost_per_firm(figures):

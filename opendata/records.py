@@ -12,7 +12,7 @@ from django.apps import apps
 from django.conf import settings
 from django.utils.text import capfirst
 
-from evidence.models import amount, cost_per_firm, grade_of, period
+from evidence.models import OutcomeFigure, amount, cost_per_firm, grade_of, noted
 
 # The reuse terms of Interreg Europe material, shown with every export: not an open
 # licence, so our records are not relabelled as one (see record_licence).
@@ -238,7 +238,8 @@ COLUMNS = [
         "figures",
         about="Public cost per firm supported, only where a public budget and a "
         "count of firms supported cover the same years, in one currency: value, "
-        "currency, period_start, period_end and the method in words.",
+        "currency, period_start, period_end, the method in words and whether it "
+        "is unconfirmed (either figure is).",
         derived=True,
         heading="Public cost per firm supported",
     ),
@@ -315,21 +316,25 @@ def _cost(cost):
         "period_start": cost.budget.period_start,
         "period_end": cost.budget.period_end,
         "method": cost.method,
+        "unconfirmed": cost.unconfirmed,
     }
 
 
 def figure_lines(name, items):
-    """A figures column's CSV cell: a "• " line per figure, as the page reads."""
+    """A figures column's CSV cell: a "• " line per item, worded as on the pages
+    (OutcomeFigure.summary, CostPerFirm.summary)."""
     lines = []
     for item in items:
         if name == "cost_per_firm":
-            text = f"{amount(item['value'], item['currency'])} ({item['method']})"
+            cost = amount(item["value"], item["currency"])
+            text = noted(cost, item["method"], item["unconfirmed"])
         else:
-            years = period(item["period_start"], item["period_end"])
+            kept = ["metric", "value", "currency", "period_start", "period_end"]
+            figure = OutcomeFigure(
+                **{key: item[key] for key in kept}, unconfirmed=item["unconfirmed"]
+            )
             text = (
-                f"{item['metric_name']}: {amount(item['value'], item['currency'])}"
-                f" ({years or 'period not recorded'}"
-                f"{'; unconfirmed' if item['unconfirmed'] else ''}). "
+                f"{figure.get_metric_display()}: {figure.summary}. "
                 f"{item['description']} Source: {item['source']}"
             )
         lines.append(f"• {text}")

@@ -109,7 +109,7 @@ def test_evidence_citing_sources_its_stored_record_lacks_is_left_out(
     assert not Grade.objects.filter(practice=practice).exists()
     out = StringIO()
     call_command("load_catalogue", str(write(tmp_path, entry)), stdout=out)
-    assert "Evidence of 1 practices left out" in out.getvalue()
+    assert "Evidence of 1 practice left out" in out.getvalue()
 
 
 def test_every_published_practice_has_a_grade(catalogue):

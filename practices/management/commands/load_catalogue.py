@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
 
 from practices.content import (
     STALE_EVIDENCE,
@@ -29,8 +30,9 @@ class Command(BaseCommand):
             raise CommandError(f"Catalogue content not loaded: {exc}") from exc
         if stale := created.pop(STALE_EVIDENCE, 0):
             self.stdout.write(
-                f"Evidence of {stale} practices left out: each cites sources that "
-                "its stored record (loaded or edited before) does not hold."
+                f"Evidence of {stale} practice{pluralize(stale)} left out: it cites "
+                "sources that the stored record (loaded or edited before) does not "
+                "hold."
             )
         if not created:
             self.stdout.write("Catalogue content: everything is already loaded.")
