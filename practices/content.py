@@ -171,13 +171,17 @@ def load_catalogue(paths=None):
 
 
 def analyze():
-    """Statistics for the tables the list filters and counts, not the whole
-    database (its system catalogues too): that takes seconds."""
+    """PostgreSQL's statistics for the tables the list filters and counts, not the
+    whole database (its system catalogues too): that takes seconds. Outside a
+    transaction, VACUUM too: the list's counts are index-only scans,
+    which read the table itself for every row until its visibility map is set
+    (12 times the pages read at 10,000 practices, measured)."""
     links = [field.remote_field.through for field in Practice._meta.many_to_many]
     analysed = (Practice, FacetValue, Grade, *links)  # Grade: the evidence sort
     tables = [model._meta.db_table for model in analysed]
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE " + ", ".join(map(connection.ops.quote_name, tables)))
+        command = "ANALYZE " if connection.in_atomic_block else "VACUUM (ANALYZE) "
+        cursor.execute(command + ", ".join(map(connection.ops.quote_name, tables)))
 
 
 def _create(kind, key, form):

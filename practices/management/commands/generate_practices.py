@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from practices.content import analyze
 from practices.models import (
     Country,
     ImplementationLevel,
@@ -115,6 +116,8 @@ class Command(BaseCommand):
                 )
             # bulk_create sends no signals: index them and bump the version on commit.
             refresh_on_commit(p.pk for p in practices)
+        if connection.vendor == "postgresql":  # as load_catalogue does
+            analyze()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {len(practices)} synthetic practices"
