@@ -164,7 +164,7 @@ class DataPageView(TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            holdings=facts.holdings(Practice.objects.published()),
+            holdings=facts.catalogue_holdings(catalogue_version(self.request)),
             columns=COLUMNS,
             licence=LICENCE,
             parameters=PracticeFilterSet.base_filters.items(),

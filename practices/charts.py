@@ -1,5 +1,5 @@
 """The Europe map and the bar charts: server-rendered SVG built from counts the
-database gives (TermQuerySet.with_practice_counts), never from stored figures.
+database gives (listing.with_catalogue_counts), never from stored figures.
 Each chart is a template tag of the same name (practices_tags) and returns its
 template's context.
 
@@ -40,9 +40,9 @@ def classes_for(maximum):
 
 
 def europe_map(countries, heading_id="map"):
-    """Shapes, legend and table rows for the countries in use (TermQuerySet.in_use:
-    counted, by name); the rest of Europe is a neutral background. `heading_id`
-    makes the figure's ids unique on its page."""
+    """Shapes, legend and table rows for the countries in use (counted, by name:
+    listing.with_catalogue_counts); the rest of Europe is a neutral background.
+    `heading_id` makes the figure's ids unique on its page."""
     counts = {country.code: country for country in countries}
     maximum = max((c.practice_count for c in counts.values()), default=0)
     classes = classes_for(maximum)

@@ -7,8 +7,10 @@ structured data. Facts shown as one value (a period) are unconfirmed when any is
 from collections import Counter, namedtuple
 from types import SimpleNamespace
 
+from django.core.cache import cache
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
 
 
 class Certainty(models.TextChoices):
@@ -69,8 +71,8 @@ def completeness(practice):
 
 
 def tally(certainties):
-    """How many of these certainties are recorded, unconfirmed, not recorded,
-    stated (either of the first two), and in total."""
+    """How many of these certainties (or a Counter of them) are recorded,
+    unconfirmed, not recorded, stated (either of the first two), and in total."""
     counts = Counter(certainties)
     recorded, unconfirmed = counts[Certainty.RECORDED], counts[Certainty.UNCONFIRMED]
     return {
@@ -86,6 +88,18 @@ def tally(certainties):
 LevelCount = namedtuple("LevelCount", ["label", "count", "unconfirmed"])
 
 
+def catalogue_holdings(version):
+    """holdings() of the published catalogue, kept for its `version` and the day
+    as the list's unfiltered counts are (listing.catalogue_counts): the commit
+    that changes the catalogue computes them (signals.py), not a reader."""
+    from .models import Practice
+
+    return cache.get_or_set(
+        f"holdings:{version.token}:{timezone.localdate()}",
+        lambda: holdings(Practice.objects.published()),
+    )
+
+
 def holdings(queryset):
     """What `queryset` holds, counted in one query for the home and data pages."""
     from .models import ImplementationLevel, Practice
@@ -94,26 +108,28 @@ def holdings(queryset):
     columns = ["level", "uncertain_fields", "cites_interreg_europe"]
     columns += [f"has_{name}" for name in names]
     annotated = queryset.order_by().with_held_facts().with_source_terms()
-    rows = annotated.values_list(*columns)
-    by_fact = {name: [] for name in names}
+    # Grouped in the database: the Python below reads one row per combination of
+    # these values (a few dozen), not one per practice.
+    rows = annotated.values_list(*columns).annotate(practices=Count("pk"))
+    by_fact = {name: Counter() for name in names}
     by_level = {level: Counter() for level in ImplementationLevel.values}
-    without_facts = citing = 0
-    for level, flagged, cites, *held in rows:
+    total = without_facts = citing = 0
+    for level, flagged, cites, *held, practices in rows:
         flagged = flagged or ()
-        citing += cites
+        total += practices
+        citing += cites * practices
         if level:
-            by_level[level][rule(True, "level" in flagged)] += 1
+            by_level[level][rule(True, "level" in flagged)] += practices
         stated = False  # anything beyond the summary
         for name, has in zip(names, held, strict=True):
-            by_fact[name].append(rule(has, name in flagged))
+            by_fact[name][rule(has, name in flagged)] += practices
             stated = stated or (has and name != "summary")
-        without_facts += not stated
+        without_facts += practices * (not stated)
     levels = [
         LevelCount(label, counts.total(), counts[Certainty.UNCONFIRMED])
         for (level, label) in ImplementationLevel.choices
         if (counts := by_level[level]).total()
     ]
-    total = len(rows)
     return SimpleNamespace(
         total=total,
         levels=levels,  # [LevelCount] in ImplementationLevel order, levels held only

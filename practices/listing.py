@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 
 from .filters import PracticeFilterSet
-from .models import FacetValue, Practice
+from .models import Country, FacetValue, InstrumentType, Practice, Theme
 from .places import facet_regions
 
 
@@ -316,6 +316,24 @@ def catalogue_counts(version):
             [],
         ),
     )
+
+
+# The list's facet of each taxonomy, and the field its values are.
+TERM_FACETS = {Country: ("country", "code"), Theme: ("theme", "slug")}
+TERM_FACETS[InstrumentType] = ("instrument", "slug")
+
+
+def with_catalogue_counts(terms, version):
+    """These countries, themes or instrument types (one model), each with
+    `practice_count`, its published practices: the list's unfiltered counts for
+    `version` (catalogue_counts), so no other page counts them again."""
+    terms = list(terms)
+    if terms:
+        facet, field = TERM_FACETS[type(terms[0])]
+        counts = catalogue_counts(version)
+        for term in terms:
+            term.practice_count = counts.get((facet, getattr(term, field)), 0)
+    return terms
 
 
 def facet_counts(filterset, active):

@@ -40,20 +40,11 @@ from .history import HistoricalRecordsWithReverseM2M
 class TermQuerySet(models.QuerySet):
     """For anything practices are browsed by: countries and taxonomy terms."""
 
-    def with_practice_counts(self):
-        """Annotate `practice_count`: the published practices."""
-        published = Q(practices__in=Practice.objects.published())
-        counted = self.annotate(
-            practice_count=Count("practices", filter=published, distinct=True)
-        )
-        # Meta.ordering is dropped from GROUP BY queries: restate it.
-        return counted.order_by(*self.model._meta.ordering)
-
-    def in_use(self, practices=None):
-        """Only the terms that some of those practices carry, counted as above,
-        through their links only: a brief's dozen practices cost a dozen links."""
-        if practices is None:
-            practices = Practice.objects.published()
+    def in_use(self, practices):
+        """Only the terms that some of those practices carry, each with
+        `practice_count`, counted through their links only: a brief's dozen
+        practices cost a dozen links. (The whole catalogue's counts come with the
+        list's: listing.with_catalogue_counts.)"""
         # filter() before annotate(): the count joins the links the filter kept.
         counted = self.filter(practices__in=practices).annotate(
             practice_count=Count("practices", distinct=True)

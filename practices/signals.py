@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
+from .facts import catalogue_holdings
 from .listing import catalogue_counts
 from .models import CatalogueVersion, FacetValue, Practice, PracticeSource
 from .search import refresh_search_index
@@ -48,9 +49,11 @@ def _refresh():
         FacetValue.refresh(ids)
         CatalogueVersion.bump()
     _pending.ids = None
-    # The list's unfiltered counts for the new version: the writer waits for
-    # them, so the next reader does not.
-    catalogue_counts(CatalogueVersion.current())
+    # The list's unfiltered counts and what the home and data pages count, for the
+    # new version: the writer waits for them, so the next reader does not.
+    version = CatalogueVersion.current()
+    catalogue_counts(version)
+    catalogue_holdings(version)
 
 
 @receiver(post_save, sender=Practice)

@@ -16,7 +16,7 @@ from publishing.views import StaffPreviewMixin
 from . import compare, facts, places
 from .caching import catalogue_version, private_preview, public_page
 from .cards import attach_card_terms
-from .listing import OVERDUE_LAST, SORT_LABELS, list_practices
+from .listing import OVERDUE_LAST, SORT_LABELS, list_practices, with_catalogue_counts
 from .models import Country, InstrumentType, Practice, Region, Status, Theme
 from .search import MAX_TERMS, cut, snippet
 from .ways_out import ways_out
@@ -31,12 +31,14 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         published = Practice.objects.published()
+        version = catalogue_version(self.request)
+        countries = with_catalogue_counts(Country.objects.all(), version)
         return super().get_context_data(
-            holdings=facts.holdings(published),
+            holdings=facts.catalogue_holdings(version),
             briefs=Brief.objects.published()[:3],
-            countries=Country.objects.in_use(),
-            themes=Theme.objects.with_practice_counts(),
-            instruments=InstrumentType.objects.with_practice_counts(),
+            countries=[country for country in countries if country.practice_count],
+            themes=with_catalogue_counts(Theme.objects.all(), version),
+            instruments=with_catalogue_counts(InstrumentType.objects.all(), version),
             latest_practices=attach_card_terms(
                 published.for_listing().order_by("-published_on", "-pk")[:6]
             ),
@@ -262,7 +264,11 @@ class TermListView(ListView):
     context_object_name = "terms"
 
     def get_queryset(self):
-        return self.model.objects.with_practice_counts()
+        version = catalogue_version(self.request)
+        return with_catalogue_counts(self.model.objects.all(), version)
+
+    def get_template_names(self):  # a list of terms does not name its model
+        return [f"{self.model._meta.app_label}/{self.model._meta.model_name}_list.html"]
 
     def get_context_data(self, **kwargs):
         heading = self.model._meta.verbose_name_plural.capitalize()

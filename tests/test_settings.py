@@ -109,7 +109,7 @@ def test_postgresql_connections_get_timeouts_and_keepalives_the_url_can_change(
     production_env["DATABASE_URL"] = "postgres://atlas@127.0.0.1:5432/atlas"
     assert database_options(production_env) == {
         "connect_timeout": 5,
-        "options": "-c statement_timeout=5s",
+        "options": "-c statement_timeout=5s -c jit=off",
         "answer_timeout": 7,  # config.postgresql: statement_timeout + 2 s
         "keepalives": 1,
         "keepalives_idle": 5,
@@ -123,7 +123,7 @@ def test_postgresql_connections_get_timeouts_and_keepalives_the_url_can_change(
         "?keepalives_idle=30&tcp_user_timeout=0&answer_timeout=20"
     )
     options = database_options(production_env)
-    assert options["options"] == "-c statement_timeout=0s"
+    assert options["options"] == "-c statement_timeout=0s -c jit=off"
     assert options["answer_timeout"] == 20
     assert options["keepalives_idle"] == 30
     assert options["tcp_user_timeout"] == 0

@@ -201,7 +201,7 @@ def test_with_the_real_catalogue_every_published_record_is_listed(client, catalo
     assert briefs == {
         f"{ORIGIN}{b.get_absolute_url()}" for b in Brief.objects.published()
     }
-    countries = Country.objects.with_practice_counts().filter(practice_count__gt=0)
+    countries = Country.objects.in_use(Practice.objects.published())
     for term in [*countries, *Theme.objects.all(), *InstrumentType.objects.all()]:
         assert f"{ORIGIN}{term.get_absolute_url()}" in urls, term
     # Every listed page answers.
