@@ -1,5 +1,6 @@
 """The catalogue content in fixtures/catalogue/ and the loader `make run` uses."""
 
+import csv
 import json
 import re
 
@@ -9,7 +10,14 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from briefs.models import Brief
-from practices.content import ContentError, content_files, load_catalogue, read_content
+from practices.content import (
+    CONTENT_DIR,
+    ContentError,
+    catalogue_files,
+    content_files,
+    load_catalogue,
+    read_content,
+)
 from practices.models import (
     InstrumentType,
     Period,
@@ -205,7 +213,11 @@ def test_no_two_practices_share_a_title(catalogue):
 
 
 def test_every_reference_in_the_content_files_resolves():
+    """Regions resolve in the files' own or in the NUTS 2021 units (nuts-2021.csv),
+    which the loader adds before the practices."""
     content = read_content(content_files())
+    country_of = {c["nuts_code"]: code for code, c in content["countries"].items()}
+    content["regions"] = {**nuts_regions(country_of), **content["regions"]}
     for practice in content["practices"].values():
         for kind, field in [
             ("countries", "countries"),
@@ -220,6 +232,21 @@ def test_every_reference_in_the_content_files_resolves():
     for region in content["regions"].values():
         assert region["country"] in content["countries"], region
         assert not region["parent"] or region["parent"] in content["regions"], region
+
+
+def nuts_regions(country_of):
+    """{code: unit} of the NUTS 2021 units below the countries, as regions are;
+    `country_of` maps a NUTS country code (EL, UK) to the country's (GR, GB)."""
+    with open(CONTENT_DIR / "nuts-2021.csv", newline="", encoding="utf-8") as file:
+        return {
+            row["code"]: {
+                "code": row["code"],
+                "country": country_of[row["country_code"]],
+                "parent": row["parent"] if row["level"] != "1" else None,
+            }
+            for row in csv.DictReader(file)
+            if row["level"] != "0"
+        }
 
 
 def test_every_term_has_a_one_sentence_description(catalogue):
@@ -240,7 +267,7 @@ def test_the_brief_keeps_exactly_its_14_practices_while_the_catalogue_grows(
 def test_new_content_is_added_to_an_existing_database_without_touching_edits(
     tmp_path, db
 ):
-    files = content_files()
+    files = catalogue_files()
     # (Without the evidence of practices that are not loaded yet.)
     featured_only = [
         f for f in files if "more-practices" not in f.name and f.name != "evidence.json"
@@ -276,7 +303,7 @@ def test_recommendations_reach_a_database_loaded_before_them(tmp_path, db):
     """A database loaded before the files had recommendations gets them, with
     their practices, at the next run; and a recommendation whose practices come
     from a file not loaded yet waits for it."""
-    files = content_files()
+    files = catalogue_files()
     # (Without the evidence of practices that are not loaded yet.)
     featured_only = [
         f for f in files if "more-practices" not in f.name and f.name != "evidence.json"
