@@ -116,8 +116,7 @@ class Command(BaseCommand):
                 )
             # bulk_create sends no signals: index them and bump the version on commit.
             refresh_on_commit(p.pk for p in practices)
-        if connection.vendor == "postgresql":  # as load_catalogue does
-            analyze()
+        analyze()  # as load_catalogue does
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {len(practices)} synthetic practices"
