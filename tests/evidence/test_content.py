@@ -87,7 +87,7 @@ def an_entry(record, **changes):
     ],
 )
 def test_bad_evidence_is_refused_with_its_reason(catalogue, tmp_path, changes, message):
-    practice = Practice.objects.first()
+    practice = Practice.objects.filter(figures__isnull=True).first()
     Grade.objects.filter(practice=practice).delete()  # so the file's would be added
     path = write(tmp_path, an_entry(practice, **changes))
     with pytest.raises(ContentError) as error:
