@@ -53,12 +53,16 @@ def json_document(response):
 
 
 def list_page(client, params):
-    """(count, slugs in order) of the HTML list for these parameters."""
-    response = client.get(LIST_URL, {**params, "per_page": 100})
-    assert response.status_code == 200
-    count = response.context["paginator"].count
-    assert count <= 100, "the list shows every match on one page"
-    return count, [p.slug for p in response.context["practices"]]
+    """(count, slugs in order) of the HTML list for these parameters, page after
+    page of 100."""
+    slugs, page = [], 1
+    while True:
+        response = client.get(LIST_URL, {**params, "per_page": 100, "page": page})
+        assert response.status_code == 200
+        slugs += [p.slug for p in response.context["practices"]]
+        if not response.context["page_obj"].has_next():
+            return response.context["paginator"].count, slugs
+        page += 1
 
 
 # --- the list's count and order, for every filter combination ----------------------
