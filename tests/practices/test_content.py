@@ -445,7 +445,7 @@ def test_only_sources_that_say_so_make_a_practice_ongoing(catalogue):
     started_only = Practice.objects.filter(
         start_year__isnull=False, end_year__isnull=True
     )
-    assert started_only.count() == 31  # 21, plus 10 of more-practices-4d.json
+    assert started_only.count() == 32  # 21, plus 11 of more-practices-4d.json
     assert {periods[p.slug] for p in started_only} == {Period.UNKNOWN}
 
 
