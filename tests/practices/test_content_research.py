@@ -92,6 +92,12 @@ DISTINCT = {
         "two Danida schemes, delegations and market exploration, presented in one "
         "article on aid-funded export schemes"
     ),
+    frozenset(
+        ("sardegna-programma-triennale-internazionalizzazione", "sardegna-export-lab")
+    ): (
+        "Sardinia's programme and its training strand, which has results of its own; "
+        "the same articles report on both"
+    ),
 }
 
 
@@ -198,7 +204,12 @@ def labels_of(slug):
 
 
 # Records of the research not in the catalogue, with the reason.
-LEFT_OUT = {}
+LEFT_OUT = {
+    "bg-eapsme-business-missions-2010-2012": (
+        "the same agency's 2010-2012 plan as national-stands-of-bulgarian-smes-at-"
+        "international-fairs-bsmepa, which already cites its only source"
+    ),
+}
 
 
 def test_the_later_research_is_all_in_the_catalogue_or_named_as_left_out():
