@@ -16,6 +16,9 @@ from practices.models import Country, Practice, Region
 pytestmark = pytest.mark.django_db
 
 NUTS_FILE = CONTENT_DIR / "nuts-2021.csv"
+# A real region without practices, with an English name of its own (a German Land
+# was until the catalogue covered every one).
+EMPTY, EMPTY_NAME = "ES63", "Ceuta (Ciudad de Ceuta)"
 TAXONOMIES = CONTENT_DIR / "taxonomies.json"
 
 
@@ -78,29 +81,29 @@ def test_a_unit_of_an_unknown_country_is_refused(tmp_path, db):
 
 
 def test_a_real_code_without_practices_lists_the_nearest_places(client, catalogue):
-    response = client.get("/practices/", {"region": "DE9"})
+    response = client.get("/practices/", {"region": EMPTY})
     assert response.status_code == 200
     text = text_of(response)
-    assert "No practices in Lower Saxony (Niedersachsen) yet" in text
-    germany = published(countries__code="DE")
-    assert germany
-    assert f"Germany (country) · {germany} practice" in text
-    assert 'href="/countries/de/"' in response.text
+    assert f"No practices in {EMPTY_NAME} yet" in text
+    spain = published(countries__code="ES")
+    assert spain
+    assert f"Spain (country) · {spain} practice" in text
+    assert 'href="/countries/es/"' in response.text
     # The facets are there to widen the search from.
     assert response.context["facets"]
 
 
 def test_its_nuts_1_region_comes_before_its_country(client, catalogue):
-    response = client.get("/practices/", {"region": "ith4"})  # either case
+    response = client.get("/practices/", {"region": EMPTY.lower()})  # either case
     assert response.status_code == 200
     text = text_of(response)
-    north_east = Practice.objects.published().found_by("region", ["ITH"]).count()
-    italy = published(countries__code="IT")
-    assert "No practices in Friuli-Venezia Giulia yet" in text
-    nearest = f"Northeast Italy (Nord-Est) (NUTS 1 region) · {north_east} practices"
-    assert nearest in text and f"Italy (country) · {italy} practices" in text
-    assert text.index(nearest) < text.index("Italy (country)")
-    assert 'href="/regions/ITH/"' in response.text
+    south = Practice.objects.published().found_by("region", ["ES6"]).count()
+    spain = published(countries__code="ES")
+    assert f"No practices in {EMPTY_NAME} yet" in text
+    nearest = f"Sur (NUTS 1 region) · {south} practices"
+    assert nearest in text and f"Spain (country) · {spain} practices" in text
+    assert text.index(nearest) < text.index("Spain (country)")
+    assert 'href="/regions/ES6/"' in response.text
 
 
 def test_an_unknown_code_is_still_refused_with_the_reason(client, catalogue):
@@ -110,14 +113,14 @@ def test_an_unknown_code_is_still_refused_with_the_reason(client, catalogue):
 
 
 def test_the_region_facet_lists_only_regions_with_practices(client, catalogue):
-    for query in ({}, {"region": "DE9"}):
+    for query in ({}, {"region": EMPTY}):
         response = client.get("/practices/", query)
         (regions,) = [f for f in response.context["facets"] if f.name == "region"]
         options = {option.value: option.count for option in regions.options}
-        assert options["ITH5"] and "ITH4" not in options and "DE91" not in options
-        assert len(options) < 100 < Region.objects.count()
+        assert options["ITH5"] and "ES64" not in options and "FRY5" not in options
+        assert len(options) < Region.objects.count() / 4
     # The one selected stays, with its count.
-    assert options.pop("DE9") == 0
+    assert options.pop(EMPTY) == 0
     assert all(options.values())
 
 
@@ -137,9 +140,11 @@ def test_the_region_facet_shows_each_place_once_down_to_nuts_2(client, catalogue
     assert all(len(code) <= 4 for code in options)
     es21 = Practice.objects.published().found_by("region", ["ES21"]).count()
     assert options["ES21"].count == es21 > 0
-    # An old link to a folded code still works, and shows what it selected.
+    # An old link to a folded code still works, and shows what it selected: the
+    # practices placed in that unit (not those placed only in its parent).
     response = client.get("/practices/", {"region": "CZ080"})
-    assert response.context["paginator"].count == options["CZ08"].count
+    found = Practice.objects.published().found_by("region", ["CZ080"]).count()
+    assert response.context["paginator"].count == found <= options["CZ08"].count
     assert region_options(response)["CZ080"].selected
 
 
@@ -206,9 +211,14 @@ def test_a_region_page_lists_its_practices_then_those_around_it(client, catalogu
     assert f'<a href="/countries/it/">All {italy} practices in Italy</a>' in (
         response.text
     )
+    # A few of the others around it, each group led to its whole list.
     others = Practice.objects.published().filter(countries__code="IT")
-    for practice in others.exclude(pk__in=own.values("pk")):
-        assert practice.get_absolute_url() in response.text
+    shown = [
+        practice
+        for practice in others.exclude(pk__in=own.values("pk"))
+        if practice.get_absolute_url() in response.text
+    ]
+    assert 0 < len(shown) <= 10
     # Home › Countries › Italy › Emilia-Romagna
     crumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', response.text, re.S)
     assert re.findall(r">([^<>]+)</(?:a|li)>", crumbs.group(0)) == [
@@ -220,13 +230,13 @@ def test_a_region_page_lists_its_practices_then_those_around_it(client, catalogu
 
 
 def test_a_region_page_without_practices_has_the_empty_state(client, catalogue):
-    response = client.get("/regions/de9/")
+    response = client.get(f"/regions/{EMPTY.lower()}/")
     assert response.status_code == 200
     text = text_of(response)
-    assert "0 practices in Lower Saxony (Niedersachsen)" in text
-    assert "No practices in Lower Saxony (Niedersachsen) yet" in text
-    assert "Near Lower Saxony (Niedersachsen): Germany" in text
-    assert "<title>Lower Saxony (Niedersachsen) · DE9" in response.text
+    assert f"0 practices in {EMPTY_NAME}" in text
+    assert f"No practices in {EMPTY_NAME} yet" in text
+    assert f"Near {EMPTY_NAME}: Sur" in text
+    assert f"<title>{EMPTY_NAME} · {EMPTY}" in response.text
 
 
 def test_an_unknown_region_is_not_found(client, catalogue):
@@ -238,8 +248,8 @@ def test_only_regions_with_practices_are_in_the_sitemap(client, catalogue):
     text = client.get("/sitemap-regions.xml").text
     assert "/regions/ITH5/</loc>" in text
     assert "/regions/ITH/</loc>" in text  # through the region inside it
-    assert "/regions/DE9/</loc>" not in text
-    assert text.count("<loc>") < 100
+    assert f"/regions/{EMPTY}/</loc>" not in text
+    assert text.count("<loc>") < Region.objects.count() / 4
 
 
 # --- English names (issue 20 #3, issue 23 #1) ---------------------------------
@@ -344,17 +354,17 @@ def test_old_region_links_at_any_level_still_work(client, catalogue):
 # --- searches that name a place ---------------------------------------------
 
 
-@pytest.mark.parametrize("query", ["Lower Saxony", "niedersachsen", "LOWER-SAXONY"])
+@pytest.mark.parametrize("query", ["Ceuta", "ciudad de ceuta", "CIUDAD-DE-CEUTA"])
 def test_a_search_naming_a_region_without_practices_shows_ways_out(
     client, catalogue, query
 ):
     response = client.get("/practices/", {"q": query})
     assert response.status_code == 200
     text = text_of(response)
-    assert "No practices in Lower Saxony (Niedersachsen) yet" in text
-    germany = published(countries__code="DE")
-    assert f"Germany (country) · {germany} practice" in text
-    assert 'href="/countries/de/"' in response.text
+    assert f"No practices in {EMPTY_NAME} yet" in text
+    spain = published(countries__code="ES")
+    assert f"Spain (country) · {spain} practice" in text
+    assert 'href="/countries/es/"' in response.text
 
 
 def test_a_search_naming_a_region_with_practices_leads_to_them(client, catalogue):
