@@ -39,7 +39,7 @@ PAGES = [
     ("country-empty", "/countries/no/", 200),
     ("country-list", "/countries/", 200),
     ("region", "/regions/ITH5/", 200),
-    ("region-empty", "/regions/DE9/", 200),
+    ("region-empty", "/regions/ES63/", 200),
     ("theme", "/themes/cooperation-between-smes/", 200),
     ("theme-list", "/themes/", 200),
     ("instrument", "/instruments/voucher/", 200),
@@ -51,9 +51,9 @@ PAGES = [
     # A practice with a grade, outcome figures and a derived cost per firm.
     ("graded-practice", "/practices/consolidation-plan-in-international-markets/", 200),
     ("follow", "/follow/?country=IT&q=export", 200),
-    ("practice-list-empty-region", "/practices/?region=ITH4", 200),
+    ("practice-list-empty-region", "/practices/?region=ES64", 200),
     # An empty search with a filter: its ways out (practices.ways_out).
-    ("practice-list-ways-out", "/practices/?q=innovation+voucher&level=local", 200),
+    ("practice-list-ways-out", "/practices/?q=quantum+voucher&level=local", 200),
     # Pages for records in other states (set up by PREPARE below).
     ("archived-practice", "/practices/the-wakefield-first-bondholder-scheme/", 200),
     ("preview", "/practices/xport-accelerator/preview/", 200),

@@ -304,7 +304,7 @@ def a_way_out_of_an_empty_search(walk):
     """No practice holds both words: the page offers the instrument named like
     one of them, with its count, and the link leads to those practices."""
     page = walk.page
-    search(walk, "innovation voucher")
+    search(walk, "quantum voucher")
     ways = page.locator(".ways-out")
     expect(ways).to_be_visible()
     walk.check()
@@ -314,13 +314,13 @@ def a_way_out_of_an_empty_search(walk):
 
 
 def a_region_named_in_english(walk):
-    """ "Lower Saxony" is Niedersachsen (DE9): no practice there yet, and the
+    """ "Ceuta" is Ciudad de Ceuta (ES63): no practice there yet, and the
     nearest places that have some."""
     page = walk.page
-    search(walk, "Lower Saxony")
+    search(walk, "Ceuta")
     empty = page.locator(".empty-place")
-    expect(empty).to_contain_text("No practices in Lower Saxony (Niedersachsen) yet.")
-    expect(empty.get_by_role("link", name="Germany")).to_be_visible()
+    expect(empty).to_contain_text("No practices in Ceuta (Ciudad de Ceuta) yet.")
+    expect(empty.get_by_role("link", name="Spain")).to_be_visible()
     walk.check()
 
 
@@ -370,13 +370,13 @@ def a_country_with_no_practice(walk):
 
 def a_region_with_no_practice(walk):
     page = walk.page
-    walk.go("/practices/?region=DE9")
+    walk.go("/practices/?region=ES63")
     empty = page.locator(".empty-place")
-    expect(empty).to_contain_text("No practices in Lower Saxony (Niedersachsen) yet.")
+    expect(empty).to_contain_text("No practices in Ceuta (Ciudad de Ceuta) yet.")
     expect(empty).to_contain_text("The nearest places that have some:")
     walk.check()
-    empty.get_by_role("link", name="Germany").click()
-    expect(page).to_have_url(re.compile("/countries/de/$"))
+    empty.get_by_role("link", name="Spain").click()
+    expect(page).to_have_url(re.compile("/countries/es/$"))
     expect(page.locator(".card").first).to_be_visible()
 
 
