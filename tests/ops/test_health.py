@@ -575,7 +575,10 @@ def test_connections_wait_for_the_database_a_bounded_time(db):
         options = connection.settings_dict["OPTIONS"]
         with connection.cursor() as cursor:
             cursor.execute("SHOW statement_timeout")
-            assert f"-c statement_timeout={cursor.fetchone()[0]}" == options["options"]
+            timeout = cursor.fetchone()[0]
+            cursor.execute("SHOW jit")
+            assert options["options"] == f"-c statement_timeout={timeout} -c jit=off"
+            assert cursor.fetchone()[0] == "off"
         assert connection.connection.answer_timeout == options["answer_timeout"]
         sock = socket.socket(fileno=os.dup(connection.connection.pgconn.socket))
         with sock:
