@@ -14,10 +14,15 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import TemplateView
 
-from practices import compare, facts
+from practices import compare
 from practices.caching import catalogue_version, public_page
 from practices.filters import PracticeFilterSet
-from practices.listing import FILE_PREFIX, SORT_LABELS, list_practices
+from practices.listing import (
+    FILE_PREFIX,
+    SORT_LABELS,
+    catalogue_holdings,
+    list_practices,
+)
 from practices.models import ImplementationLevel, Practice
 
 from .discovery import absolute_uri, filtered_path
@@ -164,7 +169,7 @@ class DataPageView(TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            holdings=facts.catalogue_holdings(catalogue_version(self.request)),
+            holdings=catalogue_holdings(catalogue_version(self.request)),
             columns=COLUMNS,
             licence=LICENCE,
             parameters=PracticeFilterSet.base_filters.items(),

@@ -7,10 +7,8 @@ structured data. Facts shown as one value (a period) are unconfirmed when any is
 from collections import Counter, namedtuple
 from types import SimpleNamespace
 
-from django.core.cache import cache
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q
-from django.utils import timezone
 
 
 class Certainty(models.TextChoices):
@@ -86,18 +84,6 @@ def tally(certainties):
 
 # `unconfirmed`: of `count`, those whose level the sources do not confirm.
 LevelCount = namedtuple("LevelCount", ["label", "count", "unconfirmed"])
-
-
-def catalogue_holdings(version):
-    """holdings() of the published catalogue, kept for its `version` and the day
-    as the list's unfiltered counts are (listing.catalogue_counts): the commit
-    that changes the catalogue computes them (signals.py), not a reader."""
-    from .models import Practice
-
-    return cache.get_or_set(
-        f"holdings:{version.token}:{timezone.localdate()}",
-        lambda: holdings(Practice.objects.published()),
-    )
 
 
 def holdings(queryset):

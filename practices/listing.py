@@ -23,8 +23,9 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 
-from .filters import PracticeFilterSet
-from .models import Country, FacetValue, InstrumentType, Practice, Theme
+from . import facts
+from .filters import TERMS, PracticeFilterSet
+from .models import FacetValue, Practice
 from .places import facet_regions
 
 
@@ -305,22 +306,34 @@ def query_without(query_data, *names, value=None):
     return "?" + urlencode(kept)
 
 
+def kept_for(version, name, compute):
+    """What compute() gives for the published catalogue, the same for every reader
+    until it changes: kept for its version (CatalogueVersion.current()) and the day
+    (published() depends on it). The commit that changes the catalogue computes
+    the new ones (signals.py), not a reader."""
+    key = f"{name}:{version.token}:{timezone.localdate()}"
+    return cache.get_or_set(key, compute)
+
+
 def catalogue_counts(version):
-    """The unfiltered facet counts, the same for every reader until the catalogue
-    changes: kept for its version (CatalogueVersion.current()) and the day. The
-    commit that changes it computes the new ones (signals.py), not a reader."""
-    return cache.get_or_set(
-        f"facet-counts:{version.token}:{timezone.localdate()}",
-        lambda: facet_counts(
-            PracticeFilterSet(queryset=Practice.objects.published(), version=version),
-            [],
-        ),
+    """The list's unfiltered facet counts."""
+
+    def count():
+        published = Practice.objects.published()
+        return facet_counts(PracticeFilterSet(queryset=published, version=version), [])
+
+    return kept_for(version, "facet-counts", count)
+
+
+def catalogue_holdings(version):
+    """What the home and data pages count (facts.holdings)."""
+    return kept_for(
+        version, "holdings", lambda: facts.holdings(Practice.objects.published())
     )
 
 
-# The list's facet of each taxonomy, and the field its values are.
-TERM_FACETS = {Country: ("country", "code"), Theme: ("theme", "slug")}
-TERM_FACETS[InstrumentType] = ("instrument", "slug")
+# The list's facet of each taxonomy, and the field its values are (filters.TERMS).
+TERM_FACETS = {model: (name, field) for name, (model, field, _) in TERMS.items()}
 
 
 def with_catalogue_counts(terms, version):

@@ -15,8 +15,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from .facts import catalogue_holdings
-from .listing import catalogue_counts
+from .listing import catalogue_counts, catalogue_holdings
 from .models import CatalogueVersion, FacetValue, Practice, PracticeSource
 from .search import refresh_search_index
 

@@ -13,10 +13,16 @@ from django.views.generic import DetailView, ListView, TemplateView
 from briefs.models import Brief
 from publishing.views import StaffPreviewMixin
 
-from . import compare, facts, places
+from . import compare, places
 from .caching import catalogue_version, private_preview, public_page
 from .cards import attach_card_terms
-from .listing import OVERDUE_LAST, SORT_LABELS, list_practices, with_catalogue_counts
+from .listing import (
+    OVERDUE_LAST,
+    SORT_LABELS,
+    catalogue_holdings,
+    list_practices,
+    with_catalogue_counts,
+)
 from .models import Country, InstrumentType, Practice, Region, Status, Theme
 from .search import MAX_TERMS, cut, snippet
 from .ways_out import ways_out
@@ -34,7 +40,7 @@ class HomeView(TemplateView):
         version = catalogue_version(self.request)
         countries = with_catalogue_counts(Country.objects.all(), version)
         return super().get_context_data(
-            holdings=facts.catalogue_holdings(version),
+            holdings=catalogue_holdings(version),
             briefs=Brief.objects.published()[:3],
             countries=[country for country in countries if country.practice_count],
             themes=with_catalogue_counts(Theme.objects.all(), version),
