@@ -145,13 +145,16 @@ class PracticeRecordForm(forms.ModelForm):
     countries, regions, themes, instruments, project = (
         forms.Field(required=False) for _ in KEYS
     )
-    uncertain_fields = forms.MultipleChoiceField(
-        choices=Practice.UNCERTAIN_CHOICES,
-        required=False,
-        error_messages={
-            "invalid_choice": "%(value)r cannot be flagged as unconfirmed (the fields "
-            f"that can: {', '.join(Practice.UNCERTAIN_FIELDS)})"
-        },
+    uncertain_fields, declared_none = (
+        forms.MultipleChoiceField(
+            choices=Practice.UNCERTAIN_CHOICES,
+            required=False,
+            error_messages={
+                "invalid_choice": f"%(value)r cannot be {what} (the fields that can: "
+                f"{', '.join(Practice.UNCERTAIN_FIELDS)})"
+            },
+        )
+        for what in ("flagged as unconfirmed", "declared unpublished")
     )
     sources = SourcesField(required=False)
     field_order = FIELDS
@@ -177,6 +180,9 @@ class PracticeRecordForm(forms.ModelForm):
 
     def clean_uncertain_fields(self):
         return list(dict.fromkeys(self.cleaned_data["uncertain_fields"]))
+
+    def clean_declared_none(self):
+        return list(dict.fromkeys(self.cleaned_data["declared_none"]))
 
     def clean(self):
         # Not ModelForm.clean(), which checks unique fields and constraints with

@@ -106,7 +106,7 @@ class Column:
 
     @property
     def choices(self):
-        if self.name == "uncertain_fields":  # a list of field names, not a choice
+        if self.name in FACT_LISTS:  # a list of field names, not a choice
             return list(self.model_field.model.UNCERTAIN_CHOICES)
         return list(self.model_field.choices or []) if self.field else []
 
@@ -118,6 +118,9 @@ class Column:
     type_note = property(lambda self: KINDS[self.kind][0])
     json_type = property(lambda self: KINDS[self.kind][1])
 
+
+# Columns that list facts of the record by name (Practice.UNCERTAIN_FIELDS).
+FACT_LISTS = ("uncertain_fields", "declared_none")
 
 # In CSV column order; JSON records have the same keys, except that CSV's
 # source_urls and source_titles are JSON's `sources`.
@@ -245,6 +248,7 @@ COLUMNS = [
     ),
     Column("last_verified_on", "date", "Practice.last_verified_on"),
     Column("review_by", "date", "Practice.review_by"),
+    Column("declared_none", "codes", "Practice.declared_none"),
     Column("attribution", "text", "Practice.attribution"),
     Column(
         "licence",
@@ -402,7 +406,7 @@ def csv_row(record):
     other derived values, as older files hold them, with empty cells)."""
     cells = {**dict.fromkeys(DERIVED, ""), **record}
     for name in LISTS:
-        cells[name] = LIST_SEPARATOR.join(record[name])
+        cells[name] = LIST_SEPARATOR.join(record.get(name, []))
     for name in NAME_LISTS:  # for readers only: the import ignores them
         cells[name] = "; ".join(cells[name])
     for name in MARKDOWN:

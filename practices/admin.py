@@ -26,7 +26,7 @@ from publishing.admin import (
 )
 
 from .links import MALFORMED, link_keepers
-from .listing import LocalDate
+from .listing import REVIEW_OVERDUE, LocalDate
 from .models import (
     Country,
     InstrumentType,
@@ -93,7 +93,7 @@ class ReviewFilter(ConditionFilter):
     title = "review"
     parameter_name = "review"
     conditions = {
-        "due": ("Needs review (review date passed)", Q(review_by__lt=LocalDate())),
+        "due": ("Needs review (review date passed)", REVIEW_OVERDUE),
         "none": ("No review date", Q(review_by__isnull=True)),
         "later": ("Review date not yet reached", Q(review_by__gte=LocalDate())),
     }
@@ -288,6 +288,15 @@ class PracticeAdminForm(WorkflowAdminForm):
         label="Unconfirmed facts",
         help_text="Tick the facts the sources do not confirm; pages mark them.",
     )
+    declared_none = forms.MultipleChoiceField(
+        choices=Practice.UNCERTAIN_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Searched, none published",
+        help_text="Tick the facts you looked for when you last verified the "
+        "record and found nowhere: pages say “none published as of” the month of "
+        "“last verified”, which must be set.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -381,6 +390,7 @@ class PracticeAdmin(WorkflowAdmin):
                 "published_on",
                 "last_verified_on",
                 "review_by",
+                "declared_none",
                 "created_at",
                 "updated_at",
             ],

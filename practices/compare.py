@@ -117,9 +117,11 @@ class Criterion:
             value = "\n".join(f"{text} <{url}>" for text, url in value)
         elif self.markdown:
             value = html.unescape(strip_tags(markdown(value))).strip()
-        sureness = facts.rule(bool(value), facts.is_unconfirmed(practice, self.fact))
+        sureness = facts.certainty(practice, self.fact, value)
         if sureness == facts.Certainty.NOT_RECORDED:
             value = facts.Certainty.NOT_RECORDED.label
+        elif sureness == facts.Certainty.DECLARED_NONE and self.fact:
+            value = facts.none_published(practice)
         elif sureness == facts.Certainty.UNCONFIRMED and self.fact:
             value = f"{value} ({facts.Certainty.UNCONFIRMED.label.lower()})"
         if self.badge and (badge := self.badge(practice)):

@@ -11,6 +11,7 @@ An entry may appear in several files only if it is identical in each.
 import csv
 import json
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 from django import forms
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from briefs.models import (
     Brief,
@@ -141,6 +143,8 @@ def load_catalogue(paths=None):
                     problems = "; ".join(map(str, report.problems))
                     raise ContentError(f"{path.name}: practices not loaded: {problems}")
                 created["practices"] += report.counts[CREATE]
+        if verified := _add_verification(content["practices"]):
+            created["verification dates"] += verified
         existing = set(Brief.objects.values_list("slug", flat=True))
         for slug in sorted(content["briefs"]):
             entry = dict(content["briefs"][slug])
@@ -240,6 +244,36 @@ def _add_english_names(units):
     for region in regions:
         region.name_en = english[region.code]
     return Region.objects.bulk_update(regions, ["name_en"])
+
+
+def _add_verification(entries):
+    """Give practices loaded before the research recorded when their sources were
+    read that day, its review date (Practice.clean) and the facts it looked for in
+    vain, unless a curator has verified them since or has filled the fact in.
+    Returns how many were dated."""
+    dated = {slug: e for slug, e in entries.items() if e.get("last_verified_on")}
+    practices = list(Practice.objects.filter(slug__in=dated, last_verified_on=None))
+    for practice in practices:
+        entry = dated[practice.slug]
+        verified = practice.last_verified_on = date.fromisoformat(
+            entry["last_verified_on"]
+        )
+        if practice.review_by and practice.review_by < verified:
+            practice.review_by = None  # follows from it (a curator's later one stays)
+        practice.declared_none = [
+            name
+            for name in entry.get("declared_none", [])
+            if name in Practice.COLUMN_FACTS and not getattr(practice, name)
+        ]
+        practice.clean()
+        practice.updated_at = timezone.now()  # a new catalogue version
+    fields = ["last_verified_on", "review_by", "declared_none", "updated_at"]
+    bulk_update_with_history(
+        practices, Practice, fields, default_change_reason="Verification dates loaded"
+    )
+    if practices:
+        refresh_on_commit()
+    return len(practices)
 
 
 STALE_EVIDENCE = "evidence entries left out (their stored record lacks the sources)"

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, Count, DateField, Expression, F, Value, When
+from django.db.models import Case, Count, DateField, Expression, F, Q, Value, When
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
@@ -43,8 +43,9 @@ class LocalDate(Expression):
 # come after the fresh ones (and those with no review date) in the default order
 # and among equally relevant search results. The chronological orders (newest,
 # start year) stay purely chronological: a reader who picks them asked for that.
+REVIEW_OVERDUE = Q(review_by__lt=LocalDate())
 OVERDUE_LAST = Case(
-    When(review_by__lt=LocalDate(), then=Value(True)),
+    When(REVIEW_OVERDUE, then=Value(True)),
     default=Value(False),
 ).asc()
 

@@ -33,7 +33,7 @@ from publishing.models import Publishable, PublishableQuerySet
 from publishing.models import Status as Status  # for the code that imports it here
 from publishing.workflow import permissions
 
-from .facts import with_held_facts
+from .facts import RELATIONS, with_held_facts
 from .history import HistoricalRecordsWithReverseM2M
 
 
@@ -50,6 +50,15 @@ class TermQuerySet(models.QuerySet):
             practice_count=Count("practices", distinct=True)
         )
         return counted.order_by(*self.model._meta.ordering)
+
+
+def next_review(verified_on):
+    """When a practice verified on that day is due for its next check: a year
+    later (schemes change with each yearly call)."""
+    try:
+        return verified_on.replace(year=verified_on.year + 1)
+    except ValueError:  # 29 February
+        return verified_on.replace(year=verified_on.year + 1, day=28)
 
 
 def years_in_order(name):
@@ -390,6 +399,8 @@ class Practice(Publishable):
         "summary description places city level institution project start_year "
         "end_year budget resources evidence transfer beneficiaries themes instruments"
     ).split()
+    # Those held in the practice's own columns (the others in relations).
+    COLUMN_FACTS = [n for n in UNCERTAIN_FIELDS if n not in (*RELATIONS, "project")]
 
     @classproperty
     def UNCERTAIN_CHOICES(cls):
@@ -496,7 +507,16 @@ class Practice(Publishable):
         null=True,
         blank=True,
         help_text="When its next check is due; after that it is flagged as needing "
-        "review and ranked after fresh practices.",
+        "review and ranked after fresh practices. Left empty, it is set to a year "
+        "after the last verification.",
+    )
+    declared_none = models.JSONField(
+        "searched, none published",
+        default=list,
+        blank=True,
+        help_text="Facts looked for at the last verification and not found "
+        "published anywhere: shown as “none published as of” its month, not as "
+        "“not recorded”.",
     )
     # The search index, rebuilt by practices.search: accent-folded text, and on
     # PostgreSQL a weighted tsvector with a GIN index (migration 0002).
@@ -531,6 +551,13 @@ class Practice(Publishable):
                 | Q(last_verified_on__isnull=True)
                 | Q(review_by__gte=F("last_verified_on")),
                 name="practice_review_after_verification",
+            ),
+            # A declared gap is dated by the verification that looked for it.
+            models.CheckConstraint(
+                condition=Q(declared_none=[]) | Q(last_verified_on__isnull=False),
+                name="practice_declared_none_verified",
+                violation_error_message="A fact can be declared unpublished only "
+                "with the date of the verification that looked for it.",
             ),
         ]
         indexes = [
@@ -637,11 +664,27 @@ class Practice(Publishable):
         return f"{line} See each source for its terms of reuse."
 
     def clean(self):
-        unknown = sorted(set(self.uncertain_fields or []) - set(self.UNCERTAIN_FIELDS))
-        if unknown:
-            raise ValidationError(
-                {"uncertain_fields": f"Unknown field names: {', '.join(unknown)}."}
+        errors = {"uncertain_fields": [], "declared_none": []}
+        for name in errors:
+            unknown = set(getattr(self, name) or []) - set(self.UNCERTAIN_FIELDS)
+            if unknown:
+                errors[name].append(
+                    f"Unknown field names: {', '.join(sorted(unknown))}."
+                )
+        held = [
+            self.field_label(name)
+            for name in self.declared_none or []
+            if name in self.COLUMN_FACTS and getattr(self, name) not in (None, "")
+        ]
+        if held:
+            errors["declared_none"].append(
+                f"{get_text_list(held, 'and')} cannot be declared unpublished: "
+                "the record states it."
             )
+        if errors := {name: messages for name, messages in errors.items() if messages}:
+            raise ValidationError(errors)
+        if self.last_verified_on and not self.review_by:
+            self.review_by = next_review(self.last_verified_on)
 
 
 # The values each practice is filtered and counted by on the list, in portable SQL:

@@ -160,6 +160,8 @@ def field_label(name):
 
 # True when curators flagged any of these comma-separated facts.
 register.filter("is_uncertain", facts.is_unconfirmed)
+# True when the last verification found none of them published.
+register.filter("is_declared_none", facts.is_declared_none)
 
 
 @register.simple_tag
@@ -170,11 +172,14 @@ def unconfirmed_mark(compact=False):
 @register.simple_tag
 def fact(practice, names, value, compact=False, block=False):
     """A fact as every page shows it: its value; marked unconfirmed, inside an
-    element of class "unconfirmed", when curators flagged any of `names`; "Not
-    recorded" when there is no value. `block`: the value is block HTML (Markdown)."""
-    sureness = facts.rule(bool(value), facts.is_unconfirmed(practice, names))
+    element of class "unconfirmed", when curators flagged any of `names`; without a
+    value, "None published as of <month year>" when the last verification looked
+    for it, otherwise "Not recorded". `block`: the value is block HTML (Markdown)."""
+    sureness = facts.certainty(practice, names, value)
     if sureness == facts.Certainty.NOT_RECORDED:
         return NOT_RECORDED
+    if sureness == facts.Certainty.DECLARED_NONE:
+        return none_published(practice)
     if sureness == facts.Certainty.RECORDED:
         return conditional_escape(value)
     mark = unconfirmed_mark(compact)
@@ -184,6 +189,14 @@ def fact(practice, names, value, compact=False, block=False):
 
 
 register.filter("completeness", facts.completeness)
+
+
+@register.simple_tag
+def none_published(practice):
+    """A fact the last verification looked for and found unpublished."""
+    return format_html(
+        '<span class="declared-none">{}</span>', facts.none_published(practice)
+    )
 
 
 @register.filter

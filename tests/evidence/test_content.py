@@ -184,11 +184,11 @@ RESEARCH = content_files()[0].parent.parent / "research"
 
 @cache
 def research_records():
-    """{slug: research record} (fixtures/research/: what the catalogue was written
-    from)."""
+    """{slug: research record} (fixtures/research/*practices*.json: what the
+    catalogue was written from; not the verification's answers)."""
     return {
         record["slug"]: record
-        for path in sorted(RESEARCH.glob("*.json"))
+        for path in sorted(RESEARCH.glob("*practices*.json"))
         for record in json.loads(path.read_text("utf-8"))
     }
 

@@ -252,7 +252,8 @@ def fixture_certainty(record, fact):
     else:
         held = record.get(fact) not in (None, "", [])
     if not held:
-        return "Not recorded"
+        declared = fact in record.get("declared_none", [])
+        return "None published" if declared else "Not recorded"
     return "Unconfirmed" if fact in record.get("uncertain_fields", []) else "Recorded"
 
 
@@ -270,7 +271,8 @@ def test_the_completeness_table_matches_a_count_of_the_content_files(data_page):
     assert len(records) == Practice.objects.published().count()
     for fact, label in Practice.UNCERTAIN_CHOICES:
         counted = Counter(fixture_certainty(record, fact) for record in records)
-        expected = [counted[c] for c in ("Recorded", "Unconfirmed", "Not recorded")]
+        states = ("Recorded", "Unconfirmed", "None published", "Not recorded")
+        expected = [counted[state] for state in states]
         assert shown[label] == expected, label
 
 
@@ -279,7 +281,7 @@ def test_the_holdings_are_counted_not_typed(client, data_page):
     levels = Counter(record.get("level") or "" for record in records)
     without_facts = sum(
         all(
-            fixture_certainty(record, fact) == "Not recorded"
+            fixture_certainty(record, fact) in ("Not recorded", "None published")
             for fact, _ in Practice.UNCERTAIN_CHOICES
             if fact != "summary"
         )

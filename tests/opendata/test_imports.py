@@ -80,6 +80,7 @@ def record(**changes):
         "sources": [{"url": "https://example.org/desk", "title": "The desk"}],
         "last_verified_on": "2026-02-01",
         "review_by": "2027-02-01",
+        "declared_none": ["resources"],
         "attribution": "Written from the sources.",
         "licence": "https://example.org/licence",
     }

@@ -77,7 +77,10 @@ def test_the_badge_is_on_every_kind_of_card_and_the_comparison(client):
 def test_last_verified_is_shown_or_said_to_be_not_recorded(client):
     verified = make_practice(last_verified_on=date(2026, 3, 3))
     text = client.get(verified.get_absolute_url()).text
-    assert 'Last verified <time datetime="2026-03-03">3 March 2026</time>.' in text
+    assert (
+        'Last verified <time datetime="2026-03-03">3 March 2026</time>: the day its '
+        "sources were last read against this record." in text
+    )
     unknown = make_practice(last_verified_on=None)
     text = client.get(unknown.get_absolute_url()).text
     assert 'Last verified: <span class="not-recorded">not recorded</span>.' in text
