@@ -111,6 +111,13 @@ class PracticeFilterSet(django_filters.FilterSet):
         for name in TERMS:
             self.filters[name].extra["choices"] = partial(lambda n: choices()[n], name)
 
+    def choices(self, name):
+        """A filter's (value, label) pairs: the terms' straight from what is kept
+        for the catalogue version, as the form field would normalise all ~1,800
+        regions again at each read."""
+        choices = self.filters[name].extra.get("choices")
+        return choices() if callable(choices) else self.form.fields[name].choices
+
     def filter_text(self, queryset, name, value):
         return search(queryset, value) if value.strip() else queryset
 

@@ -145,6 +145,9 @@ class Listing:
     filterset: PracticeFilterSet
     query: str = ""  # the validated search text
     sort: str = "title"  # a key of SORT_LABELS
+    # How many practices it selects, once facets() has counted them: every
+    # practice is in exactly one period, so the period counts add up to it.
+    total: int | None = None
 
     @property
     def valid(self):
@@ -276,12 +279,23 @@ class Listing:
             counts = facet_counts(self.filterset, active)
         else:
             counts = catalogue_counts(version)
+        periods = set(chosen.get("period", []))
+        self.total = sum(
+            count
+            for (name, value), count in counts.items()
+            if name == "period" and (not periods or value in periods)
+        )
         facets = []
         for name in FACETS:
             selected = set(chosen.get(name, []))
             options = [
-                Option(value, label, counts.get((name, value), 0), value in selected)
-                for value, label in self.filterset.form.fields[name].choices
+                Option(value, label, count, value in selected)
+                for value, label in self.filterset.choices(name)
+                # A region with none here is never shown unless selected
+                # (facet_regions): no option made for it.
+                if (count := counts.get((name, value), 0))
+                or value in selected
+                or name != "region"
             ]
             if name == "region":  # of ~1,800 units, those with practices here
                 options = facet_regions(options, version)  # grouped by country

@@ -68,6 +68,12 @@ class PracticeListView(ListView):
         status = 200 if self.listing.valid else 400  # the page says what is wrong
         return self.render_to_response(self.get_context_data(), status=status)
 
+    def get_paginator(self, *args, **kwargs):
+        paginator = super().get_paginator(*args, **kwargs)
+        if self.listing.total is not None:  # counted with the facets: no COUNT
+            paginator.count = self.listing.total
+        return paginator
+
     def paginate_queryset(self, queryset, page_size):
         # Pages of ids first: ordering the narrow rows (an index-only scan on
         # PostgreSQL) and reading only the page's practices in full.

@@ -69,6 +69,23 @@ def test_every_option_count_equals_the_filtered_list_it_leads_to(catalogue, quer
             )
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "country=ES&theme=access-to-new-markets",
+        "period=ongoing&period=ended&q=export",
+    ],
+)
+def test_the_list_length_is_the_sum_of_its_period_counts(client, catalogue, query):
+    """The list takes its length from the facet counts, not a count query."""
+    listing = list_practices(QueryDict(query))
+    listing.facets(QueryDict(query), CatalogueVersion.current())
+    assert listing.total == sql_count(query) > 0
+    page = client.get(f"/practices/?{query}").text
+    assert re.search(rf"\b{listing.total} practices?\b", page)
+
+
 def test_zero_options_are_disabled_but_selected_ones_stay_visible(db):
     spain = make_country(code="ES", name="Spain")
     france = make_country(code="FR", name="France")
