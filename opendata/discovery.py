@@ -2,7 +2,7 @@
 Addresses are on SITE_URL's scheme and host when it is set (a page reached through
 another host name still names the public one), else on the request's."""
 
-from functools import partial
+from functools import cached_property, partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -15,7 +15,9 @@ from django.views.generic import TemplateView
 
 from briefs.models import Brief
 from practices.caching import public_page
+from practices.listing import kept_for
 from practices.models import (
+    CatalogueVersion,
     Country,
     FacetValue,
     InstrumentType,
@@ -100,28 +102,43 @@ class RecordSitemap(SiteSitemap):
         return self.items().aggregate(Max("updated_at"))["updated_at__max"]
 
 
-class TermSitemap(SiteSitemap):
-    """A term changed when its latest published practice did (no date without one)."""
+def term_changes(model):
+    """{term pk: when its latest published practice changed}, for terms with one:
+    grouped over every link (a second at 100,000 practices), so kept for the
+    catalogue version; the first request for it after a change computes it."""
 
-    def items(self):
-        latest = Max(
+    def latest():
+        changed = Max(
             "practices__updated_at",
             filter=Q(practices__in=Practice.objects.published()),
         )
-        terms = self.model.objects.annotate(latest_practice_change=latest)
+        terms = model.objects.annotate(changed=changed).exclude(changed=None)
+        return dict(terms.values_list("pk", "changed"))
+
+    version = CatalogueVersion.current()
+    return kept_for(version, f"term-changes:{model._meta.label_lower}", latest)
+
+
+class TermSitemap(SiteSitemap):
+    """A term changed when its latest published practice did (no date without one)."""
+
+    @cached_property
+    def changes(self):
+        return term_changes(self.model)
+
+    def items(self):
+        terms = self.model.objects.order_by(*self.model._meta.ordering, "pk")
         if self.only_with_practices:
-            terms = terms.filter(latest_practice_change__isnull=False)
-        # Meta.ordering is dropped from GROUP BY queries: restate it.
-        return list(terms.order_by(*self.model._meta.ordering, "pk"))
+            terms = terms.filter(pk__in=self.changes)
+        for term in (terms := list(terms)):
+            term.latest_practice_change = self.changes.get(term.pk)
+        return terms
 
     def lastmod(self, term):
         return term.latest_practice_change
 
-    def get_latest_lastmod(self):  # one aggregate, not the grouped list again
-        linked = Practice.objects.published().filter(
-            pk__in=self.model.objects.values("practices")
-        )
-        return linked.aggregate(Max("updated_at"))["updated_at__max"]
+    def get_latest_lastmod(self):
+        return max(self.changes.values(), default=None)
 
 
 class RegionSitemap(SiteSitemap):

@@ -325,7 +325,8 @@ def kept_for(version, name, compute):
     """What compute() gives for the published catalogue, the same for every reader
     until it changes: kept for its version (CatalogueVersion.current()) and the day
     (published() depends on it). The commit that changes the catalogue computes
-    the new ones (signals.py), not a reader."""
+    the list's counts and the pages' holdings (signals.py), not a reader; what
+    only robots read (the sitemap's dates) the first request after it."""
     key = f"{name}:{version.token}:{timezone.localdate()}"
     return cache.get_or_set(key, compute)
 
