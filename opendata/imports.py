@@ -82,6 +82,23 @@ class FlagField(forms.Field):
         return flag == "true"
 
 
+class FactNamesField(forms.MultipleChoiceField):
+    """Names of a practice's facts (Practice.UNCERTAIN_FIELDS), each kept once."""
+
+    def __init__(self, what):
+        super().__init__(
+            choices=Practice.UNCERTAIN_CHOICES,
+            required=False,
+            error_messages={
+                "invalid_choice": f"%(value)r cannot be {what} (the fields that can: "
+                f"{', '.join(Practice.UNCERTAIN_FIELDS)})"
+            },
+        )
+
+    def clean(self, value):
+        return list(dict.fromkeys(super().clean(value)))
+
+
 class SourceForm(forms.Form):
     url = forms.CharField(
         label="URL", max_length=500, validators=[URLValidator(["http", "https"])]
@@ -145,17 +162,8 @@ class PracticeRecordForm(forms.ModelForm):
     countries, regions, themes, instruments, project = (
         forms.Field(required=False) for _ in KEYS
     )
-    uncertain_fields, declared_none = (
-        forms.MultipleChoiceField(
-            choices=Practice.UNCERTAIN_CHOICES,
-            required=False,
-            error_messages={
-                "invalid_choice": f"%(value)r cannot be {what} (the fields that can: "
-                f"{', '.join(Practice.UNCERTAIN_FIELDS)})"
-            },
-        )
-        for what in ("flagged as unconfirmed", "declared unpublished")
-    )
+    uncertain_fields = FactNamesField("flagged as unconfirmed")
+    declared_none = FactNamesField("declared unpublished")
     sources = SourcesField(required=False)
     field_order = FIELDS
 
@@ -177,12 +185,6 @@ class PracticeRecordForm(forms.ModelForm):
             reason = f"slug {_show(slug)} is the address of a page of the site"
             raise ValidationError(f"{reason}: choose another", "problem")
         return slug
-
-    def clean_uncertain_fields(self):
-        return list(dict.fromkeys(self.cleaned_data["uncertain_fields"]))
-
-    def clean_declared_none(self):
-        return list(dict.fromkeys(self.cleaned_data["declared_none"]))
 
     def clean(self):
         # Not ModelForm.clean(), which checks unique fields and constraints with

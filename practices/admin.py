@@ -26,11 +26,12 @@ from publishing.admin import (
 )
 
 from .links import MALFORMED, link_keepers
-from .listing import REVIEW_OVERDUE, LocalDate
 from .models import (
+    REVIEW_OVERDUE,
     Country,
     InstrumentType,
     LinkCheck,
+    LocalDate,
     Practice,
     PracticeSource,
     Project,

@@ -120,7 +120,7 @@ class Criterion:
         sureness = facts.certainty(practice, self.fact, value)
         if sureness == facts.Certainty.NOT_RECORDED:
             value = facts.Certainty.NOT_RECORDED.label
-        elif sureness == facts.Certainty.DECLARED_NONE and self.fact:
+        elif sureness == facts.Certainty.DECLARED_NONE:
             value = facts.none_published(practice)
         elif sureness == facts.Certainty.UNCONFIRMED and self.fact:
             value = f"{value} ({facts.Certainty.UNCONFIRMED.label.lower()})"

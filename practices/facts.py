@@ -117,7 +117,7 @@ LevelCount = namedtuple("LevelCount", ["label", "count", "unconfirmed"])
 
 def holdings(queryset):
     """What `queryset` holds, counted in one query for the home and data pages."""
-    from .models import ImplementationLevel, Practice
+    from .models import REVIEW_OVERDUE, ImplementationLevel, Practice
 
     names = Practice.UNCERTAIN_FIELDS
     columns = ["level", "uncertain_fields", "declared_none", "cites_interreg_europe"]
@@ -145,8 +145,7 @@ def holdings(queryset):
         for (level, label) in ImplementationLevel.choices
         if (counts := by_level[level]).total()
     ]
-    from .listing import REVIEW_OVERDUE  # holdings are kept a day (kept_for)
-
+    # Overdue depends on the day: holdings are kept a day (listing.kept_for).
     freshness = queryset.aggregate(
         verified=Count("pk", filter=Q(last_verified_on__isnull=False)),
         verified_from=Min("last_verified_on"),

@@ -18,32 +18,20 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, Count, DateField, Expression, F, Q, Value, When
+from django.db.models import Case, Count, F, Value, When
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 
 from . import facts
 from .filters import TERMS, PracticeFilterSet
-from .models import FacetValue, Practice
+from .models import REVIEW_OVERDUE, FacetValue, Practice
 from .places import facet_regions
-
-
-class LocalDate(Expression):
-    """Today in the site's time zone, read when the query is compiled, so an
-    ordering declared once is right on every day."""
-
-    output_field = DateField()
-
-    def as_sql(self, compiler, connection):
-        return compiler.compile(Value(timezone.localdate()))
-
 
 # Freshness ranking: practices past their review date (Practice.is_review_overdue)
 # come after the fresh ones (and those with no review date) in the default order
 # and among equally relevant search results. The chronological orders (newest,
 # start year) stay purely chronological: a reader who picks them asked for that.
-REVIEW_OVERDUE = Q(review_by__lt=LocalDate())
 OVERDUE_LAST = Case(
     When(REVIEW_OVERDUE, then=Value(True)),
     default=Value(False),

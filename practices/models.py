@@ -14,6 +14,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    Expression,
     F,
     OuterRef,
     Q,
@@ -50,6 +51,21 @@ class TermQuerySet(models.QuerySet):
             practice_count=Count("practices", distinct=True)
         )
         return counted.order_by(*self.model._meta.ordering)
+
+
+class LocalDate(Expression):
+    """Today in the site's time zone, read when the query is compiled, so an
+    ordering declared once is right on every day."""
+
+    output_field = models.DateField()
+
+    def as_sql(self, compiler, connection):
+        return compiler.compile(Value(timezone.localdate()))
+
+
+# Past its review date, in SQL (Practice.is_review_overdue): the list's order, the
+# admin's review filter and the data page's count. The day itself is still fresh.
+REVIEW_OVERDUE = Q(review_by__lt=LocalDate())
 
 
 def next_review(verified_on):
@@ -599,7 +615,7 @@ class Practice(Publishable):
 
     @property
     def is_review_overdue(self):
-        """Past review_by; the day itself is still fresh (practices.listing)."""
+        """Past review_by; the day itself is still fresh (REVIEW_OVERDUE)."""
         return self.review_by is not None and self.review_by < timezone.localdate()
 
     @classmethod

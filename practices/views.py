@@ -70,7 +70,9 @@ class PracticeListView(ListView):
 
     def get_paginator(self, *args, **kwargs):
         paginator = super().get_paginator(*args, **kwargs)
-        if self.listing.total is not None:  # counted with the facets: no COUNT
+        # Counted with the facets, which get_context_data builds before the
+        # page: no COUNT query. Without facets (a bad query), Django counts.
+        if self.listing.total is not None:
             paginator.count = self.listing.total
         return paginator
 
