@@ -57,7 +57,7 @@ run: setup
 # Operations: load test against gunicorn on loopback (ops/loadtest.py). Needs wrk:
 # installed with apt-get when missing and run as root, otherwise it says what to do.
 # `make loadtest DURATION=10s CONNECTIONS=16` for a quick run.
-DURATION ?= 60s
+DURATION ?= 30s
 CONNECTIONS ?= 64
 loadtest: setup
 	@command -v wrk >/dev/null 2>&1 || { \

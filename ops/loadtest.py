@@ -3,16 +3,22 @@ that is already set up.
 
 Runs gunicorn (config/gunicorn.py, production settings, REDIS_URL passed through)
 on a free loopback port, and beside it the framework's floor (ops/floor.py: one
-view, no middleware, the same gunicorn config), then wrk against each in turn.
-Each page is a page-cache hit after the warm-up. Targets: every page at least 50 %
-of the floor's req/s, no non-2xx/3xx responses or socket errors and no ERROR line
-in the server's log; exit status 1 when one is missed. The share of /healthz (a
-database and a cache round trip, no template) is shown too.
-Environment: DURATION (wrk's -d, default 60s), CONNECTIONS (default 64).
+view, no middleware, the same gunicorn config), then wrk against each in turn,
+asking for pages as browsers do (Accept-Encoding). Each page is a page-cache hit
+after the warm-up. The floor is measured before the first page and after each
+one, and each page is compared with the mean of the floor runs on either side, so
+that a machine whose speed drifts during the run (shared CPUs) does not skew the
+shares. Targets: every page at least 50 % of the floor's req/s, no non-2xx/3xx
+responses or socket errors and no ERROR line in the server's log; exit status 1
+when one is missed. The share of /healthz (a database and a cache round trip, no
+template) is shown too.
+Environment: DURATION (wrk's -d, default 30s), CONNECTIONS (default 64),
+ACCEPT_ENCODING (default what Chromium sends; empty for uncompressed pages).
 """
 
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -22,8 +28,7 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
-from dataclasses import dataclass
-from itertools import chain
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from config.gunicorn import cpu_count, worker_count
@@ -46,6 +51,7 @@ TARGET_RATIO = 0.5
 THREADS = 2
 TIMEOUT = "2s"  # a slower response counts as an error (a socket timeout for wrk)
 LOG_ERROR = '"level": "ERROR"'  # in the site's JSON log lines
+BROWSER_ENCODINGS = "gzip, deflate, br, zstd"  # Chromium's Accept-Encoding
 
 
 @dataclass
@@ -75,9 +81,11 @@ def parse_wrk(output):
     )
 
 
-def get(url, timeout=30):
+def get(url, timeout=30, encodings=""):
+    headers = {"Accept-Encoding": encodings} if encodings else {}
+    request = urllib.request.Request(url, headers=headers)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -138,7 +146,8 @@ def server(name, command, port, ready_path, env=None):
 
 
 def report_row(name, path, result, floor, trivial):
-    """Print one row of the table; return the targets the page misses."""
+    """Print one row of the table; return the targets the page misses. `floor` is
+    the floor as measured around this row."""
     share = result.requests_per_second / floor.requests_per_second
     misses = []
     if (name, path) not in (FLOOR, TRIVIAL) and share < TARGET_RATIO:
@@ -152,30 +161,40 @@ def report_row(name, path, result, floor, trivial):
     )
     print(
         f"{name:<17} {result.requests_per_second:>8.0f} {result.p50_ms:>8.1f} "
-        f"{result.p99_ms:>8.1f} {result.errors:>7} {of_floor:>9} {of_trivial:>11}  "
-        f"{path}" + (f"  <- {', '.join(misses)}" if misses else ""),
+        f"{result.p99_ms:>8.1f} {result.errors:>7} {floor.requests_per_second:>8.0f} "
+        f"{of_floor:>9} {of_trivial:>11}  {path}"
+        + (f"  <- {', '.join(misses)}" if misses else ""),
         flush=True,
     )
     return misses
 
 
+def mean_floor(runs):
+    """The floor runs around a row, as one result: their mean req/s."""
+    rps = sum(run.requests_per_second for run in runs) / len(runs)
+    return replace(runs[0], requests_per_second=rps)
+
+
 def main():
-    duration = os.environ.get("DURATION", "60s")
+    duration = os.environ.get("DURATION", "30s")
     connections = int(os.environ.get("CONNECTIONS", "64"))
+    encodings = os.environ.get("ACCEPT_ENCODING", BROWSER_ENCODINGS).strip()
     if shutil.which("wrk") is None:
         raise SystemExit(
             "wrk is not installed: apt-get install wrk (or brew install wrk)"
         )
     wrk = ["wrk", f"-t{min(THREADS, connections)}", f"-c{connections}"]
     wrk += [f"-d{duration}", f"--timeout={TIMEOUT}", "-s", str(REPORT)]
+    if encodings:
+        wrk += ["-H", f"Accept-Encoding: {encodings}"]
     failures = []
     floor_server = gunicorn("ops.floor", FLOOR[1])
     with floor_server as (floor_url, *_), gunicorn() as (base_url, log, _):
         for _, path in [TRIVIAL, *PAGES]:  # warm: caches, lazy imports, connections
-            if (status := get(base_url + path)) != 200:
+            if (status := get(base_url + path, encodings=encodings)) != 200:
                 raise SystemExit(f"{path} answered {status}; is the catalogue loaded?")
         print(
-            f"{' '.join(wrk)}, one page after another, against gunicorn "
+            f"{shlex.join(wrk)}, one page after another, against gunicorn "
             f"({worker_count()} workers, {cpu_count()} CPUs) at {base_url}; the floor "
             f"at {floor_url}; REDIS_URL "
             f"{'set' if os.environ.get('REDIS_URL') else 'not set'}; load average "
@@ -183,7 +202,7 @@ def main():
         )
         print(
             f"{'page':<17} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-            f"{'vs floor':>9} {'vs /healthz':>11}  path"
+            f"{'floor':>8} {'vs floor':>9} {'vs /healthz':>11}  path"
         )
 
         def measure(path, url=base_url):
@@ -192,12 +211,22 @@ def main():
             )
             return parse_wrk(run.stdout)
 
-        # The floor and /healthz first: every row is a share of both.
-        floor, trivial = measure(FLOOR[1], floor_url), measure(TRIVIAL[1])
-        pages = ((page, measure(page[1])) for page in PAGES)  # each row when done
-        for (name, path), result in chain([(FLOOR, floor), (TRIVIAL, trivial)], pages):
-            if report_row(name, path, result, floor, trivial):
+        # The floor before the first row and after each: a row is compared with
+        # the floor runs on either side of it, and every page with /healthz.
+        floors = [measure(FLOOR[1], floor_url)]
+        trivial = None
+        for name, path in [TRIVIAL, *PAGES]:
+            result = measure(path)
+            floors.append(measure(FLOOR[1], floor_url))
+            trivial = trivial or result
+            if report_row(name, path, result, mean_floor(floors[-2:]), trivial):
                 failures.append(name)
+        report_row(*FLOOR, mean_floor(floors), mean_floor(floors), trivial)
+        print(
+            f"(the floor row: the mean of {len(floors)} runs, "
+            f"{min(run.requests_per_second for run in floors):.0f} to "
+            f"{max(run.requests_per_second for run in floors):.0f} req/s)"
+        )
     if log.exists():
         print(
             f"\n{log.read_text().count(LOG_ERROR)} ERROR lines in the server log: {log}"

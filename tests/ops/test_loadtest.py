@@ -50,11 +50,22 @@ def test_load_test_report_flags_slow_pages_and_errors(capsys):
     failing = loadtest.report_row("failing", "/c/", result(1800, 3), floor, trivial)
     assert failing == ["ERRORS"]
     out = capsys.readouterr().out.splitlines()
-    assert re.fullmatch(r"floor +2000 +1\.0 +2\.0 +0 +100% +200%  /", out[0])
-    assert re.fullmatch(r"healthz +1000 .* 50% +100%  /healthz", out[1])
+    assert re.fullmatch(r"floor +2000 +1\.0 +2\.0 +0 +2000 +100% +200%  /", out[0])
+    assert re.fullmatch(r"healthz +1000 .* 2000 +50% +100%  /healthz", out[1])
     assert re.fullmatch(r"fast +1200 .* 60% +120%  /a/", out[2])
     assert re.fullmatch(r"slow +999 .* 49% +99%  /b/  <- BELOW 50%", out[3])
-    assert re.fullmatch(r"failing +1800 .* 3 +90% +180%  /c/  <- ERRORS", out[4])
+    assert re.fullmatch(r"failing +1800 .* 3 +2000 +90% +180%  /c/  <- ERRORS", out[4])
+
+
+def test_each_row_is_compared_with_the_floor_runs_around_it():
+    def result(rps):
+        return loadtest.WrkResult(rps, 1.0, 2.0, int(rps * 10), 0, 0)
+
+    before, after = result(1800), result(2200)
+    around = loadtest.mean_floor([before, after])
+    assert around.requests_per_second == 2000
+    # 1,000 req/s is half of that, though it is below half of the later run.
+    assert loadtest.report_row("page", "/p/", result(1000), around, result(900)) == []
 
 
 def test_the_floor_is_a_minimal_django_app():
