@@ -57,6 +57,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ops.observability.RequestIdMiddleware",  # outermost: ids every log line
+    # Stores pages with every header the middleware below adds; they are served
+    # back before Django's handler (config/wsgi.py, practices/caching.py).
+    "practices.caching.CachedPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # directly after Security
     # Compresses pages, exports and feeds (WhiteNoise serves static files already
@@ -68,9 +71,6 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.security.middleware",  # Permissions-Policy; 414 / 413 before any view
-    # Stored pages for requests without cookies, before the rest: the headers
-    # above still apply (practices/caching.py).
-    "practices.caching.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,6 +81,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"  # runserver too: with StoredPages
 
 TEMPLATES = [
     {

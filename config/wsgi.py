@@ -1,4 +1,5 @@
-"""WSGI entry point: `gunicorn config.wsgi`."""
+"""WSGI entry point: `gunicorn config.wsgi`. Stored pages are answered in front of
+Django's handler (practices.caching.StoredPages)."""
 
 import os
 
@@ -6,4 +7,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from practices.caching import StoredPages  # noqa: E402 (needs the apps loaded)
+
+application = StoredPages(django_application)

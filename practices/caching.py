@@ -2,15 +2,18 @@
 with 304 when the browser already has them.
 
 A page is stored under everything it depends on that is known before the view
-runs (the release, today's date, the full URL and the reader's comparison basket)
-together with the catalogue version it was made for (bumped by every public
-change, see signals.py), and served only while that version is current; the ETag
-digests all of them. So a committed change is seen at once everywhere.
+runs (the release, today's date, the full URL, whether the reader takes gzip and
+the reader's comparison basket) together with the catalogue version it was made
+for (bumped by every public change, see signals.py), and served only while that
+version is current; the ETag digests all of them. So a committed change is seen at
+once everywhere.
 
-Nothing personal is stored: signed-in readers and pages with messages bypass the
-cache, and a page that set a cookie (CSRF included) or used the CSP nonce is sent
-private. Only the body and the headers that describe it (STORED_HEADERS) are
-stored, so every hit gets fresh headers from the middleware.
+public_page decides what may be stored; CachedPageMiddleware stores it with every
+header the site adds (compression, security headers, validators) but the request's
+own id. StoredPages, in front of Django's handler, serves it to readers without
+cookies; public_page, inside Django, to the others. Nothing personal is stored:
+signed-in readers and pages with messages bypass the cache, and a page that set a
+cookie (CSRF included) or used the CSP nonce is sent private.
 """
 
 import hashlib
@@ -21,20 +24,30 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
+from django.middleware.gzip import re_accepts_gzip
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
+from django.utils.http import parse_http_date_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import condition
+
+from ops.observability import REQUEST_ID_HEADER, logged
 
 from . import compare
 from .models import CatalogueVersion
 
 STARTED_AT = time.time()  # a deploy restarts the process: see last_modified()
 STATUS_HEADER = "X-Page-Cache"
-STORED_HEADERS = ["Content-Type", "Content-Disposition"]
+ENCODINGS = "HTTP_ACCEPT_ENCODING"  # in request.META
 
 
 def catalogue_version(request):
@@ -52,6 +65,8 @@ def page_key(request):
             settings.RELEASE,
             timezone.localdate().isoformat(),
             request.build_absolute_uri(),
+            # GZipMiddleware's own test: the stored body is compressed or not.
+            "gzip" if re_accepts_gzip.search(request.META.get(ENCODINGS, "")) else "",
             *compare.basket(request),
         ]
         digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
@@ -118,13 +133,8 @@ def public_page(view):
             patch_cache_control(response, private=True, no_cache=True)
             response[STATUS_HEADER] = "personal"
             return response
-        if seconds and not response.streaming:
-            version = repr(catalogue_version(request))
-            headers = {
-                name: response[name] for name in STORED_HEADERS if name in response
-            }
-            page = (version, headers, response.content)
-            cache.set(page_key(request), page, seconds)
+        # Stored by CachedPageMiddleware once the header middleware is done with it.
+        response.storable = bool(seconds) and not response.streaming
         response[STATUS_HEADER] = "miss" if seconds else "off"
         return response
 
@@ -156,28 +166,71 @@ def shared_headers(request, response):
 
 
 class CachedPageMiddleware:
-    """A stored page for a GET without cookies, before sessions, CSRF, auth, the
-    URLconf and the view: such a reader is anonymous with no basket, whom every
-    stored page was made for, so the answer is the one public_page would give,
-    at a fraction of the cost. Anything else (a cookie, a miss) goes on."""
+    """Stores what public_page marks as storable, with the headers the middleware
+    inside this one added (security headers, compression, CSP, frame and feature
+    policies); only the request's own id is left out. StoredPages serves it back
+    to readers without cookies, public_page to the others."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(response, "storable", False):
+            version = repr(catalogue_version(request))
+            headers = {
+                name: value
+                for name, value in response.items()
+                if name not in (STATUS_HEADER, REQUEST_ID_HEADER)
+            }
+            page = (version, headers, response.content)
+            cache.set(page_key(request), page, settings.PAGE_CACHE_SECONDS)
+        return response
+
+
+class StoredPages:
+    """The WSGI application in front of Django's (config/wsgi.py). A GET or HEAD
+    without cookies whose page is stored gets it here, before Django's handler,
+    its middleware, the URLconf and the view: such a reader is anonymous with no
+    basket, whom every stored page was made for, so the answer is the one
+    public_page would give (headers included, see CachedPageMiddleware) at a
+    fraction of the cost. It gets its own request id and log line, as every
+    request does (ops.observability). Anything else goes on to Django."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        request = WSGIRequest(environ)
+        stored = self.stored_page(request)
+        if stored is None:
+            return self.application(environ, start_response)
+        response = logged(request, lambda request: stored_hit(request, stored), started)
+        status = f"{response.status_code} {response.reason_phrase}"
+        start_response(status, list(response.items()))
+        return [response.content]
+
+    @staticmethod
+    def stored_page(request):
         if (
-            request.method in ("GET", "HEAD")
-            and not request.COOKIES
-            and settings.PAGE_CACHE_SECONDS
-            and (stored := stored_page(request))
+            request.method not in ("GET", "HEAD")
+            or request.COOKIES
+            or not settings.PAGE_CACHE_SECONDS
+            or request.path_info.startswith(settings.STATIC_URL)  # WhiteNoise's
         ):
-            return shared_headers(request, stored_hit(request, stored))
-        return self.get_response(request)
+            return None
+        try:
+            return stored_page(request)
+        except DisallowedHost:  # Django answers it: 400, with the usual headers
+            return None
 
 
-@condition(etag_func=etag, last_modified_func=last_modified)
 def stored_hit(request, stored):
-    return stored
+    """The stored page, or 304 when the reader has it. Its validators were stored
+    with it, as public_page set them for the same key and catalogue version."""
+    last_modified = parse_http_date_safe(stored.get("Last-Modified"))
+    return get_conditional_response(request, stored.get("ETag"), last_modified, stored)
 
 
 def private_preview(view):

@@ -28,7 +28,7 @@ MAX_ITEMS = 4
 
 
 def basket(request):
-    """Empty before SessionMiddleware (CachedPageMiddleware answers before it)."""
+    """Empty without SessionMiddleware (StoredPages answers before it)."""
     return list(getattr(request, "session", {}).get(SESSION_KEY, []))
 
 

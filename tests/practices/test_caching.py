@@ -2,6 +2,8 @@
 the cache, are never stale after a committed change, never carry one reader's data
 to another, and still answer when the cache is down."""
 
+import gzip
+import io
 import json
 import logging
 import os
@@ -16,6 +18,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import caches
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.http import HttpResponse
 from django.middleware.csp import ContentSecurityPolicyMiddleware, get_nonce
 from django.middleware.csrf import get_token
@@ -25,7 +29,11 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 from briefs.models import BriefSection, FeaturedPractice
+
+# Imported once, as the module loads: it sets Django up, logging included, which
+# would take the log capture away from a test that imported it.
 from config import settings as config_settings
+from config import wsgi
 from config.cache import LOGGER, OutageFilter, cache_settings
 from practices import caching
 from practices.models import CatalogueVersion, Practice, PracticeSource, Status
@@ -723,25 +731,117 @@ def test_with_a_shared_cache_a_hit_reads_no_database_and_unpublishing_shows_at_o
     assert cache_state(response) != "hit" and "Export vouchers" not in response.text
 
 
-def test_a_hit_without_cookies_is_served_before_sessions_and_the_view(
-    client, practice, monkeypatch
+def wsgi_get(path, query="", method="GET", **headers):
+    """(status, headers, body) of the site's real WSGI entry point (config/wsgi.py),
+    which the test client does not use. `headers` as WSGI names: HTTP_COOKIE=…"""
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        **headers,
+    }
+    started = []
+    # As the test client does: the test's database connection stays open.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = wsgi.application(
+            environ, lambda status, headers: started.extend([status, headers])
+        )
+        content = b"".join(body)
+        getattr(body, "close", lambda: None)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    status, header_list = started
+    return int(status.split()[0]), dict(header_list), content
+
+
+def stop_at_django(monkeypatch):
+    """From now on Django's handler answers 500 to a request that reaches its
+    middleware."""
+
+    def no_further(self, request):
+        raise AssertionError("a stored page went past the front")
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", no_further)
+
+
+def test_a_hit_without_cookies_is_served_before_djangos_handler(
+    client, practice, caplog, monkeypatch
 ):
     url = practice.get_absolute_url()
     client.get(url)  # stored
-    with_cookie = Client(HTTP_COOKIE="theme=dark").get(url)  # through the view
-    assert cache_state(with_cookie) == "hit"
+    through_django = client.get(url, HTTP_COOKIE="theme=dark")
+    assert cache_state(through_django) == "hit"
+    stop_at_django(monkeypatch)
+    status, headers, body = wsgi_get(url)
+    assert status == 200 and headers["X-Page-Cache"] == "hit"
+    assert body == through_django.content
+    for name in ["Content-Type", "ETag", "Last-Modified", "Cache-Control", "Vary"]:
+        assert headers.get(name) == through_django.get(name), name
+    # Every header the site's middleware adds was stored with the page.
+    for name in [
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "Permissions-Policy",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+    ]:
+        assert headers[name] == through_django[name], name
+    assert "Set-Cookie" not in headers
+    # Its own request id, and its line in the log, as every request.
+    assert headers["X-Request-ID"] != through_django["X-Request-ID"]
+    assert wsgi_get(url, HTTP_X_REQUEST_ID="abc.123")[1]["X-Request-ID"] == "abc.123"
+    lines = [r for r in caplog.records if r.name == "practice_atlas.requests"]
+    assert lines[-1].status == 200 and lines[-1].request_id == "abc.123"
 
-    def no_further(self, request):
-        raise AssertionError("a stored page went past CachedPageMiddleware")
 
-    monkeypatch.setattr(SessionMiddleware, "process_request", no_further)
-    early = Client().get(url)
-    assert cache_state(early) == "hit" and early.content == with_cookie.content
-    for header in ["Content-Type", "ETag", "Last-Modified", "Cache-Control", "Vary"]:
-        assert early.get(header) == with_cookie.get(header), header
-    assert "Set-Cookie" not in early.headers
-    assert early["Content-Security-Policy"] and early["X-Frame-Options"] == "DENY"
-    again = Client().get(url, headers={"if-none-match": early["ETag"]})
-    assert again.status_code == 304 and again["ETag"] == early["ETag"]
-    with pytest.raises(AssertionError, match="went past"):
-        Client().get("/practices/?never=stored")  # a miss goes on to the view
+def test_the_front_answers_conditional_gets_and_head(client, practice, monkeypatch):
+    url = practice.get_absolute_url()
+    etag = client.get(url)["ETag"]  # stored
+    stop_at_django(monkeypatch)
+    status, headers, body = wsgi_get(url, HTTP_IF_NONE_MATCH=etag)
+    assert status == 304 and headers["ETag"] == etag and body == b""
+    assert "Cookie" in headers["Vary"]
+    status, headers, _ = wsgi_get(url, method="HEAD")
+    assert status == 200 and headers["X-Page-Cache"] == "hit"
+    assert wsgi_get(url, query="never=stored")[0] == 500  # a miss goes on
+
+
+def test_a_miss_a_cookie_a_post_or_a_bad_host_goes_on_to_django(client, practice):
+    url = practice.get_absolute_url()
+    status, headers, _ = wsgi_get(url)
+    assert status == 200 and headers["X-Page-Cache"] == "miss"  # stored now
+    assert wsgi_get(url)[1]["X-Page-Cache"] == "hit"
+    _, headers, _ = wsgi_get(url, HTTP_COOKIE="sessionid=x")
+    assert headers["X-Page-Cache"] == "hit"  # public_page's, inside Django
+    assert wsgi_get(url, method="POST")[0] == 403  # CSRF, in Django
+    status, headers, _ = wsgi_get(url, HTTP_HOST="evil.example")
+    assert status == 400 and "default-src" in headers["Content-Security-Policy"]
+
+
+def test_gzip_and_plain_readers_get_their_own_stored_page(client, practice):
+    url = practice.get_absolute_url()
+    plain = client.get(url)
+    packed = client.get(url, headers={"accept-encoding": "gzip, deflate"})
+    assert cache_state(packed) == "miss"  # not the plain page
+    for response in [
+        client.get(url),
+        client.get(url, headers={"accept-encoding": "gzip"}),
+    ]:
+        assert cache_state(response) == "hit"
+    _, headers, body = wsgi_get(url, HTTP_ACCEPT_ENCODING="br, gzip")
+    assert headers["Content-Encoding"] == "gzip" and headers["X-Page-Cache"] == "hit"
+    assert gzip.decompress(body) == plain.content
+    _, headers, body = wsgi_get(url)
+    assert "Content-Encoding" not in headers and body == plain.content
+    assert packed["Content-Length"] == str(len(packed.content))
