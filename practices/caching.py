@@ -176,7 +176,9 @@ class CachedPageMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if getattr(response, "storable", False):
+        # A cookie set further out than public_page (a session saved, say) makes
+        # the page personal after all.
+        if getattr(response, "storable", False) and not response.cookies:
             version = repr(catalogue_version(request))
             headers = {
                 name: value

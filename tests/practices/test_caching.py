@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
@@ -472,6 +473,21 @@ def test_a_page_that_renders_a_csrf_token_is_never_stored():
         assert cache_state(response) == "personal"  # not stored, so never a hit
         assert "ETag" not in response and "public" not in response["Cache-Control"]
         assert "private" in response["Cache-Control"]
+
+
+def test_a_page_given_a_cookie_outside_public_page_is_never_stored():
+    def page(request, cookie):
+        response = HttpResponse("page")
+        response.storable = True  # as public_page marks it
+        if cookie:
+            response.set_cookie("sessionid", "x")  # a session saved, say
+        return response
+
+    factory = RequestFactory()
+    for path, cookie in [("/late-cookie/", True), ("/no-cookie/", False)]:
+        caching.CachedPageMiddleware(partial(page, cookie=cookie))(factory.get(path))
+    assert caching.stored_page(factory.get("/late-cookie/")) is None
+    assert caching.stored_page(factory.get("/no-cookie/")).content == b"page"
 
 
 def test_a_page_that_uses_the_csp_nonce_is_never_stored():
