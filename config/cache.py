@@ -6,6 +6,9 @@ import logging
 import time
 
 SOCKET_TIMEOUT = 0.25  # seconds; a refused connection (Redis stopped) fails at once
+# The cache of each process's copies of pages it served from Redis, and how many
+# it keeps: at most ~30 MB (a list page is ~150 KB, ~20 KB compressed).
+LOCAL_PAGES, LOCAL_PAGES_MAX = "local-pages", 200
 
 # django-redis logs the errors it ignores here (DJANGO_REDIS_LOGGER).
 LOGGER = "config.cache"
@@ -25,7 +28,16 @@ def cache_settings(redis_url, key_prefix="atlas"):
                 "SOCKET_TIMEOUT": SOCKET_TIMEOUT,
             },
         }
-    return {"default": {**backend, "KEY_PREFIX": key_prefix}}
+    caches = {"default": {**backend, "KEY_PREFIX": key_prefix}}
+    if redis_url:
+        # Each process's copies of the pages it served from Redis: a hit then
+        # reads only the catalogue version there (practices/caching.py).
+        caches[LOCAL_PAGES] = {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": LOCAL_PAGES,  # its own store, not the default's
+            "OPTIONS": {"MAX_ENTRIES": LOCAL_PAGES_MAX},
+        }
+    return caches
 
 
 class OutageFilter(logging.Filter):

@@ -23,9 +23,10 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
 from django.middleware.gzip import re_accepts_gzip
@@ -35,11 +36,12 @@ from django.utils.cache import (
     patch_cache_control,
     patch_vary_headers,
 )
-from django.utils.http import parse_http_date_safe
+from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import condition
 
+from config.cache import LOCAL_PAGES
 from ops.observability import REQUEST_ID_HEADER, logged
 
 from . import compare
@@ -78,16 +80,26 @@ def stored_page(request):
     """The page stored for this request and the current catalogue version, as a
     response, or None. The version comes in the same cache round trip when a
     shared cache keeps it (CatalogueVersion.current), and is not read at all for
-    an address that has no page stored."""
+    an address that has no page stored. A process keeps a copy of the pages it
+    served from a shared cache (LOCAL_PAGES), so that a hit fetches only the
+    version from it, not the page again."""
     key = page_key(request)
-    found = cache.get_many([key, CatalogueVersion.CACHE_KEY])
-    if key not in found:
+    local = caches[LOCAL_PAGES] if LOCAL_PAGES in settings.CACHES else None
+    copy = local.get(key) if local else None
+    found = cache.get_many([CatalogueVersion.CACHE_KEY] + ([] if copy else [key]))
+    page = copy or found.get(key)
+    if page is None:
         return None
     if shared_version := found.get(CatalogueVersion.CACHE_KEY):
         vars(request).setdefault("catalogue_version", shared_version)
-    version, headers, body = found[key]
-    if version != repr(catalogue_version(request)):
+    current = repr(catalogue_version(request))
+    if copy and copy[0] != current:  # a page for the new version may be stored
+        page = cache.get(key)
+    if page is None or page[0] != current:
         return None
+    if local and page is not copy:
+        local.set(key, page, settings.PAGE_CACHE_SECONDS)
+    version, headers, body = page
     return HttpResponse(body, headers={**headers, STATUS_HEADER: "hit"})
 
 
@@ -224,15 +236,20 @@ class StoredPages:
             return None
         try:
             return stored_page(request)
-        except DisallowedHost:  # Django answers it: 400, with the usual headers
+        # Django answers these: a 400, or the 503 page, with the usual headers.
+        except (DisallowedHost, DatabaseError):
             return None
 
 
 def stored_hit(request, stored):
     """The stored page, or 304 when the reader has it. Its validators were stored
-    with it, as public_page set them for the same key and catalogue version."""
-    last_modified = parse_http_date_safe(stored.get("Last-Modified"))
-    return get_conditional_response(request, stored.get("ETag"), last_modified, stored)
+    with it, as public_page set them for the same key and catalogue version; a
+    page made in the second of a change gets its Last-Modified once that second
+    is over, as public_page gives it (last_modified)."""
+    if "Last-Modified" not in stored and (modified := last_modified(request)):
+        stored["Last-Modified"] = http_date(modified.timestamp())
+    modified = parse_http_date_safe(stored.get("Last-Modified"))
+    return get_conditional_response(request, stored.get("ETag"), modified, stored)
 
 
 def private_preview(view):

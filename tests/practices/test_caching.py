@@ -35,7 +35,7 @@ from briefs.models import BriefSection, FeaturedPractice
 # would take the log capture away from a test that imported it.
 from config import settings as config_settings
 from config import wsgi
-from config.cache import LOGGER, OutageFilter, cache_settings
+from config.cache import LOCAL_PAGES, LOGGER, OutageFilter, cache_settings
 from practices import caching
 from practices.models import CatalogueVersion, Practice, PracticeSource, Status
 from tests.factories import (
@@ -433,6 +433,26 @@ def test_last_modified_waits_until_the_second_of_the_change_is_over():
     )
 
 
+def test_a_page_made_in_the_second_of_a_change_gets_its_date_once_it_is_over(
+    client, practice, monkeypatch
+):
+    url = practice.get_absolute_url()
+    now = timezone.now()
+    CatalogueVersion.objects.update(changed_at=now - timedelta(minutes=1))
+    with monkeypatch.context() as patch:
+        # As if the process had started this very second: no Last-Modified yet.
+        patch.setattr(caching, "STARTED_AT", now.timestamp() + 5)
+        first = client.get(url)
+        assert "Last-Modified" not in first and cache_state(first) == "miss"
+        assert "Last-Modified" not in wsgi_get(url)[1]  # still that second
+    monkeypatch.setattr(caching, "STARTED_AT", now.timestamp() - 60)  # it is over
+    second = client.get(url)  # a hit inside Django, which adds it as it passes
+    assert cache_state(second) == "hit" and second["Last-Modified"]
+    third = wsgi_get(url)[1]
+    assert third["X-Page-Cache"] == "hit"
+    assert third["Last-Modified"] == second["Last-Modified"]
+
+
 def test_conditional_get_with_a_basket_is_per_basket(client, practice):
     url = "/practices/"
     anonymous_etag = client.get(url)["ETag"]
@@ -477,7 +497,7 @@ def test_a_page_that_renders_a_csrf_token_is_never_stored():
 
 def test_a_page_given_a_cookie_outside_public_page_is_never_stored():
     def page(request, cookie):
-        response = HttpResponse("page")
+        response = HttpResponse("page", headers={"Last-Modified": http_date()})
         response.storable = True  # as public_page marks it
         if cookie:
             response.set_cookie("sessionid", "x")  # a session saved, say
@@ -713,6 +733,7 @@ def redis_cache(settings):
     )
     yield caches["default"]
     caches["default"].delete_pattern("*")  # this prefix's keys only
+    caches[LOCAL_PAGES].clear()
 
 
 def test_pages_are_cached_in_redis_and_fresh_after_an_edit(
@@ -788,6 +809,19 @@ def stop_at_django(monkeypatch):
         raise AssertionError("a stored page went past the front")
 
     monkeypatch.setattr(SessionMiddleware, "process_request", no_further)
+
+
+def test_a_process_answers_from_its_copy_only_while_the_version_holds(
+    client, practice, redis_cache
+):
+    url = practice.get_absolute_url()
+    client.get(url)  # stored in Redis
+    assert wsgi_get(url)[1]["X-Page-Cache"] == "hit"  # and copied here
+    redis_cache.delete_pattern("page:*")  # only the copy is left
+    assert wsgi_get(url)[1]["X-Page-Cache"] == "hit"
+    edit_title(practice)  # a new catalogue version
+    _, headers, body = wsgi_get(url)
+    assert headers["X-Page-Cache"] == "miss" and b"Export vouchers, renewed" in body
 
 
 def test_a_hit_without_cookies_is_served_before_djangos_handler(
