@@ -49,7 +49,6 @@ from .models import CatalogueVersion
 
 STARTED_AT = time.time()  # a deploy restarts the process: see last_modified()
 STATUS_HEADER = "X-Page-Cache"
-ENCODINGS = "HTTP_ACCEPT_ENCODING"  # in request.META
 
 
 def catalogue_version(request):
@@ -68,7 +67,9 @@ def page_key(request):
             timezone.localdate().isoformat(),
             request.build_absolute_uri(),
             # GZipMiddleware's own test: the stored body is compressed or not.
-            "gzip" if re_accepts_gzip.search(request.META.get(ENCODINGS, "")) else "",
+            "gzip"
+            if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+            else "",
             *compare.basket(request),
         ]
         digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
@@ -99,7 +100,7 @@ def stored_page(request):
         return None
     if local and page is not copy:
         local.set(key, page, settings.PAGE_CACHE_SECONDS)
-    version, headers, body = page
+    _, headers, body = page
     return HttpResponse(body, headers={**headers, STATUS_HEADER: "hit"})
 
 
@@ -217,7 +218,7 @@ class StoredPages:
     def __call__(self, environ, start_response):
         started = time.perf_counter()
         request = WSGIRequest(environ)
-        stored = self.stored_page(request)
+        stored = self.page_for(request)
         if stored is None:
             return self.application(environ, start_response)
         response = logged(request, lambda request: stored_hit(request, stored), started)
@@ -226,7 +227,8 @@ class StoredPages:
         return [response.content]
 
     @staticmethod
-    def stored_page(request):
+    def page_for(request):
+        """The stored page for a GET or HEAD without cookies, or None."""
         if (
             request.method not in ("GET", "HEAD")
             or request.COOKIES
