@@ -18,11 +18,15 @@ RELATIONS = [
 
 def attach_card_terms(practices):
     """Set `practice.terms` (.countries, .regions, .themes, .instruments: sorted
-    names) on each practice; return them."""
+    names) on each practice, and `practice.match` (what a search matched, which
+    the list sets) to None; return them."""
     practices = list(practices)
     by_pk = {practice.pk: practice for practice in practices}
     for practice in practices:
         practice.terms = SimpleNamespace(**{relation: [] for relation, _ in RELATIONS})
+        # Set, so the card's {% if practice.match %} finds it: a missing attribute
+        # costs the template engine a dir() of the model instance.
+        practice.match = None
     if not by_pk:
         return practices
     parts = [

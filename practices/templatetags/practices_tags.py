@@ -21,8 +21,12 @@ ALLOWED_TAGS = set("p br ul ol li strong em a blockquote code h3 h4".split())
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 # Python-Markdown needs a blank line before a list; curators (and our content) often
-# start a list straight after an introducing line.
-LIST_AFTER_TEXT = re.compile(r"^(?![ \t]*[-*+] )(.*\S.*)\n(?=[ \t]*[-*+] )", re.M)
+# start a list straight after an introducing line. The line is read once (the
+# lookahead, then a possessive [^\n]*+): `.*\S.*` backtracked over every split of
+# a long line, 3 ms a description.
+LIST_AFTER_TEXT = re.compile(
+    r"^(?![ \t]*[-*+] )(?=[^\n]*\S)([^\n]*+)\n(?=[ \t]*[-*+] )", re.M
+)
 
 
 @register.filter
