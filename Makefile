@@ -45,6 +45,7 @@ var/.env-checked: .env | $(PY)
 setup: $(VENV)/.runtime var/.env-checked
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_catalogue
+	$(MANAGE) load_indicators
 	$(MANAGE) collectstatic --noinput --verbosity 0
 
 run: setup

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "briefs",
     "accessibility",
     "opendata",  # exports, feed, sitemap, data dictionary, bulk import
+    "indicators",  # Eurostat's figures on regions: their context on region pages
 ]
 
 MIDDLEWARE = [

@@ -86,6 +86,7 @@ class PageSitemap(SiteSitemap):
             "instruments:list",
             "opendata:data",
             "evidence:scale",
+            "regions:peers-method",
             "accessibility:statement",
         ]
 
@@ -144,14 +145,16 @@ class TermSitemap(SiteSitemap):
 
 
 class RegionSitemap(SiteSitemap):
-    """The regions whose page lists practices: their own or those of the regions
-    inside them (FacetValue). Hundreds of NUTS units have none."""
+    """Every NUTS 2 region (its page gives its figures and its peers), and the
+    other regions whose page lists practices: their own or those of the regions
+    inside them (FacetValue). Hundreds of NUTS 1 and 3 units have none."""
 
     def items(self):
         listed = FacetValue.objects.filter(
             facet="region", practice__in=Practice.objects.published()
         )
-        return Region.objects.filter(code__in=listed.values("value")).order_by("code")
+        regions = Region.objects.filter(Q(level=2) | Q(code__in=listed.values("value")))
+        return regions.order_by("code")
 
 
 # Callables, so that the sitemap view makes fresh instances for each request.

@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import TemplateView
 
+from indicators.context import indicator_holdings
 from practices import compare
 from practices.caching import catalogue_version, public_page
 from practices.filters import PracticeFilterSet
@@ -176,6 +177,7 @@ class DataPageView(TemplateView):
             levels=ImplementationLevel.values,
             sorts=SORT_LABELS,
             description=DESCRIPTION,
+            indicators=indicator_holdings(),
             **kwargs,
         )
 

@@ -62,6 +62,17 @@ def term_filter(name, label=None):
     return django_filters.MultipleChoiceFilter(label=label, method="filter_facet")
 
 
+def validate_like(code, version=None):
+    from indicators.peers import peer_codes
+
+    if not peer_codes(code, version):
+        raise forms.ValidationError(
+            f"{code} is not a NUTS 2 region with enough Eurostat figures to find "
+            "regions like it: use a NUTS 2 code such as DE92.",
+            code="invalid_choice",
+        )
+
+
 class PracticeFilterSet(django_filters.FilterSet):
     """The one definition of the list's filters, used by the list and its facet
     counts, the exports and the feed. Several values of one filter mean OR;
@@ -90,6 +101,12 @@ class PracticeFilterSet(django_filters.FilterSet):
     evidence = django_filters.MultipleChoiceFilter(
         choices=level_choices, method="filter_facet", label="Evidence level"
     )
+    # Practices in the regions most like a NUTS 2 region (indicators.peers).
+    like = django_filters.CharFilter(
+        method="filter_like",
+        label="In regions like",
+        max_length=5,
+    )
 
     class Meta:
         model = Practice
@@ -101,7 +118,7 @@ class PracticeFilterSet(django_filters.FilterSet):
             for name, values in data.lists():
                 # NUL bytes can never match and PostgreSQL refuses them in queries.
                 values = [v.replace("\x00", "") for v in values]
-                if name in ("country", "region"):  # codes in either case
+                if name in ("country", "region", "like"):  # codes in either case
                     values = [v.upper() for v in values]
                 data.setlist(name, values)
         super().__init__(data, *args, **kwargs)
@@ -110,6 +127,10 @@ class PracticeFilterSet(django_filters.FilterSet):
         choices = cache(lambda: term_choices(version or CatalogueVersion.current()))
         for name in TERMS:
             self.filters[name].extra["choices"] = partial(lambda n: choices()[n], name)
+        self.version = version
+        self.filters["like"].extra["validators"] = [
+            partial(validate_like, version=version)
+        ]
 
     def choices(self, name):
         """A filter's (value, label) pairs: the terms' straight from what is kept
@@ -125,6 +146,11 @@ class PracticeFilterSet(django_filters.FilterSet):
         # A subquery on FacetValue, so a practice with two of the values is listed
         # once.
         return queryset.found_by(name, values)
+
+    def filter_like(self, queryset, name, code):
+        from indicators.peers import peer_codes  # it reads the list's helpers
+
+        return queryset.found_by("region", peer_codes(code, self.version))
 
     def filter_period(self, queryset, name, periods):
         matching = Practice.objects.with_period().filter(period__in=periods)

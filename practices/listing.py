@@ -25,7 +25,7 @@ from django.utils.text import Truncator, slugify
 
 from . import facts
 from .filters import TERMS, PracticeFilterSet
-from .models import REVIEW_OVERDUE, FacetValue, Practice
+from .models import REVIEW_OVERDUE, FacetValue, Practice, Region
 from .places import facet_regions
 
 # Freshness ranking: practices past their review date (Practice.is_review_overdue)
@@ -241,6 +241,9 @@ class Listing:
         """The labels of a filter's values, as its options show them."""
         if name == "q":
             return values
+        if name == "like":  # a region's code: its name
+            names = {r.code: r.label for r in Region.objects.filter(code__in=values)}
+            return [names.get(value, value) for value in values]
         labels = self.labels(name)
         return [str(labels.get(value, value)) for value in values]
 

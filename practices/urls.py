@@ -1,5 +1,7 @@
 from django.urls import path, re_path
 
+from indicators.views import PeersMethodView
+
 from . import views
 from .models import InstrumentType, Theme
 
@@ -36,6 +38,9 @@ country_patterns = [
     ),
 ]
 region_patterns = [
+    path(
+        "how-peers-are-found/", PeersMethodView.as_view(), name="peers-method"
+    ),  # not a code: a code has no hyphen
     re_path(
         r"^(?P<code>[A-Za-z]{2}[A-Za-z0-9]{1,3})/$",
         views.RegionDetailView.as_view(),

@@ -11,6 +11,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
 
 from briefs.models import Brief
+from indicators.context import COUNTRY_CONTEXT, figures_of, region_figures
+from indicators.fit import fit_check
+from indicators.peers import missing_measures, region_peers
 from publishing.views import StaffPreviewMixin
 
 from . import compare, places
@@ -216,8 +219,16 @@ class PracticePage(DetailView):
     def get_queryset(self):
         return super().get_queryset().for_detail().with_held_facts()
 
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        fit = response.context_data["fit"]
+        if fit is not None and fit.yours is None:  # the page says what is wrong
+            response.status_code = 400
+        return response
+
     def get_context_data(self, **kwargs):
         practice = self.object
+        asked = self.request.GET.get("fit")
         published = Practice.objects.published()
         # With their flags: a practice whose place (project) is unconfirmed is
         # marked so in "More from" its country (project).
@@ -244,6 +255,8 @@ class PracticePage(DetailView):
                 )
             ),
             related=published.related_to(practice),  # never the practice itself
+            # "Will it fit your region?": the reader's region beside its own.
+            fit=fit_check(practice, asked) if asked is not None else None,
             country=country,
             more_from_country=more_from.filter(countries=country)[:5]
             if country
@@ -338,8 +351,12 @@ class CountryDetailView(TermDetailView):
         return get_object_or_404(Country, code=self.kwargs["code"].upper())
 
     def get_context_data(self, **kwargs):
-        regions = places.regions_with_practices(self.term)
-        return super().get_context_data(regions=regions, **kwargs)
+        country = self.term
+        regions = places.regions_with_practices(country)
+        figures = figures_of([(country.nuts_code, country.name, COUNTRY_CONTEXT)])
+        return super().get_context_data(
+            regions=regions, context_figures=figures, **kwargs
+        )
 
 
 class RegionDetailView(TermDetailView):
@@ -354,7 +371,7 @@ class RegionDetailView(TermDetailView):
     elsewhere_size = 5  # practices shown for each place around it
 
     def get_term(self):
-        regions = Region.objects.select_related("country")
+        regions = Region.objects.select_related("country", "parent")
         return get_object_or_404(regions, code=self.kwargs["code"].upper())
 
     def get_queryset(self):
@@ -372,8 +389,18 @@ class RegionDetailView(TermDetailView):
             elsewhere = elsewhere.exclude(pk__in=self.object_list.values("pk"))
             nearby.practices = elsewhere.order_by("title", "pk")[: self.elsewhere_size]
         country = region.country
+        version = catalogue_version(self.request)
+        peers = region_peers(region, version) if region.level == 2 else None
+        if peers:  # a few of their practices: what a region without any looks at
+            codes = [peer.code for peer in peers]
+            peer_practices = published.found_by("region", codes).order_by("title")
+            peer_practices = peer_practices[: self.elsewhere_size]
         return super().get_context_data(
             around=around,
+            context_figures=region_figures(region),
+            peers=peers,
+            peers_unrecorded=missing_measures(region.code, version) if peers else [],
+            peer_practices=peer_practices if peers else [],
             breadcrumb_trail=[(country.get_absolute_url(), country.name)],
             **kwargs,
         )

@@ -1,11 +1,13 @@
 import os
 import subprocess
 import sys
+from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.management import call_command
 
 from practices.content import load_catalogue
 from tests.factories import make_user
@@ -98,8 +100,11 @@ def empty_page_cache():
 @shared_data
 def catalogue():
     """The real catalogue content, loaded as `make run` loads it (once: see
-    tests/shared_data.py); what load_catalogue() created, by kind."""
-    return load_catalogue()
+    tests/shared_data.py), with the regional figures; what load_catalogue()
+    created, by kind."""
+    created = load_catalogue()
+    call_command("load_indicators", stdout=StringIO())
+    return created
 
 
 @pytest.fixture

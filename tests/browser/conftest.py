@@ -8,8 +8,10 @@ without Chromium); in CI (`CI` set) a missing Chromium is an error instead.
 
 import os
 import shutil
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from practices.content import load_catalogue
 from practices.models import CatalogueVersion
@@ -65,6 +67,7 @@ def live_catalogue(release_live_server_connections, django_db_blocker, live_serv
     request threads failed on Chromium's last keep-alive connections."""
     with django_db_blocker.unblock():
         load_catalogue()
+        call_command("load_indicators", stdout=StringIO())  # region pages' figures
     return live_server.url
 
 

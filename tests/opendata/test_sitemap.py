@@ -40,6 +40,7 @@ STATIC_PAGES = [
     "/instruments/",
     "/data/",
     "/evidence/",
+    "/regions/how-peers-are-found/",
     "/accessibility/",
 ]
 

@@ -261,11 +261,15 @@ def test_theme_and_instrument_pages_list_their_practices(client):
 #       practice counts are kept for the catalogue version), latest practices +
 #       card terms.
 # country: version, the country, count, page, card terms, its regions' counts
-#       and its regions; theme: two fewer. countries: version, the countries
-#       (their counts are the list's, kept for the catalogue version).
+#       and its regions, its Eurostat figures; theme: three fewer. countries:
+#       version, the countries (their counts are the list's, kept for the
+#       catalogue version).
 # region: version, the region with its country, its NUTS 1 region, the counts
 #       around it, count, page, card terms, then a few practices of its NUTS 1
-#       region and of its country. An empty region: no page or card terms.
+#       region and of its country, and the Eurostat figures of the region and
+#       its country in one query (its peers are kept for the catalogue version
+#       and, with figures, cost two more: test_peers). An empty region: no page
+#       or card terms.
 # list-empty-region: version, the period counts (no count, no page of an empty
 #       list), then the region selected, its NUTS 1 region and the counts,
 #       then the ways out (practices.ways_out: one query).
@@ -281,9 +285,9 @@ PAGES = {
     "list-search": (lambda ps: "/practices/?q=practice&sort=relevance", 5),
     "detail": (lambda ps: ps[0].get_absolute_url(), 15 if POSTGRESQL else 16),
     "home": (lambda ps: reverse("home"), 7),
-    "country": (lambda ps: "/countries/it/", 7),
-    "region": (lambda ps: "/regions/ITH5/", 9),
-    "region-empty": (lambda ps: "/regions/ITH4/", 7),
+    "country": (lambda ps: "/countries/it/", 8),
+    "region": (lambda ps: "/regions/ITH5/", 10),
+    "region-empty": (lambda ps: "/regions/ITH4/", 8),
     "list-empty-region": (lambda ps: "/practices/?region=ITH4", 6),
     "list-empty-search": (
         lambda ps: (

@@ -340,6 +340,7 @@ NOT_SURFACES = {
     "accessibility:statement": "shows no practice or brief",
     "accessibility:feedback": "shows no practice or brief",
     "healthz": "shows no practice or brief",
+    "regions:peers-method": "shows no practice or brief (indicators.peers)",
     "opendata:robots": "shows no practice or brief: test_robots_txt (opendata)",
 }
 
