@@ -4,6 +4,7 @@ export files are never read as practice slugs."""
 from django.contrib.sitemaps import views as sitemaps
 from django.urls import path
 
+from indicators.views import FiguresCsvView
 from practices.caching import public_page
 
 from . import discovery, feeds, views
@@ -22,6 +23,7 @@ urlpatterns = [
     ),
     path("data/", views.DataPageView.as_view(), name="data"),
     path("data/catalog.jsonld", views.CatalogView.as_view(), name="catalog"),
+    path("data/regional-figures.csv", FiguresCsvView.as_view(), name="figures-csv"),
     path("practices/feed/", feeds.practice_feed, name="feed"),
     path("follow/", views.FollowView.as_view(), name="follow"),
     path(

@@ -182,6 +182,7 @@ class DataPageView(TemplateView):
         )
 
 
+EUROSTAT_NOTICE = "https://ec.europa.eu/eurostat/help/copyright-notice"
 # EU vocabularies (publications.europa.eu/resource/authority) used by DCAT-AP.
 EU = "http://publications.europa.eu/resource/authority"
 DISTRIBUTIONS = [  # (URL name, EU file type, media type, title, description)
@@ -294,6 +295,47 @@ class CatalogView(View):
             "dct:rights": rights,
             "dcat:distribution": distributions,
         }
+        figures_page = f"{data_page}#indicators"
+        eurostat_rights = {
+            "@type": "dct:RightsStatement",
+            "dct:title": "Eurostat copyright notice",
+            "dct:description": "Reuse of Eurostat's statistical data is authorised "
+            "provided the source is acknowledged.",
+            "dct:source": {"@id": EUROSTAT_NOTICE},
+        }
+        figures = {
+            "@id": f"{data_page}#regional-figures",
+            "@type": "dcat:Dataset",
+            "dct:title": "Regional figures (Eurostat)",
+            "dct:description": "Eurostat's figures on the NUTS 2 regions and the "
+            "countries of the EU, EFTA and the United Kingdom that region and "
+            "country pages show: population, GDP, unemployment, household income, "
+            "patents, broadband and more, each with its year, dataset and NUTS "
+            "version; mostly 2018-2019, extracted in December 2020.",
+            **common,
+            "dcat:keyword": ["NUTS", "Eurostat", "regional statistics"],
+            "dct:spatial": {"@id": f"{EU}/continent/EUROPE"},
+            "dcat:landingPage": {"@id": figures_page},
+            "dct:source": {"@id": "https://ec.europa.eu/eurostat"},
+            "dct:rights": eurostat_rights,
+            "dcat:distribution": [
+                {
+                    "@id": f"{data_page}#regional-figures-csv",
+                    "@type": "dcat:Distribution",
+                    "dct:title": "Regional figures, CSV",
+                    "dct:description": "One figure a row, with its unit, flags, "
+                    "Eurostat dataset code and page.",
+                    "dcat:accessURL": node("opendata:figures-csv"),
+                    "dcat:downloadURL": node("opendata:figures-csv"),
+                    "dcat:mediaType": {
+                        "@id": "https://www.iana.org/assignments/media-types/text/csv"
+                    },
+                    "dct:format": {"@id": f"{EU}/file-type/CSV"},
+                    "dct:rights": eurostat_rights,
+                    "foaf:page": {"@id": figures_page},
+                }
+            ],
+        }
         catalog = {
             "@context": {
                 "dcat": "http://www.w3.org/ns/dcat#",
@@ -306,10 +348,10 @@ class CatalogView(View):
             "@type": "dcat:Catalog",
             "dct:title": f"{SITE_NAME} open data",
             "dct:description": f"The datasets {SITE_NAME} publishes: its catalogue "
-            "of good practices.",
+            "of good practices, and the regional figures its pages show.",
             **common,
             "foaf:homepage": {"@id": data_page},
-            "dcat:dataset": [dataset],
+            "dcat:dataset": [dataset, figures],
         }
         return JsonResponse(
             catalog,

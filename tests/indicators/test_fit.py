@@ -104,3 +104,33 @@ def test_a_national_practice_is_compared_country_with_country(client, places):
         '<span class="figure">0.3</span>' in fit
         and '<span class="figure">0.6</span>' in fit
     )
+
+
+def test_the_fit_check_costs_the_same_queries_with_more_figures(
+    client, places, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    practice, _ = places
+    settings.PAGE_CACHE_SECONDS = 0
+    url = f"{practice.get_absolute_url()}?fit=Hanover"
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    queries()
+    before = queries()
+    for year in range(2000, 2018):
+        figure("DE92", "unemployment_rate", year, "4.0")
+        figure("ITH5", "population_jan1", year, "4400000", "tgs00096")
+    assert queries() == before
+    # The page without the check, plus the code looked up, then the name, then
+    # both regions' figures in one query.
+    settings.PAGE_CACHE_SECONDS = 0
+    plain = practice.get_absolute_url()
+    with CaptureQueriesContext(connection) as captured:
+        client.get(plain)
+    assert before == len(captured) + 3

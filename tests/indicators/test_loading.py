@@ -159,3 +159,39 @@ def test_our_file_with_a_bad_row_loads_nothing(tmp_path):
     with pytest.raises(CommandError, match="line .*not a number"):
         call_command("load_indicators", write(tmp_path, "bad.csv", text))
     assert not IndicatorValue.objects.exists()
+
+
+def test_the_download_holds_every_figure_in_the_format_load_indicators_reads(
+    client, tmp_path
+):
+    call_command("load_indicators")
+    response = client.get("/data/regional-figures.csv")
+    assert response.status_code == 200
+    assert "practice-atlas_regional-figures_" in response["Content-Disposition"]
+    rows = list(csv.DictReader(response.text.splitlines()))
+    with open(FILE, newline="", encoding="utf-8") as file:
+        expected = list(csv.DictReader(file))
+
+    def figures(rows):
+        return {
+            (r["nuts_code"], r["nuts_version"], r["indicator"], r["year"],
+             Decimal(r["value"]), r["unit"], r["source_dataset"], r["source_url"])
+            for r in rows
+        }  # fmt: skip
+
+    assert len(rows) == len(expected)
+    assert figures(rows) == figures(expected)
+    assert {row["flags"] for row in rows} == {""}  # our file has none
+    # Read back into an empty table, the download gives the same figures.
+    before = {
+        (v.nuts_code, v.indicator, v.year): v.value
+        for v in IndicatorValue.objects.all()
+    }
+    IndicatorValue.objects.all().delete()
+    text = "\n".join(line.rsplit(",", 1)[0] for line in response.text.splitlines())
+    call_command("load_indicators", write(tmp_path, "again.csv", text))
+    after = {
+        (v.nuts_code, v.indicator, v.year): v.value
+        for v in IndicatorValue.objects.all()
+    }
+    assert after == before

@@ -185,7 +185,14 @@ def test_catalog_describes_the_dataset_and_its_distributions(client, catalogue):
     assert set(catalog["@context"]) >= {"dcat", "dct", "foaf", "vcard", "xsd"}
     assert catalog["@type"] == "dcat:Catalog"
     assert catalog["@id"] == "http://testserver/data/catalog.jsonld"
-    (dataset,) = catalog["dcat:dataset"]
+    dataset, figures = catalog["dcat:dataset"]
+    # The regional figures: a dataset of their own, under Eurostat's terms.
+    assert figures["dct:title"] == "Regional figures (Eurostat)"
+    assert "eurostat" in figures["dct:rights"]["dct:source"]["@id"]
+    (figures_csv,) = figures["dcat:distribution"]
+    assert figures_csv["dcat:downloadURL"]["@id"] == (
+        "http://testserver/data/regional-figures.csv"
+    )
     assert dataset["@type"] == "dcat:Dataset"
     assert dataset["dct:title"] and dataset["dct:description"]
     assert dataset["dct:publisher"]["foaf:name"] == "Practice Atlas"
@@ -224,7 +231,7 @@ def test_catalog_describes_the_dataset_and_its_distributions(client, catalogue):
 
 def test_catalog_feed_answers(client, catalogue):
     response = client.get(CATALOG_URL)
-    (dataset,) = response.json()["dcat:dataset"]
+    dataset, _figures = response.json()["dcat:dataset"]
     (feed,) = [
         d
         for d in dataset["dcat:distribution"]

@@ -341,6 +341,7 @@ NOT_SURFACES = {
     "accessibility:feedback": "shows no practice or brief",
     "healthz": "shows no practice or brief",
     "regions:peers-method": "shows no practice or brief (indicators.peers)",
+    "opendata:figures-csv": "Eurostat's figures only (tests/indicators/test_loading)",
     "opendata:robots": "shows no practice or brief: test_robots_txt (opendata)",
 }
 
