@@ -193,7 +193,7 @@ class Listing:
             f"search “{values[0]}”"
             if name == "q"
             else f"{self.filterset.filters[name].label}: "
-            + ", ".join(str(self.labels(name).get(v, v)) for v in values)
+            + ", ".join(self.value_labels(name, values))
             for name, values in self.chosen
         )
 

@@ -2,6 +2,8 @@
 hand from the indicator file, and `like=` lists the practices from them."""
 
 import csv
+import io
+import json
 import math
 import re
 from pathlib import Path
@@ -107,6 +109,25 @@ def test_like_lists_the_practices_of_the_peers_with_counts_for_each_facet(
     assert response.status_code == 200
     assert "In regions like: Emilia-Romagna" in response.text
     assert 'name="like" value="ITH5"' in response.text  # kept when filters change
+
+
+def test_the_exports_and_the_feed_of_a_like_list_hold_its_practices(
+    client, catalogue
+):
+    expected = set(
+        list_practices(_query("like=ITH5&per_page=100")).practices.values_list(
+            "slug", flat=True
+        )
+    )
+    document = json.loads(b"".join(client.get("/practices/export.json?like=ITH5")))
+    assert {record["slug"] for record in document["practices"]} == expected
+    text = b"".join(client.get("/practices/export.csv?like=ITH5")).decode()
+    assert {row["slug"] for row in csv.DictReader(io.StringIO(text))} == expected
+    feed = client.get("/practices/feed/?like=ITH5").content.decode()
+    assert "In regions like: Emilia-Romagna" in feed
+    links = re.findall(r'<link href="[^"]*/practices/([^/"]+)/"', feed)
+    assert set(links) == expected
+    assert client.get("/practices/export.csv?like=ZZ99").status_code == 400
 
 
 @pytest.mark.parametrize("value", ["ZZ99", "DE9", "DE929", "x" * 9, "HR05"])
