@@ -157,6 +157,18 @@ COLUMNS = [
     Column("end_year", "year", "Practice.end_year"),
     Column("still_running", "flag", "Practice.still_running"),
     Column("budget", "text", "Practice.budget"),
+    Column("budget_scale", "choice", "Practice.budget_scale"),
+    Column(
+        "budget_scale_name",
+        "text",
+        about="The budget scale in words, as the catalogue shows it.",
+        derived=True,
+        heading="Budget scale name",
+        names="budget_scale",
+    ),
+    Column("funding_source", "text", "Practice.funding_source"),
+    Column("legal_basis", "text", "Practice.legal_basis"),
+    Column("staff", "text", "Practice.staff"),
     Column("countries", "codes", "Practice.countries", key="code"),
     Column(
         "country_names",
@@ -347,8 +359,8 @@ def figure_lines(name, items):
 
 def _names(practice, name):
     """The names of what the column `name` holds, in the order of its codes."""
-    if name == "level":
-        return practice.get_level_display()
+    if name not in KEYS:  # a choice (level, budget scale): its label
+        return getattr(practice, f"get_{name}_display")()
     rows = sorted(getattr(practice, name).all(), key=attrgetter(KEYS[name]))
     return [row.name for row in rows]
 

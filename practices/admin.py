@@ -380,6 +380,10 @@ class PracticeAdmin(WorkflowAdmin):
             },
         ),
         (
+            "What it takes",
+            {"fields": ["budget_scale", "funding_source", "legal_basis", "staff"]},
+        ),
+        (
             "Narrative sections",
             {"fields": ["description", "resources", "evidence", "transfer"]},
         ),

@@ -177,6 +177,14 @@ CRITERIA = [
     Criterion("Period", years, fact="start_year,end_year"),
     Criterion("Who benefits", attrgetter("beneficiaries"), "beneficiaries"),
     _field("budget"),
+    Criterion(
+        Practice.field_label("budget_scale"),
+        lambda practice: practice.get_budget_scale_display(),
+        "budget_scale",
+    ),
+    _field("funding_source"),
+    _field("legal_basis"),
+    _field("staff"),
     _field("resources", markdown=True),
     Criterion(
         Practice.field_label("instruments"), _names("instruments"), "instruments"

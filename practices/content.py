@@ -18,8 +18,9 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from briefs.models import (
     Brief,
@@ -36,6 +37,7 @@ from .models import (
     FacetValue,
     InstrumentType,
     Practice,
+    PracticeSource,
     Project,
     Region,
     Status,
@@ -145,6 +147,8 @@ def load_catalogue(paths=None):
                 created["practices"] += report.counts[CREATE]
         if verified := _add_verification(content["practices"]):
             created["verification dates"] += verified
+        if described := _add_prerequisites(content["practices"]):
+            created["transfer prerequisites"] += described
         existing = set(Brief.objects.values_list("slug", flat=True))
         for slug in sorted(content["briefs"]):
             entry = dict(content["briefs"][slug])
@@ -273,6 +277,44 @@ def _add_verification(entries):
     )
     if practices:
         refresh_on_commit()
+    return len(practices)
+
+
+def _add_prerequisites(entries):
+    """Give practices loaded before the transfer prerequisites were researched
+    (Practice.PREREQUISITES) those their entry states, with the flags on them and
+    the sources they rest on, unless a curator has filled any in. Returns how many
+    were completed."""
+    fields = Practice.PREREQUISITES
+    stated = {s: e for s, e in entries.items() if any(e.get(f) for f in fields)}
+    blank = Q.create([(field, "") for field in fields])
+    loaded = Practice.objects.filter(blank, slug__in=stated)
+    practices = list(loaded.prefetch_related("sources"))
+    sources = []
+    for practice in practices:
+        entry = stated[practice.slug]
+        for field in fields:
+            setattr(practice, field, entry.get(field, ""))
+        flagged = [f for f in entry.get("uncertain_fields", []) if f in fields]
+        practice.uncertain_fields = list(
+            dict.fromkeys([*practice.uncertain_fields, *flagged])
+        )
+        practice.updated_at = timezone.now()  # a new catalogue version
+        held = [source.url for source in practice.sources.all()]
+        new = [s for s in entry.get("sources", []) if s["url"] not in held]
+        sources += [
+            PracticeSource(practice=practice, position=len(held) + i, **source)
+            for i, source in enumerate(new)
+        ]
+    bulk_update_with_history(
+        practices,
+        Practice,
+        [*fields, "uncertain_fields", "updated_at"],
+        default_change_reason="Transfer prerequisites loaded",
+    )
+    bulk_create_with_history(sources, PracticeSource)
+    if practices:
+        refresh_on_commit([practice.pk for practice in practices])
     return len(practices)
 
 

@@ -278,6 +278,17 @@ class ImplementationLevel(models.TextChoices):
     CROSS_BORDER = "cross-border", "Cross-border"
 
 
+class BudgetScale(models.TextChoices):
+    """Bands of a practice's total budget in euros: enough to tell a pilot from a
+    programme, which amounts in different currencies and periods cannot."""
+
+    UNDER_100K = "under-100k", "Under €100,000"
+    UNDER_1M = "100k-1m", "€100,000 to €1 million"
+    UNDER_10M = "1m-10m", "€1 million to €10 million"
+    UNDER_100M = "10m-100m", "€10 million to €100 million"
+    OVER_100M = "100m-plus", "€100 million or more"
+
+
 # What related practices share, by weight (FacetValue's facets): a region counts
 # with each NUTS region above it, so practices closer together share more.
 RELATED_WEIGHTS = {"instrument": 3, "theme": 2, "region": 2, "country": 1}
@@ -413,8 +424,11 @@ class Practice(Publishable):
     # fields, and "places" (countries and regions together).
     UNCERTAIN_FIELDS = (
         "summary description places city level institution project start_year "
-        "end_year budget resources evidence transfer beneficiaries themes instruments"
+        "end_year budget budget_scale funding_source legal_basis staff resources "
+        "evidence transfer beneficiaries themes instruments"
     ).split()
+    # What it takes to run it elsewhere: the fit check's facts besides who runs it.
+    PREREQUISITES = ["budget_scale", "funding_source", "legal_basis", "staff"]
     # Those held in the practice's own columns (the others in relations).
     COLUMN_FACTS = [n for n in UNCERTAIN_FIELDS if n not in (*RELATIONS, "project")]
 
@@ -476,6 +490,28 @@ class Practice(Publishable):
     )
     budget = models.TextField(
         blank=True, help_text="As the sources give it: amount, period and funders."
+    )
+    # What it takes to run it elsewhere (the practice page's "Will it fit your
+    # region?"), each as its sources state it.
+    budget_scale = models.CharField(
+        max_length=10,
+        choices=BudgetScale,
+        blank=True,
+        help_text="The band of its total budget in euros (whole scheme, call or "
+        "period, as the sources give the amount). Flag it unconfirmed when it was "
+        "converted from another currency.",
+    )
+    funding_source = models.TextField(
+        blank=True,
+        help_text="Who pays for it: an EU fund and programme, a national, regional "
+        "or local budget, fees.",
+    )
+    legal_basis = models.TextField(
+        blank=True,
+        help_text="The law, decree, aid rule, programme measure or call it rests on.",
+    )
+    staff = models.TextField(
+        blank=True, help_text="Who does the work, and how many, as the sources say."
     )
     countries = models.ManyToManyField(
         Country,
@@ -561,6 +597,10 @@ class Practice(Publishable):
             models.CheckConstraint(
                 condition=Q(level__in=["", *ImplementationLevel.values]),
                 name="practice_valid_level",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_scale__in=["", *BudgetScale.values]),
+                name="practice_valid_budget_scale",
             ),
             models.CheckConstraint(
                 condition=Q(review_by__isnull=True)

@@ -41,6 +41,9 @@ FIELDS = [
     ("evidence", "C"),
     ("transfer", "C"),
     ("resources", "D"),
+    ("funding_source", "D"),
+    ("legal_basis", "D"),
+    ("staff", "D"),
     ("institution", "B"),
     ("city", "B"),
 ]

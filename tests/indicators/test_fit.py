@@ -1,6 +1,7 @@
 """Will it fit here? On a practice page, the reader's NUTS 2 region beside the
 practice's on the same figures, from a plain GET form that can be shared."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -67,6 +68,31 @@ def test_a_region_by_code_or_name_is_set_beside_the_practices(client, places, as
     assert '<span class="figure">4,459,453</span>' in fit  # and Hanover's: not recorded
     assert "Not recorded" in fit
     assert 'href="#key-facts"' in fit and 'href="#resources"' in fit  # what it takes
+
+
+def test_what_it_takes_states_each_prerequisite_or_says_it_is_not_recorded(
+    client, places
+):
+    practice, _ = places
+    practice.budget_scale = "1m-10m"
+    practice.funding_source = "ERDF regional programme"
+    practice.uncertain_fields = ["budget_scale"]
+    practice.save()
+    fit = " ".join(section(client.get(practice.get_absolute_url())).split())
+    needs = fit[fit.index('id="what-it-takes"') :]
+    facts = re.findall(r"<dt>(.*?)</dt> <dd>(.*?)</dd>", needs)
+    assert [label for label, _ in facts] == [
+        "Who delivers it",
+        "Budget scale",
+        "Funding source",
+        "Legal basis",
+        "Staff",
+    ]
+    values = [re.sub(r"<[^>]+>", "", value).strip() for _, value in facts]
+    assert values[0] == "ART-ER" and values[2] == "ERDF regional programme"
+    assert values[1].startswith("€1 million to €10 million")
+    assert 'class="unconfirmed"' in facts[1][1]  # flagged by a curator
+    assert values[3:] == ["Not recorded", "Not recorded"]
 
 
 def test_without_a_region_the_form_asks_for_one(client, places):

@@ -111,9 +111,7 @@ def test_like_lists_the_practices_of_the_peers_with_counts_for_each_facet(
     assert 'name="like" value="ITH5"' in response.text  # kept when filters change
 
 
-def test_the_exports_and_the_feed_of_a_like_list_hold_its_practices(
-    client, catalogue
-):
+def test_the_exports_and_the_feed_of_a_like_list_hold_its_practices(client, catalogue):
     expected = set(
         list_practices(_query("like=ITH5&per_page=100")).practices.values_list(
             "slug", flat=True

@@ -37,8 +37,17 @@ VALUES = {
     "city": "Quokkaville",
     "budget": "EUR 987,654",
 }
+# What it takes (the fit section), shown as they are but for the band's label.
+PREREQUISITES = {
+    "budget_scale": "1m-10m",
+    "funding_source": "Tapir fund",
+    "legal_basis": "Kiwi decree",
+    "staff": "Dugong advisers",
+}
+PREREQUISITES_SHOWN = ["€1 million to €10 million", *list(PREREQUISITES.values())[1:]]
 SHOWN = [
     *VALUES.values(),
+    *PREREQUISITES_SHOWN,
     "Cross-border",  # the level
     "1987",  # the period: 1987–1989
     "Atlantis",  # the country
@@ -59,6 +68,7 @@ def unsure():
         title=TITLE,
         slug="wombat",
         **VALUES,
+        **PREREQUISITES,
         level="cross-border",
         start_year=1987,
         end_year=1989,
@@ -160,7 +170,10 @@ def test_the_practice_page_marks_every_fact(client, unsure):
     ]:
         assert_marked(region, [])
     facts = page.region("section", "key-facts", containing="Key facts")
-    assert_marked(facts, SHOWN[6:])  # every key fact, from the institution on
+    key_facts = [v for v in SHOWN[6:] if v not in PREREQUISITES_SHOWN]
+    assert_marked(facts, key_facts)  # every key fact, from the institution on
+    needs = page.region("section", "fit", containing="What it takes")
+    assert_marked(needs, [VALUES["institution"], *PREREQUISITES_SHOWN])
     for field in ("description", "resources", "evidence", "transfer"):
         section = page.region("section", "practice-section", containing=VALUES[field])
         assert_marked(section, [VALUES[field]])
@@ -169,10 +182,10 @@ def test_the_practice_page_marks_every_fact(client, unsure):
 def test_the_completeness_line_counts_the_record(client, unsure):
     text = client.get(unsure.get_absolute_url()).text
     assert (
-        "This record states 16 of the 16 facts a practice can have: 0 confirmed "
+        "This record states 20 of the 20 facts a practice can have: 0 confirmed "
         in (text)
     )
-    assert "16 unconfirmed; 0 not recorded." in text
+    assert "20 unconfirmed; 0 not recorded." in text
 
 
 def test_the_comparison_marks_every_fact(client, unsure):
