@@ -282,6 +282,45 @@ def test_new_content_is_added_to_an_existing_database_without_touching_edits(
     assert Practice.objects.get(slug="export-consortia").title == "Curated title"
 
 
+def test_transfer_prerequisites_reach_a_database_loaded_before_them(tmp_path, db):
+    """A database loaded from records without them gets each practice's budget
+    scale, funding source, legal basis and staff, their flags and the sources they
+    rest on at the next run, once; a practice a curator has described is kept."""
+    fields = Practice.PREREQUISITES
+    path = next(f for f in content_files() if f.name == "more-practices-2a.json")
+    data = json.loads(path.read_text("utf-8"))
+    described = [r for r in data["practices"] if any(r.get(f) for f in fields)]
+    assert len(described) >= 2
+    older = json.loads(path.read_text("utf-8"))
+    for record in older["practices"]:
+        for field in fields:
+            record.pop(field, None)
+        record["uncertain_fields"] = [
+            f for f in record["uncertain_fields"] if f not in fields
+        ]
+        if any(r["slug"] == record["slug"] for r in described[1:]):
+            # The sources its prerequisites added come later too.
+            record["sources"] = record["sources"][:1]
+    places = [CONTENT_DIR / "taxonomies.json", CONTENT_DIR / "nuts-2021.csv"]
+    load_catalogue([*places, write(tmp_path, path.name, older)])
+    curated, *others = described
+    Practice.objects.filter(slug=curated["slug"]).update(staff="Curated staff")
+
+    assert load_catalogue([*places, path])["transfer prerequisites"] == len(others)
+    for record in others:
+        practice = Practice.objects.get(slug=record["slug"])
+        assert {f: getattr(practice, f) for f in fields} == {
+            f: record.get(f, "") for f in fields
+        }
+        assert set(practice.uncertain_fields) == set(record["uncertain_fields"])
+        assert [s.url for s in practice.sources.all()] == [
+            s["url"] for s in record["sources"]
+        ]
+    kept = Practice.objects.get(slug=curated["slug"])
+    assert (kept.staff, kept.funding_source) == ("Curated staff", "")
+    assert load_catalogue([*places, path]) == {}  # once
+
+
 # --- issue 21 #3: a brief's recommendations -----------------------------------------
 
 BRIEF_SLUG = "internationalisation-of-smes"

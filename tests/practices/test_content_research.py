@@ -20,6 +20,8 @@ from practices.content import CONTENT_DIR
 from practices.models import ImplementationLevel
 
 RESEARCH_DIR = CONTENT_DIR.parent / "research"
+PREREQUISITES = ("budget_scale", "funding_source", "legal_basis", "staff")
+PREREQUISITE_NOTES = CONTENT_DIR / "transfer-prerequisites-notes.md"
 TAXONOMIES = json.loads((CONTENT_DIR / "taxonomies.json").read_text("utf-8"))
 
 
@@ -45,10 +47,13 @@ def noted_research():
 
 
 @cache
-def note_lines():
-    """{slug: [(field label, URL, quote)]} from every notes file beside the content."""
+def note_lines(research_only=False):
+    """{slug: [(field label, URL, quote)]} from every notes file beside the content
+    (or only those of the research the records were written from)."""
     lines = {}
     for path in CONTENT_DIR.glob("*.md"):
+        if research_only and path == PREREQUISITE_NOTES:
+            continue
         for slug, label, url, quote in re.findall(
             r'^(\S+) \| ([^|]+?) \| (\S+) \| "(.*)"', path.read_text("utf-8"), re.M
         ):
@@ -239,7 +244,57 @@ def runs_of_seven(text):
 @pytest.mark.parametrize("record", noted_records(), ids=lambda r: r["slug"])
 def test_our_wording_shares_no_seven_words_with_the_quotes(record):
     quoted = set()
-    for _label, _url, quote in note_lines().get(record["slug"], []):
+    # The quotes it was written from (those of its prerequisites came later, and
+    # may name the same programme).
+    for _label, _url, quote in note_lines(research_only=True).get(record["slug"], []):
         quoted |= runs_of_seven(quote)
     for field in ("summary", "description", "evidence", "transfer", "beneficiaries"):
+        assert not runs_of_seven(record.get(field)) & quoted, field
+
+
+# --- issue 23 #5: what a practice takes, each fact with its note line -------------
+
+
+def test_each_transfer_prerequisite_has_a_note_line_citing_a_source_of_its_record():
+    """`slug | field | URL | "quote"` (a band's line names the band and the amount
+    it rests on), the URL among the record's sources, the quote at most 20 words;
+    a band converted or inferred is flagged unconfirmed, as its line says."""
+    noted = {}
+    for slug, label, url, quote in re.findall(
+        r'^(\S+) \| ([^|]+?) \| (\S+) \| "(.*)"$',
+        PREREQUISITE_NOTES.read_text("utf-8"),
+        re.M,
+    ):
+        noted.setdefault((slug, label.split()[0]), []).append((label, url, quote))
+    stated = 0
+    for _, record in shipped():
+        for field in PREREQUISITES:
+            lines = noted.pop((record["slug"], field), [])
+            if not record.get(field):
+                assert not lines, (record["slug"], field)
+                continue
+            stated += 1
+            assert lines, (record["slug"], field)
+            sources = {source["url"] for source in record["sources"]}
+            for label, url, quote in lines:
+                assert url in sources, (record["slug"], field, url)
+                assert 0 < len(quote.split()) <= 20, (record["slug"], field)
+                if "unconfirmed:" in label:
+                    assert field in record["uncertain_fields"], (record["slug"], field)
+                if field == "budget_scale":
+                    assert label.split()[1] == record[field], record["slug"]
+    assert stated > 300  # the research found some for most records
+    assert not noted  # no line for a fact the catalogue does not state
+
+
+@pytest.mark.parametrize(
+    "record",
+    [r for _, r in shipped() if any(r.get(f) for f in PREREQUISITES[1:])],
+    ids=lambda r: r["slug"],
+)
+def test_prerequisites_are_in_our_words(record):
+    quoted = set()
+    for _label, _url, quote in note_lines().get(record["slug"], []):
+        quoted |= runs_of_seven(quote)
+    for field in PREREQUISITES[1:]:
         assert not runs_of_seven(record.get(field)) & quoted, field
