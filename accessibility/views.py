@@ -3,19 +3,16 @@ import math
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.views import SuccessMessageMixin
-from django.core.cache import cache
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.generic import CreateView
 
-from config.security import client_ip
+from config.rate_limits import count_this_hour
 
 from .forms import FeedbackForm
 from .models import daily_cap_reached_at, local_midnight
-
-HOUR = 3600  # seconds: FEEDBACK_CLIENT_HOURLY_LIMIT counts per clock hour
 
 
 class StatementView(CreateView):
@@ -59,27 +56,16 @@ class FeedbackView(SuccessMessageMixin, StatementView):
         """Saves the report unless its sender's address has reached the hourly
         limit, or everyone together today's cap. Only valid reports count, so
         correcting a mistake in the form costs nothing."""
-        now = timezone.now()
-        hour, into_hour = divmod(int(now.timestamp()), HOUR)
+        # Per client address and clock hour; when the cache cannot count, the
+        # daily cap still holds.
+        sent, rest_of_hour = count_this_hour(self.request, "feedback-sent")
         limit = settings.FEEDBACK_CLIENT_HOURLY_LIMIT
-        if self.count_sent(hour) > limit:
-            return self.refused(form, HOUR - into_hour, limit=limit)
+        if sent > limit:
+            return self.refused(form, rest_of_hour, limit=limit)
         if daily_cap_reached_at():
-            until_midnight = (local_midnight(days=1) - now).total_seconds()
+            until_midnight = (local_midnight(days=1) - timezone.now()).total_seconds()
             return self.refused(form, until_midnight, cap=settings.FEEDBACK_DAILY_CAP)
         return super().form_valid(form)
-
-    def count_sent(self, hour):
-        """Counts this report for its sender's address (the one the login throttle
-        uses) in this clock hour and returns the count, atomically (add, then incr:
-        one count for every instance sharing Redis). 0 when the cache cannot say: the
-        daily cap still holds then."""
-        key = f"feedback-sent:{client_ip(self.request)}:{hour}"
-        cache.add(key, 0, timeout=HOUR)
-        try:
-            return cache.incr(key) or 0  # None: django-redis ignored an outage
-        except ValueError:  # evicted between add and incr
-            return 0
 
     def refused(self, form, retry_after, **context):
         """The 429 page: why the report was not sent, when to send it again, and

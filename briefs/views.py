@@ -2,8 +2,10 @@ from django.db.models import Prefetch
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, ListView
 
+from briefing import pdf
 from practices.caching import private_preview, public_page
 from practices.cards import attach_card_terms
+from practices.listing import FILE_PREFIX
 from practices.models import InstrumentType, Practice, Theme
 from publishing.models import Status
 from publishing.views import StaffPreviewMixin
@@ -60,6 +62,7 @@ class BriefPage(DetailView):
             # The brief's practices in figures, counted by the database.
             instruments=InstrumentType.objects.in_use(featured),
             themes=Theme.objects.in_use(featured),
+            pdf_unavailable=pdf.unavailable(),
             **kwargs,
         )
 
@@ -70,6 +73,16 @@ class BriefDetailView(BriefPage):
 
     def get_queryset(self):
         return super().get_queryset().reachable()
+
+
+class BriefPdfView(pdf.PdfResponseMixin, BriefDetailView):
+    """The brief as a tagged PDF, made from its page as it prints."""
+
+    def print_url(self):
+        return self.object.get_absolute_url()
+
+    def pdf_name(self):
+        return f"{FILE_PREFIX}_{self.object.slug}.pdf"
 
 
 @method_decorator(private_preview, name="dispatch")

@@ -88,3 +88,15 @@ def client_ip(request):
     hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
     client = hops[-count].strip() if count and len(hops) >= count else ""
     return client or request.META.get("REMOTE_ADDR", "")
+
+
+def is_cross_site(request):
+    """Sent by another site's page: the browser says so, or the Origin (which older
+    browsers and other clients do not send) is not a trusted one. For the forms on
+    cached pages that carry no CSRF token (the comparison and the shortlist)."""
+    origin = request.headers.get("Origin")
+    return request.headers.get("Sec-Fetch-Site") == "cross-site" or (
+        origin is not None
+        and origin != f"{request.scheme}://{request.get_host()}"
+        and origin not in settings.CSRF_TRUSTED_ORIGINS
+    )

@@ -13,6 +13,7 @@ from django.utils.csp import CSP
 
 from config.cache import LOGGER as CACHE_LOGGER
 from config.cache import cache_settings
+from config.mail import mailer_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "accessibility",
     "opendata",  # exports, feed, sitemap, data dictionary, bulk import
     "indicators",  # Eurostat's figures on regions: their context on region pages
+    "briefing",  # a reader's shortlist and briefing packs (HTML, PDF, CSV)
+    "alerts",  # e-mail alerts of new matches, double opt-in, without an account
 ]
 
 MIDDLEWARE = [
@@ -266,6 +269,31 @@ SITE_NAME = "Practice Atlas"
 
 # This site's public address, e.g. https://atlas.example.org.
 SITE_URL = env.str("SITE_URL", default="")
+
+# --- E-mail (alerts: README "E-mail alerts") ---------------------------------------
+# EMAIL_URL: consolemail:// by default, so `make run` prints mails on its output;
+# in production an SMTP server (config/mail.py), which `check --deploy` asks for.
+MAILERS = mailer_settings(
+    env.str("EMAIL_URL", default="") or "consolemail://",
+    timeout=env.int("EMAIL_TIMEOUT", default=10),  # seconds: never a hung request
+)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <alerts@localhost>"
+)
+# E-mail alerts (alerts/): sign-ups one client address may make per clock hour,
+# alerts pending or active per e-mail address, and the days a confirmation link
+# works (an alert not confirmed by then is deleted).
+ALERT_SIGNUPS_PER_CLIENT_HOURLY = env.int("ALERT_SIGNUPS_PER_CLIENT_HOURLY", default=10)
+ALERT_MAX_PER_ADDRESS = env.int("ALERT_MAX_PER_ADDRESS", default=10)
+ALERT_CONFIRMATION_DAYS = env.int("ALERT_CONFIRMATION_DAYS", default=7)
+if (
+    min(ALERT_SIGNUPS_PER_CLIENT_HOURLY, ALERT_MAX_PER_ADDRESS, ALERT_CONFIRMATION_DAYS)
+    < 1
+):
+    raise ImproperlyConfigured(
+        "ALERT_SIGNUPS_PER_CLIENT_HOURLY, ALERT_MAX_PER_ADDRESS and "
+        "ALERT_CONFIRMATION_DAYS must be whole numbers of 1 or more."
+    )
 
 # --- Logs: one line per record on stderr, with the request id ---------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")

@@ -22,6 +22,8 @@ urlpatterns = [
     path("themes/", include((practice_urls.theme_patterns, "themes"))),
     path("instruments/", include((practice_urls.instrument_patterns, "instruments"))),
     path("accessibility/", include("accessibility.urls")),
+    path("", include("briefing.urls")),  # /shortlist/, /briefing/
+    path("alerts/", include("alerts.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
 ]

@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import TemplateView
 
+from alerts.forms import AlertForm
 from indicators.context import indicator_holdings
 from practices import compare
 from practices.caching import catalogue_version, public_page
@@ -148,20 +149,30 @@ class ComparisonExportView(View):
 @method_decorator(public_page, name="dispatch")
 class FollowView(TemplateView):
     """/follow/?<the list's query string>: the feed of that list explained in plain
-    words, with its address to copy into a feed reader."""
+    words, with its address to copy into a feed reader, and the e-mail alert's
+    sign-up form (which carries no CSRF token, so the page stays cacheable: see
+    alerts.views.AlertSignupView)."""
 
     template_name = "opendata/follow.html"
 
     def get(self, request, *args, **kwargs):
         listing = list_practices(request.GET, version=catalogue_version(request))
         context = self.get_context_data(
-            listing=listing,
-            feed_size=FEED_SIZE,
-            feed_url=absolute_uri(request, filtered_path("opendata:feed", request.GET)),
-            list_url=filtered_path("practices:list", request.GET),
+            **follow_context(request, listing), alert_form=AlertForm()
         )
         status = 200 if listing.valid else 400
         return self.render_to_response(context, status=status)
+
+
+def follow_context(request, listing):
+    """What the follow page shows of a list besides the sign-up form; the sign-up
+    answers with the same page when its form has a problem."""
+    return {
+        "listing": listing,
+        "feed_size": FEED_SIZE,
+        "feed_url": absolute_uri(request, filtered_path("opendata:feed", request.GET)),
+        "list_url": filtered_path("practices:list", request.GET),
+    }
 
 
 @method_decorator(public_page, name="dispatch")

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.validators import slug_re
@@ -11,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
 
 from briefs.models import Brief
+from config.security import is_cross_site
 from indicators.context import COUNTRY_CONTEXT, figures_of, region_figures
 from indicators.fit import fit_check
 from indicators.peers import missing_measures, region_peers
@@ -148,6 +148,7 @@ class PracticeCompareView(TemplateView):
                 for criterion in compare.CRITERIA
             ],
             csv_url=compare.compare_url(comparison.slugs, "opendata:compare-csv"),
+            pack_url=compare.compare_url(comparison.slugs, "briefing:pack"),
             max_items=compare.MAX_ITEMS,
         )
         status = 200 if comparison.complete else 400
@@ -167,15 +168,7 @@ class CompareBasketView(RedirectURLMixin, View):
     action = "add"
 
     def post(self, request):
-        # Sent by another site's page: the browser says so, or the Origin (which
-        # older browsers and other clients do not send) is not a trusted one.
-        origin = request.headers.get("Origin")
-        cross_site = request.headers.get("Sec-Fetch-Site") == "cross-site" or (
-            origin is not None
-            and origin != f"{request.scheme}://{request.get_host()}"
-            and origin not in settings.CSRF_TRUSTED_ORIGINS
-        )
-        if cross_site:
+        if is_cross_site(request):
             return HttpResponseForbidden(
                 "The comparison can only be changed from this site's own pages."
             )

@@ -19,3 +19,6 @@ CACHES = cache_settings("", key_prefix="atlas-tests")
 # django-axes announces itself at start-up, in every test process: noise in the
 # test output (its warnings still show).
 LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}  # noqa: F405
+# Mail stays in memory (django.core.mail.outbox) whatever EMAIL_URL a .env sets;
+# tests of real delivery point at their own SMTP server (tests/alerts/conftest.py).
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

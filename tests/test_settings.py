@@ -33,6 +33,7 @@ def production_env(tmp_path, collected_static):
         ALLOWED_HOSTS="atlas.example.org",
         HTTPS="true",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        EMAIL_URL="smtp+tls://atlas:not-a-secret@smtp.example.org:587",
         # Set (empty or default) so that a developer's .env cannot change them.
         DJANGO_DEBUG="false",
         ADMIN_PATH="admin/",
@@ -72,6 +73,14 @@ def test_check_deploy_warns_without_https(production_env):
     assert result.returncode != 0, output(result)
     for warning in ("security.W004", "security.W008", "security.W012"):
         assert warning in result.stderr, output(result)
+
+
+def test_check_deploy_asks_for_a_mail_server(production_env):
+    """Without EMAIL_URL, alert mails would only be printed on the console."""
+    production_env["EMAIL_URL"] = ""
+    result = run(production_env, MANAGE, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0, output(result)
+    assert "mail.E001" in result.stderr, output(result)
 
 
 PRINT_SETTINGS = (

@@ -312,7 +312,7 @@ def test_the_form_stays_open_when_the_cache_cannot_count(
             raise ValueError("evicted")
         return counted
 
-    monkeypatch.setattr("accessibility.views.cache.incr", incr)
+    monkeypatch.setattr("config.rate_limits.cache.incr", incr)
     assert [send(client, "203.0.113.7").status_code for _ in range(3)] == [302] * 3
 
 

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from pytest_playwright_axe.axe import MIN_AXE_PATH
 
+from briefing import shortlist
 from briefs.models import Brief
 from practices.models import Practice, Status
 
@@ -56,6 +57,9 @@ PAGES = [
     # A practice with a grade, outcome figures and a derived cost per firm.
     ("graded-practice", "/practices/consolidation-plan-in-international-markets/", 200),
     ("follow", "/follow/?country=IT&q=export", 200),
+    ("briefing-pack", "/briefing/?country=IT&theme=cooperation-between-smes", 200),
+    ("shortlist-empty", "/shortlist/", 200),
+    ("shortlist", "/shortlist/", 200),
     ("practice-list-empty-region", "/practices/?region=ES64", 200),
     # An empty search with a filter: its ways out (practices.ways_out).
     ("practice-list-ways-out", "/practices/?q=quantum+voucher&level=local", 200),
@@ -105,8 +109,19 @@ def preview_brief(page, site, change):
     sign_in_as_curator(page, site)
 
 
+def fill_shortlist(page, site, change):
+    items = [
+        shortlist.Item("export-consortia", "Ask about the staff it needs"),
+        shortlist.Item("kent-international-business"),
+    ]
+    page.context.add_cookies(
+        [{"name": shortlist.COOKIE, "value": shortlist.dumps(items), "url": site}]
+    )
+
+
 # page id: (set-up, text the page then shows, so the state is known to be in place)
 PREPARE = {
+    "shortlist": (fill_shortlist, "Ask about the staff it needs"),
     "archived-practice": (archive_practice, "This practice is archived."),
     "preview": (preview_overdue_draft, "Review overdue"),
     "brief-preview": (preview_brief, "This brief is archived."),

@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
+from briefing import shortlist
 from practices.models import Practice, PracticeSource, Status
 from practices.search import search
 from tests.evidence.factories import make_figure
@@ -312,6 +313,22 @@ SURFACES = [
         lambda w: f"/practices/compare/export.csv?p={w.twin.slug}&p={w.companion.slug}",
     ),
     Surface("data-catalog", lambda w: "/data/catalog.jsonld", shows_twin=False),
+    Surface("briefing-pack", lambda w: "/briefing/?country=IT"),
+    Surface("briefing-pack-search", lambda w: "/briefing/?q=quokka&sort=newest"),
+    Surface(
+        "briefing-pack-named",
+        lambda w: f"/briefing/?p={w.twin.slug}&p={w.companion.slug}",
+    ),
+    Surface("briefing-csv", lambda w: "/briefing.csv?country=IT"),
+    Surface(
+        "shortlist-shared",
+        lambda w: (
+            "/shortlist/?list="
+            + shortlist.dumps(
+                [shortlist.Item(w.twin.slug), shortlist.Item(w.companion.slug)]
+            )
+        ),
+    ),
 ]
 
 
@@ -336,10 +353,20 @@ NOT_SURFACES = {
     "practices:compare-add": "POST only: test_the_basket_refuses_a_hidden_practice",
     "practices:compare-remove": "POST only: test_the_basket_refuses_a_hidden_practice",
     "practices:preview": "staff only: the preview tests below",
+    "briefing:pack-pdf": "the PDF of briefing:pack's page, a surface (tests/briefing)",
+    "briefs:pdf": "the PDF of the brief's page, a surface (tests/briefs/test_pdf)",
+    **{
+        f"briefing:shortlist-{action}": "POST only: tests/briefing/test_shortlist"
+        for action in ("add", "note", "remove", "keep", "clear")
+    },
     "briefs:preview": "staff only: the preview tests below",
     "accessibility:statement": "shows no practice or brief",
     "accessibility:feedback": "shows no practice or brief",
     "healthz": "shows no practice or brief",
+    "alerts:signup": "POST only; a mistake shows the follow page, a surface",
+    "alerts:requested": "shows no practice or brief",
+    "alerts:confirm": "shows no practice or brief, only the list's filters",
+    "alerts:unsubscribe": "shows no practice or brief, only the list's filters",
     "regions:peers-method": "shows no practice or brief (indicators.peers)",
     "opendata:figures-csv": "Eurostat's figures only (tests/indicators/test_loading)",
     "opendata:robots": "shows no practice or brief: test_robots_txt (opendata)",
