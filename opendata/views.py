@@ -236,6 +236,25 @@ KEYWORDS = [
 ]
 
 
+def typed(iri, kind):
+    """A resource the description refers to, with its class: DCAT-AP's shapes
+    check the class of every referenced resource, not only its address."""
+    return {"@id": iri, "@type": kind}
+
+
+def media(media_type):
+    iana = "https://www.iana.org/assignments/media-types/"
+    return typed(iana + media_type, "dct:MediaType")
+
+
+def file_format(file_type):
+    return typed(f"{EU}/file-type/{file_type}", "dct:MediaTypeOrExtent")
+
+
+# The figures' source: Eurostat's database, of which they are an extract.
+EUROSTAT_DATABASE = "https://ec.europa.eu/eurostat/web/main/data/database"
+
+
 @method_decorator(public_page, name="dispatch")
 class CatalogView(View):
     """A DCAT-AP style description of the dataset and its distributions, in JSON-LD."""
@@ -243,8 +262,8 @@ class CatalogView(View):
     http_method_names = ["get", "head"]
 
     def get(self, request):
-        def node(url_name):
-            return {"@id": absolute_uri(request, reverse(url_name))}
+        def node(url_name, kind="rdfs:Resource"):
+            return typed(absolute_uri(request, reverse(url_name)), kind)
 
         data_page = node("opendata:data")["@id"]
         licence = {
@@ -262,9 +281,9 @@ class CatalogView(View):
             "dct:publisher": {
                 "@type": "foaf:Agent",
                 "foaf:name": SITE_NAME,
-                "foaf:homepage": node("home"),
+                "foaf:homepage": node("home", "foaf:Document"),
             },
-            "dct:language": {"@id": f"{EU}/language/ENG"},
+            "dct:language": typed(f"{EU}/language/ENG", "dct:LinguisticSystem"),
         }
         # The catalogue version moves with every public change, removals included;
         # before the first one, the latest update tells.
@@ -283,13 +302,11 @@ class CatalogView(View):
                 "dct:description": about + FILTERS_NOTE,
                 "dcat:accessURL": node(name),
                 **({"dcat:downloadURL": node(name)} if file_type != "ATOM" else {}),
-                "dcat:mediaType": {
-                    "@id": f"https://www.iana.org/assignments/media-types/{media_type}"
-                },
-                "dct:format": {"@id": f"{EU}/file-type/{file_type}"},
+                "dcat:mediaType": media(media_type),
+                "dct:format": file_format(file_type),
                 "dct:license": licence,
                 "dct:rights": rights,
-                "foaf:page": {"@id": data_page},
+                "foaf:page": typed(data_page, "foaf:Document"),
             }
             for name, file_type, media_type, title, about in DISTRIBUTIONS
         ]
@@ -300,9 +317,12 @@ class CatalogView(View):
             "dct:description": DESCRIPTION,
             **common,
             "dcat:keyword": KEYWORDS,
-            "dcat:theme": {"@id": f"{EU}/data-theme/ECON"},
-            "dct:spatial": {"@id": f"{EU}/continent/EUROPE"},
-            "dcat:landingPage": {"@id": data_page},
+            "dcat:theme": {
+                **typed(f"{EU}/data-theme/ECON", "skos:Concept"),
+                "skos:prefLabel": {"@value": "Economy and finance", "@language": "en"},
+            },
+            "dct:spatial": typed(f"{EU}/continent/EUROPE", "dct:Location"),
+            "dcat:landingPage": typed(data_page, "foaf:Document"),
             "dct:rights": rights,
             "dcat:distribution": distributions,
         }
@@ -325,9 +345,14 @@ class CatalogView(View):
             "version; mostly 2018-2019, extracted in December 2020.",
             **common,
             "dcat:keyword": ["NUTS", "Eurostat", "regional statistics"],
-            "dct:spatial": {"@id": f"{EU}/continent/EUROPE"},
-            "dcat:landingPage": {"@id": figures_page},
-            "dct:source": {"@id": "https://ec.europa.eu/eurostat"},
+            "dct:spatial": typed(f"{EU}/continent/EUROPE", "dct:Location"),
+            "dcat:landingPage": typed(figures_page, "foaf:Document"),
+            "dct:source": {
+                **typed(EUROSTAT_DATABASE, "dcat:Dataset"),
+                "dct:title": "Eurostat database",
+                "dct:description": "The European statistics Eurostat publishes, of "
+                "which these figures are an extract.",
+            },
             "dct:rights": eurostat_rights,
             "dcat:distribution": [
                 {
@@ -338,12 +363,10 @@ class CatalogView(View):
                     "Eurostat dataset code and page.",
                     "dcat:accessURL": node("opendata:figures-csv"),
                     "dcat:downloadURL": node("opendata:figures-csv"),
-                    "dcat:mediaType": {
-                        "@id": "https://www.iana.org/assignments/media-types/text/csv"
-                    },
-                    "dct:format": {"@id": f"{EU}/file-type/CSV"},
+                    "dcat:mediaType": media("text/csv"),
+                    "dct:format": file_format("CSV"),
                     "dct:rights": eurostat_rights,
-                    "foaf:page": {"@id": figures_page},
+                    "foaf:page": typed(figures_page, "foaf:Document"),
                 }
             ],
         }
@@ -352,6 +375,8 @@ class CatalogView(View):
                 "dcat": "http://www.w3.org/ns/dcat#",
                 "dct": "http://purl.org/dc/terms/",
                 "foaf": "http://xmlns.com/foaf/0.1/",
+                "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+                "skos": "http://www.w3.org/2004/02/skos/core#",
                 "vcard": "http://www.w3.org/2006/vcard/ns#",
                 "xsd": "http://www.w3.org/2001/XMLSchema#",
             },
@@ -361,7 +386,7 @@ class CatalogView(View):
             "dct:description": f"The datasets {SITE_NAME} publishes: its catalogue "
             "of good practices, and the regional figures its pages show.",
             **common,
-            "foaf:homepage": {"@id": data_page},
+            "foaf:homepage": typed(data_page, "foaf:Document"),
             "dcat:dataset": [dataset, figures],
         }
         return JsonResponse(

@@ -196,7 +196,7 @@ def test_catalog_describes_the_dataset_and_its_distributions(client, catalogue):
     assert dataset["@type"] == "dcat:Dataset"
     assert dataset["dct:title"] and dataset["dct:description"]
     assert dataset["dct:publisher"]["foaf:name"] == "Practice Atlas"
-    assert dataset["dcat:landingPage"] == {"@id": "http://testserver/data/"}
+    assert dataset["dcat:landingPage"]["@id"] == "http://testserver/data/"
     assert datetime.fromisoformat(dataset["dct:modified"]["@value"]).tzinfo
     # The reuse terms are stated as they are, not as an open licence.
     assert dataset["dct:rights"]["dct:title"] == LICENCE["name"]
