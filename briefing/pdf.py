@@ -98,14 +98,8 @@ PDF_TYPE = "application/pdf"
 
 class PdfResponseMixin:
     """Answer with the PDF of the page the view renders (briefing/pdf.py): served
-    when PDFs can be made here, else a 503 that links the page to print instead."""
-
-    def pdf_name(self):
-        raise NotImplementedError
-
-    def print_url(self):
-        """The page this PDF is made of, to print instead."""
-        raise NotImplementedError
+    when PDFs can be made here, else a 503 that links the page to print instead.
+    The view names the file (`pdf_name()`) and the page to print (`print_url()`)."""
 
     def render_to_response(self, context, **kwargs):
         response = super().render_to_response(context, **kwargs)
