@@ -7,9 +7,10 @@ import email.policy
 from django.conf import settings
 from django.core import mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.text import Truncator
 
-from opendata.discovery import filtered_path
+from opendata.discovery import with_query
 
 from .tokens import confirm_url, site_link, unsubscribe_url
 
@@ -26,14 +27,19 @@ class EmailMessage(mail.EmailMessage):
         return super().message(policy=policy.clone(max_line_length=998))
 
 
-def list_links(alert, request=None):
-    """The alert's list, and the page to follow it (where to sign up again)."""
+def follow_links(query):
+    """A list's page and the page to follow it (where to sign up again), for its
+    query string."""
     return {
-        "list_url": site_link(filtered_path("practices:list", alert.filters), request),
-        "follow_url": site_link(
-            filtered_path("opendata:follow", alert.filters) + "#email", request
-        ),
+        "list_url": with_query(reverse("practices:list"), query),
+        "follow_url": with_query(reverse("opendata:follow"), query) + "#email",
     }
+
+
+def list_links(alert, request=None):
+    """follow_links of the alert's list, as absolute URLs for a mail."""
+    links = follow_links(alert.query)
+    return {name: site_link(url, request) for name, url in links.items()}
 
 
 def subject(text, description):

@@ -30,6 +30,7 @@ from practices.listing import list_practices
 
 from . import mail
 from .forms import AlertForm
+from .mail import follow_links
 from .models import Alert
 from .tokens import CONFIRM, UNSUBSCRIBE, Link
 
@@ -54,13 +55,6 @@ def page(request, state, title, status=200, **context):
         **context,
     }
     return TemplateResponse(request, PAGE, context, status=status)
-
-
-def follow_links(query):
-    return {
-        "list_url": with_query(reverse("practices:list"), query),
-        "follow_url": with_query(reverse("opendata:follow"), query) + "#email",
-    }
 
 
 # No CSRF token: the follow page that holds the form is cached for everyone
@@ -101,7 +95,7 @@ class AlertSignupView(View):
                 429,
                 limit=limit,
                 minutes=math.ceil(rest_of_hour / 60),
-                follow_url=filtered_path("opendata:follow", request.GET) + "#email",
+                follow_url=follow_links(alert_query(listing))["follow_url"],
             )
             response["Retry-After"] = str(rest_of_hour)
             return response

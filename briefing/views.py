@@ -1,5 +1,6 @@
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.validators import slug_re
@@ -205,7 +206,7 @@ class PackCsvView(View):
                 for number, source in entry.sources
             )
             citation = (
-                f"Practice Atlas, “{practice.title}”, {url} (consulted "
+                f"{settings.SITE_NAME}, “{practice.title}”, {url} (consulted "
                 f"{today:%-d %B %Y}). {practice.attribution}"
             )
             rows.append(
